@@ -1,0 +1,5 @@
+import sys
+
+from clearsignal.cli import main
+
+sys.exit(main())

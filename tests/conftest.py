@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite.
+
+Store tests run twice: on the embedded engine (``chdb``) and on a real ClickHouse
+HTTP endpoint on 127.0.0.1 served by the full engine in a subprocess (``http``).
+Each test gets its own database, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aggregator.migrations import migrate
+from aggregator.store import Store, open_store
+from clearsignal.settings import Settings, StoreSettings
+from tests.support.clickhouse_http import ClickHouseHttpServer, ClickHouseHttpUnavailable
+
+BACKENDS = ["chdb", "http"]
+
+
+@pytest.fixture(scope="session")
+def chdb_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    # One data directory for the whole run: the embedded engine holds one path per process.
+    return f"chdb://{tmp_path_factory.mktemp('embedded') / 'clickhouse'}"
+
+
+@pytest.fixture(scope="session")
+def clickhouse_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseHttpServer]:
+    try:
+        server = ClickHouseHttpServer(tmp_path_factory.mktemp("clickhouse-http"))
+        server.start()
+    except ClickHouseHttpUnavailable as exc:
+        pytest.skip(f"no ClickHouse HTTP endpoint: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def dsn(request: pytest.FixtureRequest) -> str:
+    """A DSN for each backend: the embedded engine, then the loopback HTTP endpoint."""
+    if request.param == "chdb":
+        value: str = request.getfixturevalue("chdb_dsn")
+        return value
+    server: ClickHouseHttpServer = request.getfixturevalue("clickhouse_http")
+    return server.url
+
+
+def unique_database() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def database() -> str:
+    return unique_database()
+
+
+@pytest.fixture
+def store(dsn: str, database: str) -> Iterator[Store]:
+    """An empty database of its own on each backend, dropped afterwards."""
+    opened = open_store(dsn, database)
+    try:
+        yield opened
+    finally:
+        opened.command(f"DROP DATABASE IF EXISTS `{database}`")
+        opened.close()
+
+
+@pytest.fixture
+def migrated_store(store: Store) -> Store:
+    migrate(store)
+    return store
+
+
+@pytest.fixture
+def settings(tmp_path: Path, dsn: str, database: str) -> Settings:
+    """Settings for one test: its own data directory and database, the demo site."""
+    return Settings(data_dir=tmp_path / "data", store=StoreSettings(dsn=dsn, database=database))
