@@ -1,0 +1,1 @@
+"""ClearSignal tests; a package so test modules can import ``tests.support``."""

@@ -1,0 +1,1 @@
+"""Test-support code: fixtures and helpers for tests, never imported by the product."""
