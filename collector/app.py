@@ -4,17 +4,39 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from aggregator.migrations import migrate
 from aggregator.store import Store, open_store
 from clearsignal.settings import Settings
+from collector.ingest import Ingestor, post_events
+from collector.metrics import CollectorMetrics
+from collector.openapi import openapi_document
+from collector.pipeline import IngestPipeline
+from collector.spool import Spool
+from collector.spool_writer import SpoolWriter
+from consent.ledger import ConsentLedger
+from consent.pseudonyms import SiteKeys
+from consent.salts import DailySalts
 
-__all__ = ["create_app"]
+__all__ = ["Services", "create_app"]
+
+
+@dataclass
+class Services:
+    """What the lifespan opens, in the order it opens it (and closes it in reverse)."""
+
+    store: Store
+    spool: Spool
+    writer: SpoolWriter
+    ledger: ConsentLedger
+    pipeline: IngestPipeline
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -22,28 +44,62 @@ async def healthz(request: Request) -> PlainTextResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    store: Store = request.app.state.store
-    ready = await run_in_threadpool(store.ping)
-    body = {"store": "ok" if ready else "unavailable"}
+    services: Services = request.app.state.services
+    ready = await run_in_threadpool(services.store.ping)
+    body = {
+        "store": "ok" if ready else "unavailable",
+        "spool_backlog_bytes": services.writer.backlog(),
+        "last_write_error": services.writer.last_error,
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
+async def metrics(request: Request) -> Response:
+    collector_metrics: CollectorMetrics = request.app.state.metrics
+    return Response(collector_metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())
+
+
 def create_app(settings: Settings) -> Starlette:
+    collector_metrics = CollectorMetrics()
+
+    def open_services() -> Services:
+        store = open_store(settings.dsn, settings.store.database, settings.store.cluster)
+        migrate(store)
+        site_keys = SiteKeys(settings.site_key_dir)
+        ledger = ConsentLedger(store, settings, site_keys)
+        pipeline = IngestPipeline(settings, site_keys, DailySalts(store), ledger)
+        spool = Spool(settings.spool_dir)
+        writer = SpoolWriter(spool, store, collector_metrics)
+        writer.start()
+        return Services(store, spool, writer, ledger, pipeline)
+
+    def close_services(services: Services) -> None:
+        services.writer.stop(flush=True)
+        services.spool.close()
+        services.store.close()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await run_in_threadpool(
-            open_store, settings.dsn, settings.store.database, settings.store.cluster
-        )
-        app.state.store = store
+        services = await run_in_threadpool(open_services)
+        app.state.services = services
+        app.state.ingestor = Ingestor(services.pipeline, services.spool, collector_metrics)
         try:
             yield
         finally:
-            await run_in_threadpool(store.close)
+            await run_in_threadpool(close_services, services)
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/events", post_events, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
+    app.state.metrics = collector_metrics
     return app

@@ -1,0 +1,251 @@
+"""The ingest pipeline: a list of named steps between the parsed batch and the spool.
+
+A step takes the batch context and the events still alive, and returns the events it
+passes on; whatever it does not pass on it drops with a reason from ``DropReason``
+(counted per reason). The first two steps may refuse the whole request instead
+(``Rejection``: 403). The last step turns the survivors into storable rows: scrubbed,
+pseudonymised, coarsely enriched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from clearsignal.settings import Settings, SiteSettings
+from collector.drops import DropReason, Rejection
+from collector.rate_limit import RateLimiter
+from collector.scrub import referrer_origin, scrub_mapping, scrub_text, scrub_url, site_path
+from collector.user_agent import user_agent_facts
+from collector.wire import EventBatch, EventIn, EventType
+from consent.pseudonyms import SiteKeys, measurement_key, visitor_key
+from consent.salts import DailySalts
+from consent.state import ConsentReader
+
+__all__ = ["EVENT_COLUMNS", "BatchContext", "IngestPipeline", "RequestFacts"]
+
+# The column order of a spooled row, as in the events table.
+EVENT_COLUMNS = (
+    "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
+    "referrer", "props", "element", "device", "browser", "ingested_at", "expires_at",
+)  # fmt: skip
+
+MAX_AGE = timedelta(hours=72)
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+FORM_EVENTS = {EventType.FORM_START, EventType.FORM_SUBMIT, EventType.FORM_ABANDON}
+FORM_PROPS = ("form", "fields")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What the HTTP request tells besides its body. Never stored as such."""
+
+    ip: str
+    user_agent: str
+    origin: str | None
+    referer: str | None
+    privacy_signal: bool  # Sec-GPC: 1 or DNT: 1
+    received_ms: int
+
+
+@dataclass(slots=True)
+class BatchContext:
+    batch: EventBatch
+    facts: RequestFacts
+    site: SiteSettings | None = None
+    identity: str = "measurement"
+    key: str = ""
+    device: str = "unknown"
+    browser: str = "unknown"
+    dropped: Counter[DropReason] = field(default_factory=Counter)
+
+    def drop(self, reason: DropReason, count: int = 1) -> None:
+        if count:
+            self.dropped[reason] += count
+
+
+Step = Callable[["IngestPipeline", BatchContext, list[EventIn]], list[EventIn]]
+
+
+def _origin_of(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_site(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    ctx.site = pipe.settings.site(ctx.batch.site)
+    if ctx.site is None:
+        raise Rejection(403, DropReason.UNKNOWN_SITE, f"unknown site {ctx.batch.site!r}", len(events))
+    return events
+
+
+def check_origin(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    assert ctx.site is not None
+    origin = _origin_of(ctx.facts.origin) or _origin_of(ctx.facts.referer)
+    allowed = pipe.allowed_origins[ctx.site.id]
+    if origin not in allowed:
+        shown = origin or "no Origin or Referer header"
+        raise Rejection(
+            403,
+            DropReason.ORIGIN_NOT_ALLOWED,
+            f"origin {shown} is not allowed for site {ctx.site.id!r}; "
+            "add it to the site's allowed_origins",
+            len(events),
+        )
+    return events
+
+
+def drop_bots(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    facts = user_agent_facts(ctx.facts.user_agent)
+    if facts.is_bot:
+        ctx.drop(DropReason.BOT, len(events))
+        return []
+    ctx.device, ctx.browser = facts.device, facts.browser
+    return events
+
+
+def drop_stale(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    now = ctx.facts.received_ms
+    oldest = now - int(MAX_AGE.total_seconds() * 1000)
+    newest = now + int(MAX_CLOCK_SKEW.total_seconds() * 1000)
+    kept = []
+    for event in events:
+        if event.ts < oldest:
+            ctx.drop(DropReason.TOO_OLD)
+        elif event.ts > newest:
+            ctx.drop(DropReason.IN_FUTURE)
+        else:
+            kept.append(event)
+    return kept
+
+
+def drop_duplicates(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    seen: set[str] = set()
+    kept = []
+    for event in events:
+        if event.id in seen:
+            ctx.drop(DropReason.DUPLICATE)
+        else:
+            seen.add(event.id)
+            kept.append(event)
+    return kept
+
+
+def gate_consent(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    """Authoritative on the server: a browser id counts only with a current analytics grant."""
+    assert ctx.site is not None
+    site = ctx.site.id
+    if ctx.batch.visitor is not None and events:
+        key = visitor_key(pipe.site_keys.key(site), ctx.batch.visitor)
+        state = pipe.consent.current(site, key)
+        if state is not None and state.allows_analytics(pipe.now()):
+            ctx.identity, ctx.key = "analytics", key
+            return events
+    if ctx.site.strict or ctx.facts.privacy_signal:
+        ctx.drop(DropReason.NO_CONSENT, len(events))
+        return []
+    ctx.identity = "measurement"
+    ctx.key = measurement_key(pipe.salts.today(), site, ctx.facts.ip, ctx.facts.user_agent)
+    return events
+
+
+def limit_rate(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    assert ctx.site is not None
+    if not events:
+        return events
+    granted = min(
+        pipe.site_limiter.take(ctx.site.id, len(events)),
+        pipe.client_limiter.take(f"{ctx.site.id}\x00{ctx.key}", len(events)),
+    )
+    if granted == 0:
+        raise Rejection(429, DropReason.RATE_LIMITED, "too many events; retry later", len(events))
+    ctx.drop(DropReason.RATE_LIMITED, len(events) - granted)
+    return events[:granted]
+
+
+class IngestPipeline:
+    steps: Sequence[Step] = (
+        check_site,
+        check_origin,
+        drop_bots,
+        drop_stale,
+        drop_duplicates,
+        gate_consent,
+        limit_rate,
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        site_keys: SiteKeys,
+        salts: DailySalts,
+        consent: ConsentReader,
+        site_limiter: RateLimiter | None = None,
+        client_limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.site_keys = site_keys
+        self.salts = salts
+        self.consent = consent
+        self.site_limiter = site_limiter or RateLimiter(rate=50_000, burst=100_000)
+        self.client_limiter = client_limiter or RateLimiter(rate=20, burst=200)
+        self.clock = clock
+        self.allowed_origins = {
+            site.id: {o.lower() for o in site.allowed_origins} for site in settings.sites
+        }
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def process(self, batch: EventBatch, facts: RequestFacts) -> tuple[list[list[Any]], BatchContext]:
+        """Run every step; return the storable rows and the context with its drop counts."""
+        ctx = BatchContext(batch=batch, facts=facts)
+        events = list(batch.events)
+        for step in self.steps:
+            events = step(self, ctx, events)
+        return [self._row(ctx, event) for event in events], ctx
+
+    def _row(self, ctx: BatchContext, event: EventIn) -> list[Any]:
+        site = ctx.site
+        assert site is not None
+        allow = site.query_allowlist
+        url = scrub_url(event.url, allow)
+        props: dict[str, object] = dict(event.props)
+        if event.type in FORM_EVENTS:
+            # Field names only, never values: any other prop of a form event is discarded.
+            props = {k: v for k, v in props.items() if k in FORM_PROPS}
+        element = dict(event.el)
+        if "href" in element:
+            element["href"] = scrub_url(element["href"], allow)
+        received = ctx.facts.received_ms
+        return [
+            site.id,
+            ctx.key,
+            ctx.identity,
+            event.id,
+            event.type.value,
+            scrub_text(event.name or ""),
+            event.ts,
+            url,
+            site_path(url),
+            referrer_origin(event.ref, event.url, allow),
+            scrub_mapping(props),
+            scrub_mapping(element),
+            ctx.device,
+            ctx.browser,
+            received,
+            received // 1000 + site.retention_days * 86_400,
+        ]

@@ -1,0 +1,26 @@
+"""The slice of the ClickHouse store that consent code needs.
+
+``consent`` depends on no other ClearSignal package; the aggregator's ``Store``
+satisfies this protocol structurally and is what runs in production and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+__all__ = ["Database"]
+
+
+class Database(Protocol):
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any: ...
+
+    def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    def insert(
+        self,
+        table: str,
+        rows: Sequence[Sequence[Any]],
+        column_names: Sequence[str],
+        settings: dict[str, Any] | None = None,
+    ) -> None: ...

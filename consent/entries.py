@@ -1,0 +1,96 @@
+"""Consent decisions and the canonical bytes of their log entries.
+
+An entry is UTF-8 JSON with sorted keys and no insignificant whitespace, so that anyone
+holding a receipt can rebuild the exact bytes whose SHA-256 (RFC 6962 leaf hash) is in
+the transparency log. Its fields follow ISO/IEC 27560 / Kantara consent receipts:
+who decided (a pseudonym), for which controller and site, which purposes with which
+choice and lawful basis, on which notice (URI, version, language, SHA-256 of its text),
+how (method), when, and until when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from clearsignal.settings import Purpose, SiteSettings
+from consent.state import ConsentState
+
+__all__ = ["ENTRY_VERSION", "ConsentDecision", "build_entry", "canonical_json", "notice_sha256"]
+
+ENTRY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    site: str
+    browser_id: str
+    choices: dict[Purpose, bool]
+    notice_version: str
+    method: str  # banner | api | gpc | cmp
+    kind: str = "consent"  # consent | withdrawal
+    client_time: datetime | None = None
+    tcf: str | None = None
+    gcm: dict[str, str] | None = None
+    gpc: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def canonical_json(value: object) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def notice_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
+def build_entry(
+    site: SiteSettings, subject: str, decision: ConsentDecision, state: ConsentState
+) -> bytes:
+    purposes = []
+    for purpose in site.purposes:
+        if purpose.id == Purpose.MEASUREMENT:
+            granted = not (decision.gpc and not state.analytics) and decision.kind == "consent"
+        elif purpose.id == Purpose.ANALYTICS:
+            granted = state.analytics
+        else:
+            granted = state.personalization
+        purposes.append(
+            {
+                "id": purpose.id.value,
+                "choice": "granted" if granted else "denied",
+                "lawful_basis": purpose.lawful_basis.value,
+            }
+        )
+    return canonical_json(
+        {
+            "entry_version": ENTRY_VERSION,
+            "kind": decision.kind,
+            "receipt_id": state.receipt_id,
+            "controller": site.controller or site.name or site.id,
+            "site": site.id,
+            "subject": subject,
+            "purposes": purposes,
+            "notice": {
+                "uri": site.notice.uri,
+                "version": decision.notice_version,
+                "language": site.notice.language,
+                "sha256": notice_sha256(site.notice.text),
+            },
+            "method": decision.method,
+            "gpc": decision.gpc,
+            "recorded_at": _time(state.recorded_at),
+            "client_time": _time(decision.client_time),
+            "expires_at": _time(state.expires_at),
+            "tcf": decision.tcf,
+            "gcm": decision.gcm,
+        }
+    )

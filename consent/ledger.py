@@ -1,0 +1,137 @@
+"""The consent ledger: records decisions and answers "what may we do for this visitor now?".
+
+Each decision is stored in ``consent_records`` with the canonical bytes of its log entry
+(the sequencer later integrates it into the transparency log). ``current`` is what the
+ingest consent gate calls on every batch: it is served from an in-process cache that
+``record`` updates at once, so the gate is right immediately after a decision; entries
+read from the store expire after ``cache_seconds`` so that decisions recorded by other
+processes are seen soon.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from clearsignal.settings import Purpose, Settings
+from consent.database import Database
+from consent.entries import ConsentDecision, build_entry
+from consent.errors import UnknownSiteError
+from consent.merkle import leaf_hash
+from consent.pseudonyms import SiteKeys, visitor_key
+from consent.state import ConsentState
+
+__all__ = ["ConsentLedger", "RecordedConsent"]
+
+CONSENT_LIFETIME = timedelta(days=395)  # 13 months, then the visitor is asked again
+
+
+@dataclass(frozen=True)
+class RecordedConsent:
+    receipt_id: str
+    visitor_key: str
+    entry: bytes
+    leaf_hash: bytes
+    state: ConsentState
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConsentLedger:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        site_keys: SiteKeys,
+        clock: Callable[[], datetime] = _utc_now,
+        cache_seconds: float = 2.0,
+        cache_size: int = 100_000,
+    ) -> None:
+        self._db = database
+        self._settings = settings
+        self._site_keys = site_keys
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._cache_size = cache_size
+        # (site, visitor_key) -> (state or None, monotonic time after which to re-read)
+        self._cache: OrderedDict[tuple[str, str], tuple[ConsentState | None, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def visitor_key(self, site: str, browser_id: str) -> str:
+        return visitor_key(self._site_keys.key(site), browser_id)
+
+    def current(self, site: str, visitor_key: str) -> ConsentState | None:
+        key = (site, visitor_key)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached[1] > now:
+                return cached[0]
+        state = self._read(site, visitor_key)
+        self._remember(key, state, now + self._cache_seconds)
+        return state
+
+    def record(self, decision: ConsentDecision) -> RecordedConsent:
+        """Store a decision (or withdrawal) and make it the visitor's current state at once."""
+        site = self._settings.site(decision.site)
+        if site is None:
+            raise UnknownSiteError(f"unknown site {decision.site!r}")
+        subject = self.visitor_key(site.id, decision.browser_id)
+        now = self._clock()
+        analytics = decision.choices.get(Purpose.ANALYTICS, False)
+        personalization = analytics and decision.choices.get(Purpose.PERSONALIZATION, False)
+        state = ConsentState(
+            analytics=analytics,
+            personalization=personalization,
+            recorded_at=now,
+            expires_at=now + CONSENT_LIFETIME,
+            receipt_id=str(uuid.uuid4()),
+        )
+        entry = build_entry(site, subject, decision, state)
+        leaf = leaf_hash(entry)
+        self._db.insert(
+            "consent_records",
+            [[
+                state.receipt_id, site.id, subject, decision.kind, analytics, personalization,
+                decision.method, decision.notice_version, now, state.expires_at, entry, leaf,
+            ]],
+            [
+                "receipt_id", "site", "visitor_key", "kind", "analytics", "personalization",
+                "method", "notice_version", "recorded_at", "expires_at", "entry", "leaf_hash",
+            ],
+        )  # fmt: skip
+        # Written through, and kept until it can be trusted from the store as well.
+        self._remember((site.id, subject), state, time.monotonic() + 3600)
+        return RecordedConsent(state.receipt_id, subject, entry, leaf, state)
+
+    def forget(self, site: str, visitor_key: str) -> None:
+        with self._lock:
+            self._cache.pop((site, visitor_key), None)
+
+    def _remember(self, key: tuple[str, str], state: ConsentState | None, until: float) -> None:
+        with self._lock:
+            self._cache[key] = (state, until)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _read(self, site: str, visitor_key: str) -> ConsentState | None:
+        rows = self._db.rows(
+            "SELECT analytics, personalization, recorded_at, expires_at, receipt_id, kind "
+            "FROM consent_records WHERE site = {site:String} AND visitor_key = {key:String} "
+            "ORDER BY recorded_at DESC LIMIT 1",
+            {"site": site, "key": visitor_key},
+        )
+        if not rows:
+            return None
+        analytics, personalization, recorded_at, expires_at, receipt_id, kind = rows[0]
+        if kind == "erasure":
+            return None
+        return ConsentState(bool(analytics), bool(personalization), recorded_at, expires_at, receipt_id)
