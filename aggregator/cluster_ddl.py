@@ -35,7 +35,9 @@ _CREATE_TABLE = re.compile(
     re.DOTALL,
 )
 _ALTER_TABLE = re.compile(r"^ALTER TABLE (?P<name>\w+)\s+(?P<rest>.*)$", re.DOTALL)
-_CREATE_VIEW = re.compile(r"^CREATE VIEW IF NOT EXISTS (?P<name>\w+)\s+(?P<rest>AS\s.*)$", re.DOTALL)
+_CREATE_VIEW = re.compile(
+    r"^CREATE VIEW IF NOT EXISTS (?P<name>\w+)\s+(?P<rest>AS\s.*)$", re.DOTALL
+)
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", re.IGNORECASE)
 
 
@@ -93,7 +95,9 @@ class ClusterDDL:
         )
         engine = f"Replicated{match['engine']}({engine_args})"
         if shard_key is None:
-            return [f"CREATE TABLE IF NOT EXISTS {name} {self._on} {columns} ENGINE = {engine} {rest}"]
+            return [
+                f"CREATE TABLE IF NOT EXISTS {name} {self._on} {columns} ENGINE = {engine} {rest}"
+            ]
         self.sharded.add(name)
         local = f"{name}_local"
         return [

@@ -1,9 +1,9 @@
 """Exceptions of the aggregator package.
 
-    AggregatorError
-     ├── StoreError          a ClickHouse call failed (keeps the server's error code)
-     │    └── StoreUnavailable   the store could not be reached at all
-     └── MigrationError      a migration file is malformed, changed after it was applied, or failed
+AggregatorError
+ ├── StoreError          a ClickHouse call failed (keeps the server's error code)
+ │    └── StoreUnavailable   the store could not be reached at all
+ └── MigrationError      a migration file is malformed, changed after it was applied, or failed
 """
 
 from __future__ import annotations

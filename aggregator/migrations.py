@@ -69,7 +69,9 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
         )
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
-        raise MigrationError(f"migration versions must run 1, 2, 3 ... without gaps; found {versions}")
+        raise MigrationError(
+            f"migration versions must run 1, 2, 3 ... without gaps; found {versions}"
+        )
     return migrations
 
 

@@ -133,7 +133,9 @@ class Store:
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with _wrapped(_first_line(sql)):
-            return list(self._client.query(sql, parameters=parameters).result_rows)
+            return [
+                tuple(row) for row in self._client.query(sql, parameters=parameters).result_rows
+            ]
 
     def dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with _wrapped(_first_line(sql)):
@@ -156,15 +158,22 @@ class Store:
         settings: dict[str, Any] | None = None,
     ) -> None:
         with _wrapped(f"inserting into {table}"):
-            self._client.insert(table, rows, column_names=list(column_names), settings=settings)
+            self._client.insert(
+                table,
+                [list(row) for row in rows],
+                column_names=list(column_names),
+                settings=settings,
+            )
 
-    def insert_arrow(self, table: str, arrow_table: Any, settings: dict[str, Any] | None = None) -> None:
+    def insert_arrow(
+        self, table: str, arrow_table: Any, settings: dict[str, Any] | None = None
+    ) -> None:
         with _wrapped(f"inserting into {table}"):
             self._client.insert_arrow(table, arrow_table, settings=settings)
 
     def ping(self) -> bool:
         try:
-            return self.scalar("SELECT 1") == 1
+            return bool(self.scalar("SELECT 1") == 1)
         except StoreError:
             return False
 

@@ -151,7 +151,9 @@ def demo_site() -> SiteSettings:
         id="demo",
         name="ClearSignal demo shop",
         allowed_origins=["http://127.0.0.1:8000", "http://localhost:8000"],
-        notice=NoticeSettings(uri="http://127.0.0.1:8000/demo/privacy", version="1", text=DEMO_NOTICE_TEXT),
+        notice=NoticeSettings(
+            uri="http://127.0.0.1:8000/demo/privacy", version="1", text=DEMO_NOTICE_TEXT
+        ),
         controller="ClearSignal demo shop",
     )
 
@@ -190,7 +192,9 @@ class Settings(BaseSettings):
         default=None, description="Per-site pseudonymisation keys; default <data_dir>/keys/sites"
     )
     log_origin: str = Field(default="clearsignal.local/consent-log", min_length=1, max_length=200)
-    demo: bool = Field(default=True, description="Serve the demo shop and its 'run jobs now' action.")
+    demo: bool = Field(
+        default=True, description="Serve the demo shop and its 'run jobs now' action."
+    )
 
     @model_validator(mode="after")
     def _sites_unique(self) -> Self:

@@ -34,7 +34,9 @@ def _json(status: int, body: object, headers: dict[str, str] | None = None) -> R
     return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
-def _field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
+def _field_errors(
+    error: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[dict[str, str]]:
     return [
         {
             "field": ".".join(str(p) for p in (*prefix, *item["loc"])) or "(body)",
@@ -117,11 +119,16 @@ class Ingestor:
         if content_type not in ACCEPTED_TYPES:
             raise BadRequest(
                 415,
-                {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
+                {
+                    "error": "unsupported_media_type",
+                    "detail": "send application/json or text/plain",
+                },
             )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BadRequest(413, {"error": "too_large", "detail": f"body over {MAX_BODY_BYTES} bytes"})
+            raise BadRequest(
+                413, {"error": "too_large", "detail": f"body over {MAX_BODY_BYTES} bytes"}
+            )
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)

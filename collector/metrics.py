@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-__all__ = ["CollectorMetrics", "UNKNOWN_SITE_LABEL"]
+__all__ = ["UNKNOWN_SITE_LABEL", "CollectorMetrics"]
 
 # Unknown site ids come from the request: never use them as label values.
 UNKNOWN_SITE_LABEL = "(unknown)"

@@ -81,7 +81,9 @@ def openapi_document() -> dict[str, Any]:
                         "202": {
                             "description": "Accepted: durably spooled; dropped events by reason",
                             "content": {
-                                "application/json": {"schema": {"$ref": REF.format(model="Accepted")}}
+                                "application/json": {
+                                    "schema": {"$ref": REF.format(model="Accepted")}
+                                }
                             },
                         },
                         "400": _error("Malformed body; field errors listed"),

@@ -87,7 +87,9 @@ def _origin_of(value: str | None) -> str | None:
 def check_site(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
     ctx.site = pipe.settings.site(ctx.batch.site)
     if ctx.site is None:
-        raise Rejection(403, DropReason.UNKNOWN_SITE, f"unknown site {ctx.batch.site!r}", len(events))
+        raise Rejection(
+            403, DropReason.UNKNOWN_SITE, f"unknown site {ctx.batch.site!r}", len(events)
+        )
     return events
 
 
@@ -131,7 +133,9 @@ def drop_stale(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -
     return kept
 
 
-def drop_duplicates(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+def drop_duplicates(
+    pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]
+) -> list[EventIn]:
     seen: set[str] = set()
     kept = []
     for event in events:
@@ -210,7 +214,9 @@ class IngestPipeline:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def process(self, batch: EventBatch, facts: RequestFacts) -> tuple[list[list[Any]], BatchContext]:
+    def process(
+        self, batch: EventBatch, facts: RequestFacts
+    ) -> tuple[list[list[Any]], BatchContext]:
         """Run every step; return the storable rows and the context with its drop counts."""
         ctx = BatchContext(batch=batch, facts=facts)
         events = list(batch.events)

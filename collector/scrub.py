@@ -44,10 +44,14 @@ def scrub_url(url: str, allowlist: Sequence[str]) -> str:
     query = ""
     if parts.query:
         patterns = tuple(allowlist)
-        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _allow(patterns, k)]
+        kept = [
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _allow(patterns, k)
+        ]
         query = urlencode(kept)
     fragment = parts.fragment if parts.fragment.startswith("/") else ""
-    cleaned = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, query, fragment))
+    cleaned = urlunsplit(
+        (parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, query, fragment)
+    )
     return scrub_text(cleaned)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -139,7 +138,9 @@ class SpoolWriter:
                 break
             if end < size:
                 # A line torn by a crash: it was never acknowledged.
-                log.warning("skipping %d torn bytes at the end of spool segment %d", size - end, segment)
+                log.warning(
+                    "skipping %d torn bytes at the end of spool segment %d", size - end, segment
+                )
             cursor = Cursor(segment + 1, 0)
         if rows:
             token = f"spool:{start.segment}:{start.offset}:{cursor.segment}:{cursor.offset}"

@@ -35,7 +35,9 @@ def user_agent_facts(user_agent: str) -> UserAgentFacts:
     device_family = (parsed.device.family if parsed.device else "Other") or "Other"
     is_bot = device_family == "Spider" or bool(_crawlers.isCrawler(user_agent))
     browser = parsed.user_agent.family if parsed.user_agent else "Other"
-    return UserAgentFacts(is_bot=is_bot, device=_device_class(user_agent, device_family), browser=browser)
+    return UserAgentFacts(
+        is_bot=is_bot, device=_device_class(user_agent, device_family), browser=browser
+    )
 
 
 def _device_class(user_agent: str, device_family: str) -> str:

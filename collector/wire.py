@@ -62,7 +62,9 @@ class _Wire(BaseModel):
 
 
 class EventIn(_Wire):
-    id: EventId = Field(description="16 lowercase hex characters, random per event; kept across retries.")
+    id: EventId = Field(
+        description="16 lowercase hex characters, random per event; kept across retries."
+    )
     type: EventType
     ts: int = Field(ge=0, le=10**13, description="Milliseconds since the Unix epoch, client clock.")
     url: Url

@@ -134,4 +134,6 @@ class ConsentLedger:
         analytics, personalization, recorded_at, expires_at, receipt_id, kind = rows[0]
         if kind == "erasure":
             return None
-        return ConsentState(bool(analytics), bool(personalization), recorded_at, expires_at, receipt_id)
+        return ConsentState(
+            bool(analytics), bool(personalization), recorded_at, expires_at, receipt_id
+        )

@@ -33,7 +33,9 @@ def test_a_sharded_table_becomes_replicated_local_tables_plus_a_distributed_tabl
         "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', "
         "'{replica}', ingested_at)" in local
     )
-    assert local.endswith("ORDER BY (site, visitor_key)\nTTL toDateTime(ingested_at) + INTERVAL 1 DAY")
+    assert local.endswith(
+        "ORDER BY (site, visitor_key)\nTTL toDateTime(ingested_at) + INTERVAL 1 DAY"
+    )
     assert distributed == (
         "CREATE TABLE IF NOT EXISTS events ON CLUSTER `analytics` AS events_local "
         "ENGINE = Distributed(`analytics`, currentDatabase(), events_local, cityHash64(visitor_key))"

@@ -34,7 +34,9 @@ def test_round_trips_rows_with_maps_and_millisecond_times(store: Store) -> None:
     )
     when = datetime(2026, 3, 4, 10, 12, 0, 123000, tzinfo=UTC)
     store.insert("visits", [["shop", when, {"plan": "pro"}]], ["site", "ts", "props"])
-    rows = store.rows("SELECT site, ts, props FROM visits WHERE site = {site:String}", {"site": "shop"})
+    rows = store.rows(
+        "SELECT site, ts, props FROM visits WHERE site = {site:String}", {"site": "shop"}
+    )
     assert rows == [("shop", when, {"plan": "pro"})]
     assert store.dicts("SELECT count() AS n FROM visits") == [{"n": 1}]
 
@@ -44,7 +46,9 @@ def test_inserts_and_reads_arrow_tables(store: Store) -> None:
 
     store.command("CREATE TABLE numbers_seen (n UInt64) ENGINE = MergeTree ORDER BY n")
     store.insert_arrow("numbers_seen", pa.table({"n": pa.array(range(1000), pa.uint64())}))
-    assert store.arrow("SELECT sum(n) AS total FROM numbers_seen").column("total")[0].as_py() == 499500
+    assert (
+        store.arrow("SELECT sum(n) AS total FROM numbers_seen").column("total")[0].as_py() == 499500
+    )
 
 
 def test_each_store_sees_only_its_own_database(store: Store, dsn: str) -> None:
@@ -52,7 +56,10 @@ def test_each_store_sees_only_its_own_database(store: Store, dsn: str) -> None:
     other = open_store(dsn, f"{store.database}_other")
     try:
         assert other.scalar("SELECT currentDatabase()") == f"{store.database}_other"
-        assert other.scalar("SELECT count() FROM system.tables WHERE database = currentDatabase()") == 0
+        assert (
+            other.scalar("SELECT count() FROM system.tables WHERE database = currentDatabase()")
+            == 0
+        )
     finally:
         other.command(f"DROP DATABASE `{store.database}_other`")
         other.close()

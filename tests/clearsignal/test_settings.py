@@ -90,14 +90,16 @@ def test_a_bad_value_in_the_file_names_the_field_the_file_and_the_expectation(
 
 def test_a_bad_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLEARSIGNAL_STORE__DSN", "postgres://nope")
-    with pytest.raises(SettingsError, match="CLEARSIGNAL_STORE__DSN.*chdb://, http:// or https://"):
+    with pytest.raises(
+        SettingsError, match=r"CLEARSIGNAL_STORE__DSN.*chdb://, http:// or https://"
+    ):
         load_settings()
 
 
 def test_an_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
     path = tmp_path / "typo.toml"
     path.write_text('data_dri = "x"\n')
-    with pytest.raises(SettingsError, match="field 'data_dri'.*Extra inputs are not permitted"):
+    with pytest.raises(SettingsError, match=r"field 'data_dri'.*Extra inputs are not permitted"):
         load_settings(path)
 
 

@@ -34,7 +34,9 @@ def event(**fields: Any) -> dict[str, Any]:
     return base
 
 
-def batch(*events: dict[str, Any], visitor: str | None = None, site: str = "demo") -> dict[str, Any]:
+def batch(
+    *events: dict[str, Any], visitor: str | None = None, site: str = "demo"
+) -> dict[str, Any]:
     return {"site": site, "visitor": visitor, "events": list(events) or [event()]}
 
 
@@ -79,7 +81,9 @@ def test_without_consent_a_browser_id_is_downgraded_to_anonymous_measurement(
     assert stored(client, "SELECT identity FROM events FINAL") == "measurement"
 
 
-def test_with_an_analytics_grant_events_are_stored_under_the_visitor_key(client: TestClient) -> None:
+def test_with_an_analytics_grant_events_are_stored_under_the_visitor_key(
+    client: TestClient,
+) -> None:
     browser_id = secrets.token_urlsafe(16)
     ledger = services(client).ledger
     ledger.record(
@@ -91,9 +95,15 @@ def test_with_an_analytics_grant_events_are_stored_under_the_visitor_key(client:
             method="banner",
         )
     )
-    assert client.post("/api/events", json=batch(visitor=browser_id), headers=HEADERS).status_code == 202
+    assert (
+        client.post("/api/events", json=batch(visitor=browser_id), headers=HEADERS).status_code
+        == 202
+    )
     key = ledger.visitor_key("demo", browser_id)
-    assert stored(client, "SELECT any((identity, visitor_key)) FROM events FINAL") == ("analytics", key)
+    assert stored(client, "SELECT any((identity, visitor_key)) FROM events FINAL") == (
+        "analytics",
+        key,
+    )
 
 
 def test_with_gpc_and_no_grant_nothing_is_stored(client: TestClient) -> None:
@@ -158,7 +168,9 @@ def test_malformed_events_are_dropped_and_valid_ones_in_the_batch_kept(client: T
         b'{"site": "demo", "events": [], "extra": 1}',
     ],
 )
-def test_answers_400_with_field_errors_when_nothing_is_usable(client: TestClient, body: bytes) -> None:
+def test_answers_400_with_field_errors_when_nothing_is_usable(
+    client: TestClient, body: bytes
+) -> None:
     response = client.post("/api/events", content=body, headers=HEADERS)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
@@ -172,7 +184,9 @@ def test_answers_413_over_the_body_limit(client: TestClient) -> None:
 
 def test_answers_429_when_rate_limited(client: TestClient) -> None:
     statuses = {
-        client.post("/api/events", json=batch(*[event() for _ in range(100)]), headers=HEADERS).status_code
+        client.post(
+            "/api/events", json=batch(*[event() for _ in range(100)]), headers=HEADERS
+        ).status_code
         for _ in range(4)
     }
     assert 429 in statuses
@@ -200,11 +214,19 @@ def test_query_strings_are_reduced_and_secrets_removed(client: TestClient) -> No
 def test_form_events_keep_field_names_and_never_values(client: TestClient) -> None:
     response = client.post(
         "/api/events",
-        json=batch(event(type="form_abandon", props={"form": "checkout", "fields": "email,zip", "value": "secret"})),
+        json=batch(
+            event(
+                type="form_abandon",
+                props={"form": "checkout", "fields": "email,zip", "value": "secret"},
+            )
+        ),
         headers=HEADERS,
     )
     assert response.status_code == 202
-    assert stored(client, "SELECT any(props) FROM events FINAL") == {"form": "checkout", "fields": "email,zip"}
+    assert stored(client, "SELECT any(props) FROM events FINAL") == {
+        "form": "checkout",
+        "fields": "email,zip",
+    }
 
 
 def test_no_ip_user_agent_or_browser_id_reaches_any_table(client: TestClient) -> None:
@@ -215,10 +237,17 @@ def test_no_ip_user_agent_or_browser_id_reaches_any_table(client: TestClient) ->
     mixed = [event(), event(type="click", el={"tag": "button", "label": "Buy"})]
     client.post("/api/events", json=batch(*mixed, visitor=browser_id), headers=HEADERS)
     client.post("/api/events", json=batch(event()), headers=HEADERS)
-    client.post("/api/events", json=batch(event(), visitor=secrets.token_urlsafe(16)), headers=HEADERS)
+    client.post(
+        "/api/events", json=batch(event(), visitor=secrets.token_urlsafe(16)), headers=HEADERS
+    )
     store = services(client).store
     assert stored(client) == 4
-    tables = [name for (name,) in store.rows("SELECT name FROM system.tables WHERE database = currentDatabase()")]
+    tables = [
+        name
+        for (name,) in store.rows(
+            "SELECT name FROM system.tables WHERE database = currentDatabase()"
+        )
+    ]
     for needle in ("203.0.113.7", CHROME, "Chrome/131", browser_id):
         for table in tables:
             hits = store.scalar(
