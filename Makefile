@@ -11,11 +11,11 @@ DEBIAN_PACKAGES := chromium wrk nodejs npm
 
 .PHONY: run test lint typecheck pytest system-deps snippet bench clean
 
-run: $(STAMP) snippet
+run: $(STAMP)
 	$(BIN)/clearsignal migrate
 	$(BIN)/clearsignal serve
 
-test: $(STAMP) system-deps snippet lint typecheck pytest
+test: $(STAMP) system-deps lint typecheck pytest
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
