@@ -7,7 +7,8 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 SNIPPET := js_snippet/dist/cs.js
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := chromium wrk nodejs npm
+# command:Debian package. Node.js may come from elsewhere with npm bundled: check commands.
+SYSTEM_TOOLS := chromium:chromium wrk:wrk node:nodejs npm:npm
 
 .PHONY: run test lint typecheck pytest system-deps snippet bench clean
 
@@ -24,8 +25,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 system-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	@missing=""; for tool in $(SYSTEM_TOOLS); do \
+	  command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
