@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from clearsignal.settings import Purpose, Settings
 from collector.app import Services, create_app
+from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -182,14 +183,21 @@ def test_answers_413_over_the_body_limit(client: TestClient) -> None:
     assert response.status_code == 413
 
 
-def test_answers_429_when_rate_limited(client: TestClient) -> None:
-    statuses = {
-        client.post(
-            "/api/events", json=batch(*[event() for _ in range(100)]), headers=HEADERS
-        ).status_code
-        for _ in range(4)
-    }
-    assert 429 in statuses
+def test_rate_limit_drops_what_exceeds_the_bucket_then_answers_429(client: TestClient) -> None:
+    # A stopped clock: the bucket does not refill while the test runs.
+    services(client).pipeline.client_limiter = RateLimiter(
+        rate=1.0, burst=150, clock=lambda: 1000.0
+    )
+    hundred = [batch(*[event() for _ in range(100)]) for _ in range(3)]
+    first, second, third = (client.post("/api/events", json=b, headers=HEADERS) for b in hundred)
+    assert (first.status_code, first.json()) == (202, {"accepted": 100, "dropped": {}})
+    assert (second.status_code, second.json()) == (
+        202,
+        {"accepted": 50, "dropped": {"rate_limited": 50}},
+    )
+    assert third.status_code == 429
+    assert third.headers["retry-after"] == "1"
+    assert stored(client) == 150
 
 
 def test_query_strings_are_reduced_and_secrets_removed(client: TestClient) -> None:
