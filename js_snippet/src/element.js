@@ -1,0 +1,35 @@
+// A safe element descriptor: structure and short labels, never input values.
+
+// Clicks on these are captured.
+export const INTERACTIVE =
+  'a,button,[role=button],[role=link],input,select,textarea,summary,[onclick]'
+export const FIELDS = 'input,select,textarea'
+
+// A CSS-like path of tag names from the nearest element with an id.
+export const selector = (element, path = []) => {
+  for (; element?.parentElement && path[0]?.[0] != '#'; element = element.parentElement)
+    path.unshift(element.id ? '#' + element.id : element.localName)
+  return path.join('>').slice(-300)
+}
+
+// label: the trimmed text (or aria-label) of a clickable element that is not a
+// form field; `plain` elements (not clickable) get none.
+export const describe = (element, plain) => {
+  const descriptor = {
+    tag: element.localName,
+    sel: selector(element),
+    label:
+      (
+        element.getAttribute('aria-label') ||
+        (!plain && !element.matches(FIELDS) && element.textContent) ||
+        ''
+      )
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 100) || undefined,
+  }
+  // id, role, href, and data-cs-<name> as cs-<name>.
+  for (const { name, value } of element.attributes)
+    /^(id|role|href)$|^data-cs-/.test(name) && (descriptor[name.replace('data-', '')] = value)
+  return descriptor
+}

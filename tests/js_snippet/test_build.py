@@ -1,0 +1,117 @@
+"""The browser snippet's build: one reproducible IIFE within its size budget.
+
+Runs the real build (``npm ci`` first when ``js_snippet/node_modules`` is missing
+or older than the lockfile) into temporary files, and checks the file a browser
+would get. Behaviour is tested in a real browser under tests/browser/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SNIPPET_DIR = Path(__file__).resolve().parents[2] / "js_snippet"
+NODE = shutil.which("node")
+NPM = shutil.which("npm")
+
+pytestmark = pytest.mark.skipif(
+    NODE is None or NPM is None,
+    reason="Node.js and npm build the snippet: install them (apt-get install nodejs npm)",
+)
+
+
+@dataclass(frozen=True)
+class Build:
+    code: bytes
+    output: str
+
+
+def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    assert NPM is not None
+    return subprocess.run(
+        [NPM, *args],
+        cwd=SNIPPET_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _install_build_tools() -> None:
+    installed = SNIPPET_DIR / "node_modules" / ".package-lock.json"
+    lockfile = SNIPPET_DIR / "package-lock.json"
+    if installed.exists() and installed.stat().st_mtime >= lockfile.stat().st_mtime:
+        return
+    result = _run("ci", "--no-audit", "--no-fund", "--loglevel=error", timeout=300)
+    if result.returncode != 0:
+        pytest.fail(f"`npm ci` in js_snippet failed; run it there to see why:\n{result.stderr}")
+
+
+def _build(out: Path) -> Build:
+    result = _run("run", "--silent", "build", "--", "--out", str(out), timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"`npm run build` in js_snippet failed:\n{result.stdout}\n{result.stderr}")
+    return Build(code=out.read_bytes(), output=result.stdout)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
+    _install_build_tools()
+    out = tmp_path_factory.mktemp("snippet")
+    return _build(out / "first" / "cs.js"), _build(out / "second" / "cs.js")
+
+
+def gzipped_size(code: bytes) -> int:
+    return len(gzip.compress(code, compresslevel=9))
+
+
+def test_snippet_fits_the_gzip_budget(builds: tuple[Build, Build]) -> None:
+    budget = json.loads((SNIPPET_DIR / "package.json").read_text())["gzipBudget"]
+    size = gzipped_size(builds[0].code)
+    assert size <= budget, f"cs.js is {size} bytes gzipped, over the budget of {budget}"
+
+
+def test_build_prints_minified_and_gzipped_sizes(builds: tuple[Build, Build]) -> None:
+    build = builds[0]
+    printed = re.search(r"(\d+) bytes minified, (\d+) bytes gzipped", build.output)
+    assert printed, build.output
+    assert int(printed[1]) == len(build.code)
+    # Node's zlib and Python's differ by a few bytes at the same level.
+    assert abs(int(printed[2]) - gzipped_size(build.code)) <= 16
+
+
+def test_build_is_deterministic(builds: tuple[Build, Build]) -> None:
+    first, second = builds
+    assert first.code == second.code
+
+
+def test_snippet_is_one_iife_without_imports(builds: tuple[Build, Build]) -> None:
+    code = builds[0].code.decode()
+    assert code.startswith("(()=>{")
+    assert code.endswith("})();\n")
+    assert code.count("\n") == 1
+    assert not re.search(r"\bimport\s*[({*\w'\"]|\bexport\s|\brequire\s*\(", code)
+
+
+def test_snippet_parses_as_a_classic_script(builds: tuple[Build, Build], tmp_path: Path) -> None:
+    assert NODE is not None
+    script = tmp_path / "cs.cjs"
+    script.write_bytes(builds[0].code)
+    result = subprocess.run(
+        [NODE, "--check", str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_snippet_never_uses_cookies(builds: tuple[Build, Build]) -> None:
+    code = builds[0].code.decode().lower()
+    assert "document.cookie" not in code
+    assert "cookie" not in code
