@@ -12,11 +12,11 @@ SYSTEM_TOOLS := chromium:chromium wrk:wrk node:nodejs npm:npm
 
 .PHONY: run test lint typecheck pytest system-deps snippet bench clean
 
-run: $(STAMP)
+run: $(STAMP) snippet
 	$(BIN)/clearsignal migrate
 	$(BIN)/clearsignal serve
 
-test: $(STAMP) system-deps lint typecheck pytest
+test: $(STAMP) system-deps snippet lint typecheck pytest
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
