@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collector.cors import note_site
 from collector.drops import DropReason, Rejection
 from collector.metrics import UNKNOWN_SITE_LABEL, CollectorMetrics
 from collector.pipeline import IngestPipeline, RequestFacts
@@ -77,6 +78,7 @@ class Ingestor:
             batch, invalid = self._parse(body)
         except BadRequest as exc:
             return _json(exc.status, exc.body)
+        note_site(request.scope, batch.site)
         headers = request.headers
         facts = RequestFacts(
             ip=request.client.host if request.client else "",
