@@ -133,6 +133,15 @@ class SiteSettings(_Model):
     k_anonymity: int = Field(default=10, ge=2, le=10_000)
     query_allowlist: list[str] = Field(default_factory=lambda: ["utm_*"])
     controller: str = Field(default="", max_length=500)
+    contact: str = Field(
+        default="",
+        max_length=500,
+        description="How to reach the controller or its data protection officer.",
+    )
+    recipients: list[str] = Field(
+        default_factory=lambda: ["none: the data stays on the controller's own ClearSignal"],
+        description="Who receives the personal data (GDPR Art. 30(1)(d)).",
+    )
 
     @field_validator("purposes")
     @classmethod
@@ -174,6 +183,24 @@ class StoreSettings(_Model):
         return value
 
 
+class JobSettings(_Model):
+    in_process: bool = Field(
+        default=True,
+        description="Run the scheduler inside `clearsignal serve`; set false on all but one "
+        "process when several collectors share a ClickHouse server, and run "
+        "`clearsignal jobs serve` there instead.",
+    )
+    sequencer_seconds: float = Field(default=5.0, gt=0, le=3600)
+    erasure_seconds: float = Field(default=10.0, gt=0, le=3600)
+    erasure_settle_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description="Wait this long after a withdrawal before erasing, so that other "
+        "collector processes have flushed their spools.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -184,6 +211,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     store: StoreSettings = StoreSettings()
+    jobs: JobSettings = JobSettings()
     sites: list[SiteSettings] = Field(default_factory=lambda: [demo_site()], min_length=1)
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key of the consent log; default <data_dir>/keys/log.key"

@@ -12,16 +12,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from aggregator.jobs import JobRunner, deployment_jobs
 from aggregator.migrations import migrate
+from aggregator.scheduler import Scheduler
 from aggregator.store import Store, open_store
 from clearsignal.settings import Settings
+from collector.consent_api import delete_me, get_erasure, get_receipt, post_consent
 from collector.ingest import Ingestor, post_events
 from collector.metrics import CollectorMetrics
 from collector.openapi import openapi_document
 from collector.pipeline import IngestPipeline
 from collector.spool import Spool
 from collector.spool_writer import SpoolWriter
+from collector.transparency_api import (
+    get_checkpoint,
+    get_consistency,
+    get_inclusion,
+    get_public_key,
+)
 from consent.ledger import ConsentLedger
+from consent.log_keys import LogKeys
+from consent.log_reader import LogReader
 from consent.pseudonyms import SiteKeys
 from consent.salts import DailySalts
 
@@ -36,7 +47,10 @@ class Services:
     spool: Spool
     writer: SpoolWriter
     ledger: ConsentLedger
+    log_reader: LogReader
     pipeline: IngestPipeline
+    jobs: JobRunner
+    scheduler: Scheduler | None
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -75,9 +89,23 @@ def create_app(settings: Settings) -> Starlette:
         spool = Spool(settings.spool_dir)
         writer = SpoolWriter(spool, store, collector_metrics)
         writer.start()
-        return Services(store, spool, writer, ledger, pipeline)
+        log_reader = LogReader(
+            store, LogKeys.load(settings.log_origin, settings.log_key_path).verifier
+        )
+
+        def flush_spool() -> None:
+            while writer.drain_once():
+                pass
+
+        jobs = JobRunner(store, deployment_jobs(store, settings, ledger, flush_spool))
+        scheduler = Scheduler(jobs) if settings.jobs.in_process else None
+        if scheduler is not None:
+            scheduler.start()
+        return Services(store, spool, writer, ledger, log_reader, pipeline, jobs, scheduler)
 
     def close_services(services: Services) -> None:
+        if services.scheduler is not None:
+            services.scheduler.stop()
         services.writer.stop(flush=True)
         services.spool.close()
         services.store.close()
@@ -86,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await run_in_threadpool(open_services)
         app.state.services = services
+        app.state.nudge = services.scheduler.nudge if services.scheduler else None
         app.state.ingestor = Ingestor(services.pipeline, services.spool, collector_metrics)
         try:
             yield
@@ -98,6 +127,14 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
         Route("/api/events", post_events, methods=["POST"]),
+        Route("/api/consent", post_consent, methods=["POST"]),
+        Route("/api/consent/receipts/{receipt_id}", get_receipt, methods=["GET"]),
+        Route("/api/erasures/{request_receipt_id}", get_erasure, methods=["GET"]),
+        Route("/api/me", delete_me, methods=["DELETE"]),
+        Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
+        Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
+        Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),
+        Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -20,7 +20,15 @@ import orjson
 from clearsignal.settings import Purpose, SiteSettings
 from consent.state import ConsentState
 
-__all__ = ["ENTRY_VERSION", "ConsentDecision", "build_entry", "canonical_json", "notice_sha256"]
+__all__ = [
+    "ENTRY_VERSION",
+    "ConsentDecision",
+    "Erasure",
+    "build_entry",
+    "build_erasure_entry",
+    "canonical_json",
+    "notice_sha256",
+]
 
 ENTRY_VERSION = 1
 
@@ -31,8 +39,8 @@ class ConsentDecision:
     browser_id: str
     choices: dict[Purpose, bool]
     notice_version: str
-    method: str  # banner | api | gpc | cmp
-    kind: str = "consent"  # consent | withdrawal
+    method: str  # banner | api | gpc | cmp | page | delete_request
+    kind: str = "consent"  # consent | withdrawal (the ledger also makes a denial after a grant one)
     client_time: datetime | None = None
     tcf: str | None = None
     gcm: dict[str, str] | None = None
@@ -50,6 +58,16 @@ def notice_sha256(text: str) -> str:
 
 def _time(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """A completed erasure: what was deleted for whom, at whose request."""
+
+    site: str
+    visitor_key: str
+    request_receipt_id: str
+    rows_deleted: dict[str, int]  # table -> rows
 
 
 def build_entry(
@@ -72,19 +90,9 @@ def build_entry(
         )
     return canonical_json(
         {
-            "entry_version": ENTRY_VERSION,
-            "kind": decision.kind,
-            "receipt_id": state.receipt_id,
-            "controller": site.controller or site.name or site.id,
-            "site": site.id,
-            "subject": subject,
+            **_common(site, subject, decision.kind, state),
             "purposes": purposes,
-            "notice": {
-                "uri": site.notice.uri,
-                "version": decision.notice_version,
-                "language": site.notice.language,
-                "sha256": notice_sha256(site.notice.text),
-            },
+            "notice": _notice(site, decision.notice_version),
             "method": decision.method,
             "gpc": decision.gpc,
             "recorded_at": _time(state.recorded_at),
@@ -94,3 +102,37 @@ def build_entry(
             "gcm": decision.gcm,
         }
     )
+
+
+def build_erasure_entry(site: SiteSettings, erasure: Erasure, state: ConsentState) -> bytes:
+    """The leaf that proves an erasure was carried out, and what it removed."""
+    return canonical_json(
+        {
+            **_common(site, erasure.visitor_key, "erasure", state),
+            "request_receipt_id": erasure.request_receipt_id,
+            "rows_deleted": erasure.rows_deleted,
+            "notice": _notice(site, site.notice.version),
+            "method": "erasure",
+            "recorded_at": _time(state.recorded_at),
+        }
+    )
+
+
+def _common(site: SiteSettings, subject: str, kind: str, state: ConsentState) -> dict[str, Any]:
+    return {
+        "entry_version": ENTRY_VERSION,
+        "kind": kind,
+        "receipt_id": state.receipt_id,
+        "controller": site.controller or site.name or site.id,
+        "site": site.id,
+        "subject": subject,
+    }
+
+
+def _notice(site: SiteSettings, version: str) -> dict[str, str]:
+    return {
+        "uri": site.notice.uri,
+        "version": version,
+        "language": site.notice.language,
+        "sha256": notice_sha256(site.notice.text),
+    }

@@ -6,6 +6,10 @@ caller can catch them together::
     ConsentError
      ├── CheckpointError    a signed checkpoint or verifier key is malformed,
      │                      or its signature does not verify
+     ├── ErasureError       rows of an erased visitor are still stored after the delete
+     ├── LogIntegrityError  the stored log is incomplete or does not match itself
+     ├── NoticeVersionError a decision names a notice version the site does not show
+     ├── ReceiptError       a receipt is malformed or does not verify
      ├── SigningKeyError    the log's signing key file is unsafe or unreadable
      ├── SiteKeyError       a site's pseudonymisation key file is unsafe or damaged
      └── UnknownSiteError   a decision names a site that is not configured
@@ -17,7 +21,17 @@ conditions to handle.
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "ConsentError", "SigningKeyError", "SiteKeyError", "UnknownSiteError"]
+__all__ = [
+    "CheckpointError",
+    "ConsentError",
+    "ErasureError",
+    "LogIntegrityError",
+    "NoticeVersionError",
+    "ReceiptError",
+    "SigningKeyError",
+    "SiteKeyError",
+    "UnknownSiteError",
+]
 
 
 class ConsentError(Exception):
@@ -38,3 +52,23 @@ class SiteKeyError(ConsentError):
 
 class UnknownSiteError(ConsentError):
     """A decision names a site that is not configured."""
+
+
+class LogIntegrityError(ConsentError):
+    """The stored transparency log is incomplete or does not match itself."""
+
+
+class NoticeVersionError(ConsentError):
+    """A decision names a notice version the site does not show (any more)."""
+
+    def __init__(self, message: str, current_version: str) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class ReceiptError(ConsentError):
+    """A consent receipt is malformed, or it does not verify."""
+
+
+class ErasureError(ConsentError):
+    """Rows of an erased visitor are still stored after the delete."""

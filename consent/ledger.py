@@ -15,13 +15,13 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from clearsignal.settings import Purpose, Settings
+from clearsignal.settings import Purpose, Settings, SiteSettings
 from consent.database import Database
-from consent.entries import ConsentDecision, build_entry
-from consent.errors import UnknownSiteError
+from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
+from consent.errors import NoticeVersionError, UnknownSiteError
 from consent.merkle import leaf_hash
 from consent.pseudonyms import SiteKeys, visitor_key
 from consent.state import ConsentState
@@ -35,6 +35,7 @@ CONSENT_LIFETIME = timedelta(days=395)  # 13 months, then the visitor is asked a
 class RecordedConsent:
     receipt_id: str
     visitor_key: str
+    kind: str
     entry: bytes
     leaf_hash: bytes
     state: ConsentState
@@ -79,37 +80,72 @@ class ConsentLedger:
         return state
 
     def record(self, decision: ConsentDecision) -> RecordedConsent:
-        """Store a decision (or withdrawal) and make it the visitor's current state at once."""
-        site = self._settings.site(decision.site)
-        if site is None:
-            raise UnknownSiteError(f"unknown site {decision.site!r}")
+        """Store a decision and make it the visitor's current state at once.
+
+        A denial of analytics after a grant is a withdrawal, as is an explicit one: both
+        queue the erasure of the visitor's events and signals (``consent.erasure``).
+        """
+        site = self._site(decision.site)
+        if decision.notice_version != site.notice.version:
+            raise NoticeVersionError(
+                f"notice version {decision.notice_version!r} is not the one site {site.id!r} "
+                f"shows ({site.notice.version!r}); show the current notice and ask again",
+                site.notice.version,
+            )
         subject = self.visitor_key(site.id, decision.browser_id)
-        now = self._clock()
         analytics = decision.choices.get(Purpose.ANALYTICS, False)
         personalization = analytics and decision.choices.get(Purpose.PERSONALIZATION, False)
-        state = ConsentState(
+        if decision.kind == "consent" and not analytics:
+            previous = self.current(site.id, subject)
+            if previous is not None and previous.analytics:
+                decision = replace(decision, kind="withdrawal")
+        state = self._new_state(analytics, personalization)
+        entry = build_entry(site, subject, decision, state)
+        return self._store(site.id, subject, decision.kind, decision.method, state, entry)
+
+    def record_erasure(self, erasure: Erasure) -> RecordedConsent:
+        """Record a completed erasure: the receipt that proves it, a leaf of the log."""
+        site = self._site(erasure.site)
+        state = self._new_state(False, False)
+        entry = build_erasure_entry(site, erasure, state)
+        return self._store(site.id, erasure.visitor_key, "erasure", "erasure", state, entry)
+
+    def _site(self, site_id: str) -> SiteSettings:
+        site = self._settings.site(site_id)
+        if site is None:
+            raise UnknownSiteError(f"unknown site {site_id!r}")
+        return site
+
+    def _new_state(self, analytics: bool, personalization: bool) -> ConsentState:
+        now = self._clock()
+        return ConsentState(
             analytics=analytics,
             personalization=personalization,
             recorded_at=now,
             expires_at=now + CONSENT_LIFETIME,
             receipt_id=str(uuid.uuid4()),
         )
-        entry = build_entry(site, subject, decision, state)
+
+    def _store(
+        self, site: str, subject: str, kind: str, method: str, state: ConsentState, entry: bytes
+    ) -> RecordedConsent:
         leaf = leaf_hash(entry)
+        notice_version = self._site(site).notice.version
         self._db.insert(
             "consent_records",
             [[
-                state.receipt_id, site.id, subject, decision.kind, analytics, personalization,
-                decision.method, decision.notice_version, now, state.expires_at, entry, leaf,
+                state.receipt_id, site, subject, kind, state.analytics, state.personalization,
+                method, notice_version, state.recorded_at, state.expires_at, entry, leaf,
             ]],
             [
                 "receipt_id", "site", "visitor_key", "kind", "analytics", "personalization",
                 "method", "notice_version", "recorded_at", "expires_at", "entry", "leaf_hash",
             ],
         )  # fmt: skip
-        # Written through, and kept until it can be trusted from the store as well.
-        self._remember((site.id, subject), state, time.monotonic() + 3600)
-        return RecordedConsent(state.receipt_id, subject, entry, leaf, state)
+        if kind != "erasure":  # an erasure deletes data; it does not change the choices
+            # Written through, and kept until it can be trusted from the store as well.
+            self._remember((site, subject), state, time.monotonic() + 3600)
+        return RecordedConsent(state.receipt_id, subject, kind, entry, leaf, state)
 
     def forget(self, site: str, visitor_key: str) -> None:
         with self._lock:
@@ -126,14 +162,12 @@ class ConsentLedger:
         rows = self._db.rows(
             "SELECT analytics, personalization, recorded_at, expires_at, receipt_id, kind "
             "FROM consent_records WHERE site = {site:String} AND visitor_key = {key:String} "
-            "ORDER BY recorded_at DESC LIMIT 1",
+            "AND kind != 'erasure' ORDER BY recorded_at DESC LIMIT 1",
             {"site": site, "key": visitor_key},
         )
         if not rows:
             return None
-        analytics, personalization, recorded_at, expires_at, receipt_id, kind = rows[0]
-        if kind == "erasure":
-            return None
+        analytics, personalization, recorded_at, expires_at, receipt_id, _ = rows[0]
         return ConsentState(
             bool(analytics), bool(personalization), recorded_at, expires_at, receipt_id
         )

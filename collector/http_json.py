@@ -1,0 +1,62 @@
+"""JSON over HTTP at the edge: read a bounded body, answer JSON, explain field errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+__all__ = ["ACCEPTED_TYPES", "BadRequest", "field_errors", "json_response", "read_body"]
+
+ACCEPTED_TYPES = ("application/json", "text/plain")
+
+
+class BadRequest(Exception):
+    """A request we answer with ``status`` and a JSON ``body`` saying what to fix."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+
+    def response(self) -> Response:
+        return json_response(self.status, self.body)
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+
+
+def field_errors(
+    error: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[dict[str, str]]:
+    return [
+        {
+            "field": ".".join(str(p) for p in (*prefix, *item["loc"])) or "(body)",
+            "error": item["msg"],
+        }
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body of a JSON (or text/plain JSON) request of at most ``limit`` bytes."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        raise BadRequest(
+            415,
+            {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
+        )
+    too_large = BadRequest(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

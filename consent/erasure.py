@@ -1,0 +1,143 @@
+"""Erasure: a withdrawal of analytics consent or a delete request removes the visitor's data.
+
+Each run takes the withdrawals that have no erasure yet, deletes the visitor's rows from
+every table that holds ``site`` and ``visitor_key`` columns (found in ``system.columns``, so tables
+added later are covered too), checks by query that none is left, and records an erasure
+leaf per request with the number of rows it removed.
+
+Deletes are ``ALTER TABLE ... DELETE`` mutations run synchronously: the parts are
+rewritten without the rows, not merely masked. Two tables are kept on purpose: the
+consent records and the log are the proof of consent that GDPR Art. 7(1) requires and
+hold the pseudonym only, never events.
+
+Events a collector accepted just before the withdrawal may still sit in its spool; the
+``before_erase`` hook (the in-process writer's flush) runs first, and ``settle`` delays
+requests so that other collector processes have flushed theirs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from consent.database import Database
+from consent.entries import Erasure
+from consent.errors import ErasureError
+from consent.ledger import ConsentLedger
+
+__all__ = ["KEPT_TABLES", "Eraser", "ErasureRun"]
+
+KEPT_TABLES = ("consent_records", "consent_log")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class _Request:
+    receipt_id: str
+    site: str
+    visitor_key: str
+
+
+@dataclass
+class ErasureRun:
+    erased: list[str] = field(default_factory=list)  # erasure receipt ids
+    rows_deleted: dict[str, int] = field(default_factory=dict)  # table -> rows
+
+
+class Eraser:
+    def __init__(
+        self,
+        database: Database,
+        ledger: ConsentLedger,
+        cluster: str | None = None,
+        before_erase: Callable[[], None] = _nothing,
+        settle: timedelta = timedelta(0),
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._db = database
+        self._ledger = ledger
+        self._cluster = cluster
+        self._before_erase = before_erase
+        self._settle = settle
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def pending(self) -> list[_Request]:
+        rows = self._db.rows(
+            "SELECT receipt_id, site, visitor_key FROM consent_records "
+            "WHERE kind = 'withdrawal' AND recorded_at <= {until:DateTime64(3, 'UTC')} "
+            "AND receipt_id NOT IN (SELECT JSONExtractString(entry, 'request_receipt_id') "
+            "  FROM consent_records WHERE kind = 'erasure') "
+            "ORDER BY recorded_at LIMIT 1 BY receipt_id",
+            {"until": self._clock() - self._settle},
+        )
+        return [_Request(str(r), str(s), str(k)) for r, s, k in rows]
+
+    def personal_tables(self) -> list[str]:
+        """Every stored table with a visitor_key column, except the proof of consent."""
+        rows = self._db.rows(
+            "SELECT c.table FROM system.columns AS c "
+            "JOIN system.tables AS t ON t.database = c.database AND t.name = c.table "
+            "WHERE c.database = currentDatabase() AND c.name = 'visitor_key' "
+            "AND t.engine LIKE '%MergeTree' AND c.table NOT IN {kept:Array(String)} "
+            "ORDER BY c.table",
+            {"kept": [*KEPT_TABLES, *(f"{t}_local" for t in KEPT_TABLES)]},
+        )
+        return [str(row[0]) for row in rows]
+
+    def run_once(self) -> ErasureRun:
+        with self._lock:
+            run = ErasureRun()
+            requests = self.pending()
+            if not requests:
+                return run
+            self._before_erase()
+            by_site: dict[str, set[str]] = defaultdict(set)
+            for request in requests:
+                by_site[request.site].add(request.visitor_key)
+            deleted: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+            for table in self.personal_tables():
+                for site, keys in by_site.items():
+                    for key, rows in self._erase(table, site, sorted(keys)).items():
+                        deleted[(site, key)][table] = rows
+                        run.rows_deleted[table] = run.rows_deleted.get(table, 0) + rows
+            for request in requests:
+                counts = deleted.get((request.site, request.visitor_key), {})
+                erasure = Erasure(request.site, request.visitor_key, request.receipt_id, counts)
+                run.erased.append(self._ledger.record_erasure(erasure).receipt_id)
+            return run
+
+    def _erase(self, table: str, site: str, keys: list[str]) -> dict[str, int]:
+        where = "site = {site:String} AND visitor_key IN {keys:Array(String)}"
+        parameters = {"site": site, "keys": keys}
+        counts = {
+            str(key): int(n)
+            for key, n in self._db.rows(
+                f"SELECT visitor_key, count() FROM `{table}` WHERE {where} GROUP BY visitor_key",
+                parameters,
+            )
+        }
+        if counts:
+            on_cluster = f" ON CLUSTER `{self._cluster}`" if self._cluster else ""
+            self._db.command(
+                f"ALTER TABLE `{table}`{on_cluster} DELETE WHERE {where} "
+                "SETTINGS mutations_sync = 2",
+                parameters,
+            )
+            left = self._db.rows(f"SELECT count() FROM `{table}` WHERE {where}", parameters)
+            if int(left[0][0]):
+                raise ErasureError(
+                    f"{left[0][0]} rows of {len(keys)} visitors are still in {table} after "
+                    "the erasure; the erasure will be retried on the next run"
+                )
+        return counts

@@ -1,0 +1,106 @@
+"""Read side of the transparency log: receipts with proofs, checkpoints, consistency.
+
+Every proof is relative to the latest signed checkpoint (or one the caller names), and is
+built from the stored node hashes, so its cost does not grow with the log.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from consent.database import Database
+from consent.errors import LogIntegrityError
+from consent.log_keys import LogVerifier
+from consent.receipts import inclusion_bundle, pending_bundle, receipt_document
+from consent.transparency_log import TransparencyLog, as_bytes
+
+__all__ = ["LogReader", "ProofUnavailable"]
+
+
+class ProofUnavailable(LookupError):
+    """The asked-for leaf or tree size is not (yet) covered by a signed checkpoint."""
+
+
+class LogReader:
+    def __init__(self, database: Database, verifier: LogVerifier) -> None:
+        self._db = database
+        self._log = TransparencyLog(database)
+        self.verifier = verifier
+
+    def checkpoint(self) -> str | None:
+        """The latest signed checkpoint note."""
+        return self._log.latest_checkpoint_note()
+
+    def receipt(self, receipt_id: str) -> dict[str, Any] | None:
+        """The receipt of a recorded decision, with its inclusion proof once integrated."""
+        rows = self._db.rows(
+            "SELECT entry, leaf_hash FROM consent_records WHERE receipt_id = {id:String} LIMIT 1",
+            {"id": receipt_id},
+        )
+        if not rows:
+            return None
+        entry, leaf = as_bytes(rows[0][0]), as_bytes(rows[0][1])
+        try:
+            log = self.inclusion_by_receipt(receipt_id)
+        except ProofUnavailable:
+            log = pending_bundle(self.verifier)
+        return receipt_document(entry, leaf, log)
+
+    def erasure_receipt(self, request_receipt_id: str) -> dict[str, Any] | None:
+        """The receipt of the erasure carried out for a withdrawal or delete request."""
+        rows = self._db.rows(
+            "SELECT receipt_id FROM consent_records WHERE kind = 'erasure' "
+            "AND JSONExtractString(entry, 'request_receipt_id') = {id:String} LIMIT 1",
+            {"id": request_receipt_id},
+        )
+        return self.receipt(str(rows[0][0])) if rows else None
+
+    def inclusion_by_receipt(self, receipt_id: str) -> dict[str, Any]:
+        leaf = self._log.leaf_by_receipt(receipt_id)
+        if leaf is None:
+            raise ProofUnavailable(f"receipt {receipt_id} is not in the log yet")
+        return self.inclusion(leaf.index)
+
+    def inclusion(self, index: int, tree_size: int | None = None) -> dict[str, Any]:
+        note, size = self._signed(tree_size)
+        if not 0 <= index < size:
+            raise ProofUnavailable(
+                f"leaf {index} is not covered by the checkpoint of {size} entries yet"
+            )
+        bundle = inclusion_bundle(
+            self.verifier, index, size, self._log.inclusion(index, size), note
+        )
+        leaf = self._log.leaf_at(index)
+        if leaf is None:
+            raise LogIntegrityError(f"leaf {index} is missing from consent_log")
+        bundle["leaf_hash"] = base64.b64encode(leaf.leaf_hash).decode()
+        return bundle
+
+    def consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        """PROOF(old, new) for any sizes the latest checkpoint covers, with their notes."""
+        _, signed_size = self._signed(None)
+        if not 0 <= old_size <= new_size <= signed_size:
+            raise ProofUnavailable(
+                f"sizes must satisfy 0 <= from <= to <= {signed_size} (the latest checkpoint)"
+            )
+        proof = self._log.consistency(old_size, new_size)
+        return {
+            "origin": self.verifier.origin,
+            "from": old_size,
+            "to": new_size,
+            "proof": [base64.b64encode(h).decode() for h in proof],
+            "from_checkpoint": self._log.checkpoint_note(old_size),
+            "to_checkpoint": self._log.checkpoint_note(new_size),
+        }
+
+    def _signed(self, tree_size: int | None) -> tuple[str, int]:
+        note = (
+            self._log.latest_checkpoint_note()
+            if tree_size is None
+            else self._log.checkpoint_note(tree_size)
+        )
+        if note is None:
+            what = "any tree size" if tree_size is None else f"tree size {tree_size}"
+            raise ProofUnavailable(f"no checkpoint has been signed for {what}")
+        return note, self.verifier.open(note).tree_size

@@ -1,0 +1,120 @@
+"""The sequencer: the one writer of the transparency log.
+
+Each run takes the recorded decisions not yet in the log (oldest first), appends them
+as leaves with their node hashes, and signs a checkpoint of the new tree head. Before
+extending the log it checks that the stored tree still has the root of the latest
+checkpoint, so it never builds on a log that was altered underneath it.
+
+Run exactly one sequencer per deployment: in embedded mode the server's scheduler, in
+server mode the one ``clearsignal jobs serve`` process (docs/scaling.md). Within a
+process, runs are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from consent.checkpoint import Checkpoint
+from consent.database import Database
+from consent.errors import LogIntegrityError
+from consent.log_keys import LogKeys
+from consent.merkle import frontier_root
+from consent.transparency_log import PendingLeaf, TransparencyLog, as_bytes
+
+__all__ = ["LATE_WINDOW", "Sequencer", "SequencerRun"]
+
+# A decision recorded this long before the newest integrated one is still picked up:
+# inserts from other collector processes may land out of order.
+LATE_WINDOW = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SequencerRun:
+    integrated: int
+    tree_size: int
+    checkpoint: Checkpoint | None  # None when nothing new needed signing
+
+
+class Sequencer:
+    def __init__(
+        self,
+        database: Database,
+        keys: LogKeys,
+        clock: Callable[[], datetime] = _utc_now,
+        batch_size: int = 50_000,
+    ) -> None:
+        self._db = database
+        self._log = TransparencyLog(database)
+        self._keys = keys
+        self._clock = clock
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def run_once(self) -> SequencerRun:
+        with self._lock:
+            tree_size = self._log.size()
+            frontier = self._log.frontier(tree_size)
+            self._check_latest_checkpoint(tree_size, frontier_root(frontier))
+            integrated = 0
+            while pending := self._pending():
+                frontier = self._log.append(tree_size, frontier, pending, self._clock())
+                tree_size += len(pending)
+                integrated += len(pending)
+                if len(pending) < self._batch_size:
+                    break
+            if integrated == 0 and self._log.checkpoint_note(tree_size) is not None:
+                return SequencerRun(0, tree_size, None)
+            now = self._clock()
+            checkpoint, note = self._keys.sign(tree_size, frontier_root(frontier), now)
+            self._log.record_checkpoint(checkpoint, note, now)
+            return SequencerRun(integrated, tree_size, checkpoint)
+
+    def _pending(self) -> list[PendingLeaf]:
+        newest = self._db.rows("SELECT max(recorded_at), count() FROM consent_log")[0]
+        since = newest[0] - LATE_WINDOW if newest[1] else EPOCH
+        rows = self._db.rows(
+            "SELECT receipt_id, site, visitor_key, kind, recorded_at, entry, leaf_hash "
+            "FROM consent_records "
+            "WHERE recorded_at >= {since:DateTime64(3, 'UTC')} AND receipt_id NOT IN ("
+            "  SELECT receipt_id FROM consent_log "
+            "  WHERE recorded_at >= {since:DateTime64(3, 'UTC')}) "
+            "ORDER BY recorded_at, receipt_id LIMIT 1 BY receipt_id LIMIT {limit:UInt32}",
+            {"since": since, "limit": self._batch_size},
+        )
+        return [
+            PendingLeaf(
+                str(receipt),
+                str(site),
+                str(key),
+                str(kind),
+                recorded_at,
+                as_bytes(entry),
+                as_bytes(leaf),
+            )
+            for receipt, site, key, kind, recorded_at, entry, leaf in rows
+        ]
+
+    def _check_latest_checkpoint(self, tree_size: int, root_hash: bytes) -> None:
+        note = self._log.latest_checkpoint_note()
+        if note is None:
+            return
+        latest = self._keys.verifier.open(note)
+        if latest.tree_size > tree_size:
+            raise LogIntegrityError(
+                f"the log holds {tree_size} leaves but checkpoint {latest.tree_size} was signed; "
+                "leaves were deleted. Run `clearsignal audit verify` and restore the log"
+            )
+        if latest.tree_size == tree_size and not hmac.compare_digest(latest.root_hash, root_hash):
+            raise LogIntegrityError(
+                f"the stored tree of {tree_size} leaves no longer has the signed root; "
+                "run `clearsignal audit verify` to find the altered leaf"
+            )

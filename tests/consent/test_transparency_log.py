@@ -1,0 +1,162 @@
+"""The stored log and its sequencer, checked against the pure RFC 6962 functions."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clearsignal.settings import Purpose
+from consent.entries import ConsentDecision
+from consent.errors import LogIntegrityError
+from consent.ledger import ConsentLedger
+from consent.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    root,
+    verify_consistency,
+    verify_inclusion,
+)
+from consent.pseudonyms import SiteKeys
+from consent.transparency_log import TransparencyLog
+from tests.consent.conftest import ConsentWorld
+
+
+def entries_in_log(world: ConsentWorld) -> list[bytes]:
+    return [leaf.entry for leaf in TransparencyLog(world.store).leaves()]
+
+
+def test_the_sequencer_integrates_decisions_in_order_and_signs_the_root(
+    world: ConsentWorld,
+) -> None:
+    recorded = [world.decide() for _ in range(5)]
+    run = world.sequencer.run_once()
+    assert run.integrated == 5
+    assert run.tree_size == 5
+    entries = entries_in_log(world)
+    assert entries == [r.entry for r in recorded]
+    assert run.checkpoint is not None
+    assert run.checkpoint.root_hash == root(entries)
+    note = TransparencyLog(world.store).latest_checkpoint_note()
+    assert note is not None
+    assert world.keys.verifier.open(note) == run.checkpoint
+
+
+def test_a_run_with_nothing_new_signs_nothing(world: ConsentWorld) -> None:
+    world.decide()
+    world.sequencer.run_once()
+    again = world.sequencer.run_once()
+    assert again.integrated == 0
+    assert again.checkpoint is None
+    assert world.store.scalar("SELECT count() FROM checkpoints") == 1
+
+
+def test_an_empty_log_gets_a_checkpoint_of_size_zero(world: ConsentWorld) -> None:
+    run = world.sequencer.run_once()
+    assert run.tree_size == 0
+    assert run.checkpoint is not None
+    assert run.checkpoint.root_hash == root([])
+
+
+def test_stored_proofs_equal_the_rfc_proofs_for_every_leaf_and_size(
+    world: ConsentWorld,
+) -> None:
+    for _ in range(3):  # three sequencer runs: proofs across batch boundaries
+        for _ in range(7):
+            world.decide()
+        world.sequencer.run_once()
+    log = TransparencyLog(world.store)
+    entries = entries_in_log(world)
+    assert log.size() == len(entries) == 21
+    for size in (1, 2, 7, 13, 16, 21):
+        assert log.root(size) == root(entries[:size])
+        for index in range(size):
+            proof = log.inclusion(index, size)
+            assert proof == inclusion_proof(index, entries[:size])
+            assert verify_inclusion(
+                log.leaf_nodes(index, index + 1)[index], index, size, proof, root(entries[:size])
+            )
+        for old in range(size + 1):
+            proof = log.consistency(old, size)
+            assert proof == consistency_proof(old, entries[:size])
+            assert verify_consistency(old, size, root(entries[:old]), root(entries[:size]), proof)
+
+
+def test_a_crash_after_writing_nodes_is_repaired_by_the_next_run(world: ConsentWorld) -> None:
+    world.decide()
+    world.sequencer.run_once()
+    pending = [world.decide() for _ in range(3)]
+    log = TransparencyLog(world.store)
+    # Simulate the crash: the nodes of the pending leaves are written, the leaves are not.
+    world.sequencer.run_once()
+    world.store.command(
+        "ALTER TABLE consent_log DELETE WHERE log_index >= 1 SETTINGS mutations_sync = 2"
+    )
+    world.store.command(
+        "ALTER TABLE checkpoints DELETE WHERE tree_size > 1 SETTINGS mutations_sync = 2"
+    )
+    assert log.size() == 1
+    run = world.sequencer.run_once()
+    assert run.tree_size == 4
+    assert entries_in_log(world)[1:] == [r.entry for r in pending]
+    assert run.checkpoint is not None
+    assert run.checkpoint.root_hash == root(entries_in_log(world))
+
+
+def test_the_sequencer_refuses_to_extend_a_log_whose_signed_root_changed(
+    world: ConsentWorld,
+) -> None:
+    for _ in range(4):
+        world.decide()
+    world.sequencer.run_once()
+    world.store.command(
+        "ALTER TABLE consent_log_nodes UPDATE hash = unhex(repeat('00', 32)) "
+        "WHERE level = 2 AND node_index = 0 SETTINGS mutations_sync = 2"
+    )
+    world.decide()
+    with pytest.raises(LogIntegrityError, match="no longer has the signed root"):
+        world.sequencer.run_once()
+
+
+def test_the_sequencer_refuses_to_extend_a_log_that_lost_signed_leaves(
+    world: ConsentWorld,
+) -> None:
+    for _ in range(3):
+        world.decide()
+    world.sequencer.run_once()
+    world.store.command(
+        "ALTER TABLE consent_log DELETE WHERE log_index = 2 SETTINGS mutations_sync = 2"
+    )
+    with pytest.raises(LogIntegrityError, match="leaves were deleted"):
+        world.sequencer.run_once()
+
+
+def test_decisions_arriving_late_are_still_integrated(world: ConsentWorld) -> None:
+    first = world.decide()
+    world.sequencer.run_once()
+    # A decision recorded earlier by another process lands after the log moved on.
+    behind = ConsentLedger(
+        world.store,
+        world.settings,
+        SiteKeys(world.settings.site_key_dir),
+        clock=lambda: datetime.now(UTC) - timedelta(minutes=10),
+    )
+    late = behind.record(
+        ConsentDecision("demo", secrets.token_urlsafe(16), {Purpose.ANALYTICS: True}, "1", "api")
+    )
+    run = world.sequencer.run_once()
+    assert run.integrated == 1
+    assert entries_in_log(world) == [first.entry, late.entry]
+
+
+def test_random_batch_sizes_keep_the_log_equal_to_the_reference(world: ConsentWorld) -> None:
+    rng = random.Random(6962)
+    for _ in range(5):
+        for _ in range(rng.randrange(0, 6)):
+            world.decide(analytics=rng.random() < 0.7)
+        world.sequencer.run_once()
+    log = TransparencyLog(world.store)
+    entries = entries_in_log(world)
+    assert log.root(len(entries)) == root(entries)
