@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from clearsignal.audit_command import add_audit_parser
+from clearsignal.jobs_command import add_jobs_parser
 from clearsignal.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -85,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply every migration not yet recorded in schema_migrations.",
     )
     migrate.set_defaults(handler=_migrate)
+    add_jobs_parser(commands)
+    add_audit_parser(commands)
     return parser
 
 

@@ -27,7 +27,7 @@ def clearsignal(
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = clearsignal("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "migrate"):
+    for command in ("serve", "migrate", "jobs", "audit"):
         assert command in result.stdout
 
 

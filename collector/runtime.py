@@ -1,0 +1,76 @@
+"""What a running ClearSignal holds open, built in one place for the server and the CLI.
+
+``open_runtime`` connects and migrates the store, then builds the consent ledger, the
+ingest pipeline, the spool and its writer, the log reader and the jobs; ``close`` stops
+them in reverse. The server starts the writer thread and (with ``jobs.in_process``) the
+scheduler; ``clearsignal jobs`` runs jobs by hand on the same objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregator.jobs import JobRunner, deployment_jobs
+from aggregator.migrations import migrate
+from aggregator.scheduler import Scheduler
+from aggregator.store import Store, open_store
+from clearsignal.settings import Settings
+from collector.metrics import CollectorMetrics
+from collector.pipeline import IngestPipeline
+from collector.spool import Spool
+from collector.spool_writer import SpoolWriter
+from consent.ledger import ConsentLedger
+from consent.log_keys import LogKeys
+from consent.log_reader import LogReader
+from consent.pseudonyms import SiteKeys
+from consent.salts import DailySalts
+
+__all__ = ["Services", "open_runtime"]
+
+
+@dataclass
+class Services:
+    """What the runtime opens, in the order it opens it (and closes it in reverse)."""
+
+    store: Store
+    spool: Spool
+    writer: SpoolWriter
+    ledger: ConsentLedger
+    log_reader: LogReader
+    pipeline: IngestPipeline
+    jobs: JobRunner
+    scheduler: Scheduler | None
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.writer.stop(flush=True)
+        self.spool.close()
+        self.store.close()
+
+
+def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -> Services:
+    """Open everything; with ``serving``, start the spool writer and in-process scheduler."""
+    store = open_store(settings.dsn, settings.store.database, settings.store.cluster)
+    migrate(store)
+    site_keys = SiteKeys(settings.site_key_dir)
+    ledger = ConsentLedger(store, settings, site_keys)
+    pipeline = IngestPipeline(settings, site_keys, DailySalts(store), ledger)
+    spool = Spool(settings.spool_dir)
+    writer = SpoolWriter(spool, store, metrics)
+    log_keys = LogKeys.load(settings.log_origin, settings.log_key_path)
+
+    def flush_spool() -> None:  # erasure first writes what the spool still holds
+        while writer.drain_once():
+            pass
+
+    jobs = JobRunner(store, deployment_jobs(store, settings, ledger, flush_spool))
+    services = Services(
+        store, spool, writer, ledger, LogReader(store, log_keys.verifier), pipeline, jobs, None
+    )
+    if serving:
+        writer.start()
+        if settings.jobs.in_process:
+            services.scheduler = Scheduler(services.jobs)
+            services.scheduler.start()
+    return services

@@ -1,0 +1,168 @@
+"""``clearsignal jobs`` and ``clearsignal audit`` as a privacy officer runs them.
+
+The commands run as separate processes against the loopback ClickHouse HTTP endpoint
+(the embedded engine allows one data directory per process, and this one has its own).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aggregator.migrations import migrate
+from aggregator.store import Store, open_store
+from clearsignal.settings import Purpose, Settings, StoreSettings
+from consent.entries import ConsentDecision
+from consent.ledger import ConsentLedger
+from consent.log_keys import LogKeys
+from consent.log_reader import LogReader
+from consent.pseudonyms import SiteKeys
+from tests.clearsignal.test_cli import clearsignal
+from tests.conftest import unique_database
+from tests.support.clickhouse_http import ClickHouseHttpServer
+
+
+@dataclass
+class Deployment:
+    path: Path
+    env: dict[str, str]
+    store: Store
+    settings: Settings
+    receipts: list[str]
+
+    def run(self, *args: str) -> tuple[int, str]:
+        result = clearsignal(*args, cwd=self.path, env=self.env)
+        return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, clickhouse_http: ClickHouseHttpServer) -> Iterator[Deployment]:
+    database = unique_database()
+    env = {
+        "CLEARSIGNAL_DATA_DIR": str(tmp_path / "data"),
+        "CLEARSIGNAL_STORE__DSN": clickhouse_http.url,
+        "CLEARSIGNAL_STORE__DATABASE": database,
+    }
+    settings = Settings(
+        data_dir=tmp_path / "data", store=StoreSettings(dsn=clickhouse_http.url, database=database)
+    )
+    store = open_store(clickhouse_http.url, database)
+    migrate(store)
+    ledger = ConsentLedger(store, settings, SiteKeys(settings.site_key_dir))
+    receipts = [
+        ledger.record(
+            ConsentDecision(
+                "demo", secrets.token_urlsafe(16), {Purpose.ANALYTICS: granted}, "1", "banner"
+            )
+        ).receipt_id
+        for granted in (True, False, True)
+    ]
+    try:
+        yield Deployment(tmp_path, env, store, settings, receipts)
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        store.close()
+
+
+def test_jobs_list_and_run_the_sequencer(deployment: Deployment) -> None:
+    code, out = deployment.run("jobs", "list")
+    assert code == 0, out
+    for job in ("consent.sequence", "consent.erase", "salts.rotate"):
+        assert job in out
+    code, out = deployment.run("jobs", "run", "consent.sequence")
+    assert code == 0, out
+    assert "consent.sequence: ok" in out
+    assert "tree size 3" in out
+    code, out = deployment.run("jobs", "list")
+    assert "last: ok" in out
+
+
+def test_jobs_run_names_unknown_jobs(deployment: Deployment) -> None:
+    code, out = deployment.run("jobs", "run", "nosuch")
+    assert code == 2
+    assert "no job named nosuch" in out
+
+
+def test_audit_verify_passes_then_names_the_altered_index(deployment: Deployment) -> None:
+    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    code, out = deployment.run("audit", "verify")
+    assert code == 0, out
+    assert "log verified: 3 entries, 1 signed checkpoints" in out
+    deployment.store.command(
+        "ALTER TABLE consent_log UPDATE entry = replace(entry, 'denied', 'granted') "
+        "WHERE log_index = 1 SETTINGS mutations_sync = 2"
+    )
+    code, out = deployment.run("audit", "verify")
+    assert code == 1
+    assert "FAILED at index 1" in out
+
+
+def test_audit_verify_with_the_published_key_of_another_log_fails(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    other = LogKeys.load(deployment.settings.log_origin, tmp_path / "other.key")
+    (tmp_path / "other.vkey").write_text(other.verifier.vkey + "\n")
+    code, out = deployment.run("audit", "verify", "--public-key", str(tmp_path / "other.vkey"))
+    assert code == 1
+    assert "does not verify" in out
+
+
+def test_audit_prove_checks_a_receipt_offline(deployment: Deployment, tmp_path: Path) -> None:
+    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    keys = LogKeys.load(deployment.settings.log_origin, deployment.settings.log_key_path)
+    receipt = LogReader(deployment.store, keys.verifier).receipt(deployment.receipts[1])
+    assert receipt is not None
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(receipt))
+    vkey = keys.verifier.vkey
+    code, out = deployment.run("audit", "prove", str(path), "--public-key", vkey)
+    assert code == 0, out
+    assert f"receipt {deployment.receipts[1]} verifies" in out
+    assert "entry 1 of the log" in out
+    receipt["purposes"][1]["choice"] = "granted"
+    path.write_text(json.dumps(receipt))
+    code, out = deployment.run("audit", "prove", str(path), "--public-key", vkey)
+    assert code == 1
+    assert "does NOT verify" in out
+
+
+def test_audit_export_writes_csv_and_jsonl(deployment: Deployment) -> None:
+    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    result = clearsignal(
+        "audit", "export", "--site", "demo", "--format", "csv", cwd=deployment.path,
+        env=deployment.env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["receipt_id"] for r in rows] == deployment.receipts
+    assert [r["log_index"] for r in rows] == ["0", "1", "2"]
+    assert [r["analytics"] for r in rows] == ["True", "False", "True"]
+    out = deployment.path / "records.jsonl"
+    code, text = deployment.run("audit", "export", "--site", "demo", "-o", str(out))
+    assert code == 0, text
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["receipt_id"] for r in records] == deployment.receipts
+    assert json.loads(records[0]["entry"])["receipt_id"] == deployment.receipts[0]
+    code, text = deployment.run(
+        "audit", "export", "--site", "demo", "--since", "2999-01-01", "-o", str(out)
+    )
+    assert code == 0
+    assert out.read_text() == ""
+
+
+def test_audit_ropa_is_generated_from_the_settings(deployment: Deployment) -> None:
+    code, out = deployment.run("audit", "ropa")
+    assert code == 0, out
+    assert out.startswith("# Record of processing activities (GDPR Art. 30)")
+    assert "## Site `demo`" in out
+    assert "| analytics | consent (Art. 6(1)(a))" in out
+    assert "| measurement | legitimate interest (Art. 6(1)(f))" in out
+    assert "180 days" in out
