@@ -2,29 +2,26 @@
 // links, downloads, funnel steps, scroll depth, engaged time, rage and dead
 // clicks, form start/submit/abandon (field names only).
 
+import { doc } from './config.js'
 import { FIELDS, INTERACTIVE, describe, selector } from './element.js'
-import { here, page, record, setPage } from './events.js'
+import { record } from './events.js'
 import { safe } from './log.js'
 import { flush } from './transport.js'
 
-const doc = document
-
 // Per pageview.
+export let page // its URL without the fragment; every event carries it
 let maxDepth // deepest scroll position seen, percent of the page
 let depthSent // deepest position already sent
 let engagedMs // visible-and-focused time not sent yet
-let stepsDue // the page's funnel steps are still to be looked for
 const forms = new Map() // started, not submitted: form -> set of field names
 
-// Rage clicks: the current burst of nearby clicks.
+// Rage clicks: the times of the current burst's clicks, where the last one was.
 let burst = []
 let lastX
 let lastY
-let rageTarget // descriptor, once the burst counts as rage
-let rageTimer
+let raged // the burst's rage_click is sent
 
 // Dead clicks: one pending check at a time.
-let deadTimer
 let answered // the page reacted to the click (a DOM change or a scroll)
 const mutations = new MutationObserver(() => (answered = 1))
 
@@ -36,69 +33,70 @@ const depth = () =>
 
 const formEvent = (type, form, fields) =>
   record(type, {
-    form: form.getAttribute('id') || form.getAttribute('name') || selector(form),
-    fields: [...fields].filter(Boolean).join(),
+    form: form.getAttribute('name') || selector(form),
+    fields: [...fields].join(),
   })
 
-const rageEnd = safe(() => {
-  clearTimeout(rageTimer)
-  rageTarget && record('rage_click', { clicks: burst.length }, rageTarget)
-  burst = []
-  rageTarget = 0
-})
+let stepsTimer
+let deadTimer
 
 // The page is hidden, or left (leaving: navigation or unload).
 const pageEnd = (leaving) => {
   depth() > depthSent && record('scroll', { depth: (depthSent = maxDepth) })
-  engagedMs && record('engagement', { ms: engagedMs, depth: maxDepth })
+  engagedMs && record('engagement', { ms: engagedMs })
   engagedMs = 0
-  rageEnd()
   if (leaving) {
     forms.forEach((fields, form) => formEvent('form_abandon', form, fields))
     forms.clear()
   }
 }
 
+const here = () => location.href.split('#')[0]
+
 const pageview = () => {
-  setPage()
+  page = here()
   maxDepth = depthSent = engagedMs = 0
-  stepsDue = 1
   record('pageview')
+  // The page's funnel steps (data-cs-step on an element that is not clickable),
+  // looked for a second later, when a single-page app has rendered; once per page.
+  clearTimeout(stepsTimer)
+  stepsTimer = setTimeout(
+    safe(() => {
+      for (const element of doc.querySelectorAll('[data-cs-step]'))
+        element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
+    }),
+    1e3,
+  )
 }
 
 const navigated = safe(() => here() != page && pageview(pageEnd(1)))
 
-// At start and every second. Engaged time counts while the page has the focus
-// (so is visible). A page's funnel steps (data-cs-step on an element that is not
-// clickable) are looked for once after its pageview, when it has rendered.
-export const tick = () => {
-  doc.hasFocus() && (engagedMs += 1e3)
-  if (stepsDue) {
-    stepsDue = 0
-    for (const element of doc.querySelectorAll('[data-cs-step]'))
-      element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
-  }
-}
+// Every second: engaged time counts while the page has the focus (so is visible).
+export const tick = () => doc.hasFocus() && (engagedMs += 1e3)
 
 const handlers = {
   click(event) {
     const { target, clientX: x, clientY: y } = event
     const element = target.closest?.(INTERACTIVE)
+    const descriptor = element && describe(element)
     const now = Date.now()
 
-    // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. One event
-    // per burst, sent when it ends (1 s without a nearby click).
-    ;(x - lastX) ** 2 + (y - lastY) ** 2 > 900 && rageEnd()
+    // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. One
+    // rage_click per burst, at the click that makes it one; a click more than
+    // 1 s after the previous one or more than 30 px away starts a new burst.
+    if ((x - lastX) ** 2 + (y - lastY) ** 2 > 900 || now - burst.at(-1) > 1e3) {
+      burst = []
+      raged = 0
+    }
     lastX = x
     lastY = y
     const count = burst.push(now)
-    if (count > 2 && now - burst[count - 3] <= 1e3)
-      rageTarget ||= element ? describe(element) : describe(target, 1)
-    clearTimeout(rageTimer)
-    rageTimer = setTimeout(rageEnd, 1e3)
+    if (count > 2 && now - burst[count - 3] <= 1e3 && !raged) {
+      raged = 1
+      record('rage_click', 0, descriptor || describe(target, 1))
+    }
 
     if (element) {
-      const descriptor = describe(element)
       record(
         element.hasAttribute('download') ||
           /\.(pdf|csv|docx?|xlsx?|zip|dmg|exe)$/i.test(element.pathname)
@@ -116,7 +114,6 @@ const handlers = {
       // change state without touching the DOM; a link left to navigate is not
       // dead (navigation ends the page, and this check with it).
       if (!element.matches(FIELDS)) {
-        clearTimeout(deadTimer)
         answered = 0
         mutations.observe(doc, {
           subtree: true,
@@ -124,6 +121,7 @@ const handlers = {
           attributes: true,
           characterData: true,
         })
+        clearTimeout(deadTimer)
         deadTimer = setTimeout(
           safe(
             () =>
@@ -140,7 +138,8 @@ const handlers = {
 
   input({ target: field }) {
     const form = field.form
-    const name = field.name || field.id
+    // A field without a name or id counts under its type ("text", "select-one").
+    const name = field.name || field.id || field.type
     form &&
       (forms.get(form)?.add(name) ||
         formEvent('form_start', form, forms.set(form, new Set([name])).get(form)))
@@ -160,10 +159,8 @@ const handlers = {
 export const start = () => {
   for (const method of ['pushState', 'replaceState']) {
     const original = history[method]
-    history[method] = (...args) => {
-      original.apply(history, args)
-      navigated()
-    }
+    // The page's own call first (an argument of navigated, which ignores it).
+    history[method] = (...args) => navigated(original.apply(history, args))
   }
   // Capturing on window sees every event first, even where the page stops its propagation.
   for (const type in handlers) addEventListener(type, safe(handlers[type]), true)

@@ -1,8 +1,9 @@
 // Consent: the browser id exists only after an analytics grant. Decisions come
-// from the site (clearsignal.consent) or its CMP (cmp.js); each is recorded
-// through /api/consent, and the receipt is kept.
+// from the site (clearsignal.consent) or its CMP (the cs-cmp.js add-on, through
+// clearsignal.consent); each is recorded through /api/consent, and the receipt
+// is kept.
 
-import { notice, privacySignal } from './config.js'
+import { notice } from './config.js'
 import { log, safe } from './log.js'
 import { body, flush, post } from './transport.js'
 
@@ -13,25 +14,19 @@ try {
   storage = localStorage || storage
 } catch {}
 
-export const random = (bytes) => crypto.getRandomValues(new Uint8Array(bytes))
-
 // The browser id: 16 random bytes as 22 base64url characters.
 export let id = /^[\w-]{22}$/.test(storage.cs_id) && storage.cs_id
 
-// Records a decision; resolves to the parsed receipt, or null.
-export const decide = async (
-  purposes,
-  noticeVersion = notice,
-  method = 'api',
-  tcf = null,
-  gcm = null,
-) => {
+// Records a decision; resolves to the parsed receipt, or to undefined when none
+// was recorded (blocked, no browser id, refused, or given up after retries).
+// method (default "api"), tcf and gcm: left out of the request when not given.
+export const decide = async (purposes, noticeVersion = notice, method, tcf, gcm) => {
   try {
     const analytics = !!purposes?.analytics
     // Events captured so far go out under the state they were captured in.
     flush(1)
     if (analytics)
-      id ||= btoa(String.fromCharCode(...random(16)))
+      id ||= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
         .slice(0, 22)
         .replace(/\+/g, '-')
         .replace(/\//g, '_')
@@ -56,34 +51,17 @@ export const decide = async (
       delete storage.cs_receipt
     }
     const response = await request
-    if (response?.ok) {
+    if (response.ok) {
       const text = await response.text()
       const receipt = JSON.parse(text)
       // Kept once the server has recorded the grant (until then the id lives
-      // in this page only).
+      // in this page only), as received.
       if (id) (storage.cs_id = id), (storage.cs_receipt = text)
       return receipt
     }
   } catch (error) {
     log('error', error)
   }
-  return null
 }
 
 export const receipt = safe(() => JSON.parse(storage.cs_receipt || null))
-
-// Personalization consent is checked by the server. One retry at most: a page
-// is waiting for this answer.
-export const signals = () =>
-  Promise.resolve(id && post('/api/visitor/signals', body(), 5))
-    .then((response) => (response.ok ? response.json() : []))
-    .catch(() => [])
-
-// A CMP's analytics decision, recorded when it differs from ours (granted when
-// there is a browser id). Under GPC/DNT a CMP's grant is not taken as explicit:
-// only clearsignal.consent() grants then.
-export const fromCmp = (analytics, tcf, gcm) =>
-  !analytics != !id &&
-  (analytics && privacySignal
-    ? log(privacySignal, 'cmp')
-    : decide({ analytics }, undefined, 'cmp', tcf, gcm))

@@ -5,12 +5,13 @@ export const INTERACTIVE =
   'a,button,[role=button],[role=link],input,select,textarea,summary,[onclick]'
 export const FIELDS = 'input,select,textarea'
 
-// A CSS-like path of tag names from the nearest element with an id.
-export const selector = (element, path = []) => {
-  for (; element?.parentElement && path[0]?.[0] != '#'; element = element.parentElement)
-    path.unshift(element.id ? '#' + element.id : element.localName)
-  return path.join('>').slice(-300)
-}
+// A CSS-like path of tag names from the nearest element with an id (or from
+// html), cut to its last 300 characters.
+const path = (element) =>
+  element.id
+    ? '#' + element.id
+    : (element.parentElement ? path(element.parentElement) + '>' : '') + element.localName
+export const selector = (element) => path(element).slice(-300)
 
 // label: the trimmed text (or aria-label) of a clickable element that is not a
 // form field; `plain` elements (not clickable) get none.
@@ -20,7 +21,7 @@ export const describe = (element, plain) => {
     sel: selector(element),
     label:
       (
-        element.getAttribute('aria-label') ||
+        element.ariaLabel ||
         (!plain && !element.matches(FIELDS) && element.textContent) ||
         ''
       )

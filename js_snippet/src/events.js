@@ -1,24 +1,27 @@
-// Builds events and applies the consent rules before anything is queued.
+// Builds events, applies the consent rules, and queues what may be sent.
 
-import { blocked, captures, privacySignal, strict } from './config.js'
-import { id, random } from './consent.js'
+import { auto, blocked, doc, privacySignal, strict } from './config.js'
+import { page } from './capture.js'
+import { id } from './consent.js'
 import { log } from './log.js'
-import { enqueue } from './transport.js'
+import { flush } from './transport.js'
 
-// The URL of the current pageview, without its fragment; every event carries it.
-export let page
-
-export const here = () => location.href.split('#')[0]
-export const setPage = () => (page = here())
+// Events waiting to be sent, as JSON. An event's id is fixed when it is captured,
+// so the server recognises a retried or re-beaconed event.
+export const queue = []
+let timer
 
 export const record = (type, props, el, name) => {
-  if (captures(type)) {
+  // A type's family is its first word ("rage" for rage_click, "form" for form_*).
+  // Custom events (track) are always on.
+  if (((auto ?? type) + 'custom').includes(type.split('_')[0])) {
     const event = {
-      id: Array.from(random(8), (byte) => (byte | 256).toString(16).slice(1)).join(''),
+      // Unique, not secret: 13-14 random hex digits, padded to 16.
+      id: Math.random().toString(16).slice(2, 18).padEnd(16, 0),
       type,
       ts: Date.now(),
       url: page,
-      ref: document.referrer || null,
+      ref: doc.referrer,
       name,
       props: props || undefined,
       el: el || undefined,
@@ -34,6 +37,13 @@ export const record = (type, props, el, name) => {
             (!/^(pa|o|do|st|cu)/.test(type) && 'no_consent')))
     // Debug: '[clearsignal] event' and the event queued, or the reason it is not sent.
     log(reason || 'event', event)
-    reason || enqueue(event)
+    if (!reason) {
+      // Strings are cut at 2,000 characters, so that no single value makes a
+      // batch invalid. At most 500 events wait; beyond that the oldest is dropped.
+      queue.push(JSON.stringify(event, (key, value) => (value?.slice ? value.slice(0, 2e3) : value))) >
+        500 && log('queue_full', queue.shift())
+      // Sent after a second, or at once from 20 events on.
+      queue[19] ? flush() : (timer ||= setTimeout(() => flush((timer = 0)), 1e3))
+    }
   }
 }

@@ -1,9 +1,8 @@
 // ClearSignal's browser snippet: the public API (window.clearsignal) and start-up.
+// Optional add-ons (cmp.js) talk to this API only.
 
-import { endpoint, site } from './config.js'
 import { start, tick } from './capture.js'
-import { checkCmp } from './cmp.js'
-import { decide, receipt, signals } from './consent.js'
+import { decide, receipt } from './consent.js'
 import { record } from './events.js'
 import { safe } from './log.js'
 
@@ -12,25 +11,11 @@ if (!window.clearsignal) {
   window.clearsignal = {
     consent: decide,
     optOut: (noticeVersion) => decide({}, noticeVersion),
-    // Custom event props: at most 20, values strings, finite numbers or booleans.
-    track: safe((name, props = {}) =>
-      record(
-        'custom',
-        Object.fromEntries(
-          Object.entries(props)
-            .filter(([, value]) => Number.isFinite(value) || /^[sb][^iy]/.test(typeof value))
-            .slice(0, 20),
-        ),
-        0,
-        '' + name,
-      ),
-    ),
+    // props as given: the server refuses an event whose props break its bounds
+    // (docs/api.md), and keeps the rest of the batch.
+    track: safe((name, props) => record('custom', props, 0, name)),
     receipt,
-    signals,
-    explainUrl: () => endpoint + '/me?site=' + site,
   }
-  const everySecond = safe(() => tick(checkCmp()))
   safe(start)()
-  everySecond()
-  setInterval(everySecond, 1e3)
+  setInterval(tick, 1e3)
 }
