@@ -109,7 +109,7 @@ def deployment_jobs(
 
     def sequence() -> JobResult:
         run = sequencer.run_once()
-        if on_sequenced is not None and run.integrated:
+        if on_sequenced is not None and run.checkpoint is not None:
             on_sequenced()
         return JobResult(run.integrated, run.integrated, f"tree size {run.tree_size}")
 

@@ -64,10 +64,12 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
         while writer.drain_once():
             pass
 
-    jobs = JobRunner(store, deployment_jobs(store, settings, ledger, flush_spool))
-    services = Services(
-        store, spool, writer, ledger, LogReader(store, log_keys.verifier), pipeline, jobs, None
+    log_reader = LogReader(store, log_keys.verifier)
+    jobs = JobRunner(
+        store,
+        deployment_jobs(store, settings, ledger, flush_spool, log_reader.forget_latest),
     )
+    services = Services(store, spool, writer, ledger, log_reader, pipeline, jobs, None)
     if serving:
         writer.start()
         if settings.jobs.in_process:

@@ -7,15 +7,19 @@ built from the stored node hashes, so its cost does not grow with the log.
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 from consent.database import Database
-from consent.errors import LogIntegrityError
 from consent.log_keys import LogVerifier
 from consent.receipts import inclusion_bundle, pending_bundle, receipt_document
 from consent.transparency_log import TransparencyLog, as_bytes
 
-__all__ = ["LogReader", "ProofUnavailable"]
+__all__ = ["LATEST_SECONDS", "LogReader", "ProofUnavailable"]
+
+# Proofs are relative to a checkpoint at most this old: any signed checkpoint is valid,
+# and this saves a query per proof.
+LATEST_SECONDS = 1.0
 
 
 class ProofUnavailable(LookupError):
@@ -27,25 +31,29 @@ class LogReader:
         self._db = database
         self._log = TransparencyLog(database)
         self.verifier = verifier
+        self._latest: tuple[str, float] | None = None
 
     def checkpoint(self) -> str | None:
-        """The latest signed checkpoint note."""
-        return self._log.latest_checkpoint_note()
+        """The latest signed checkpoint note (at most ``LATEST_SECONDS`` old)."""
+        return self._latest_note()
 
     def receipt(self, receipt_id: str) -> dict[str, Any] | None:
         """The receipt of a recorded decision, with its inclusion proof once integrated."""
+        leaf = self._log.leaf_by_receipt(receipt_id)
+        if leaf is not None:
+            try:
+                return receipt_document(leaf.entry, leaf.leaf_hash, self.inclusion(leaf.index))
+            except ProofUnavailable:  # integrated, but not yet under a signed checkpoint
+                return receipt_document(leaf.entry, leaf.leaf_hash, pending_bundle(self.verifier))
         rows = self._db.rows(
             "SELECT entry, leaf_hash FROM consent_records WHERE receipt_id = {id:String} LIMIT 1",
             {"id": receipt_id},
         )
         if not rows:
             return None
-        entry, leaf = as_bytes(rows[0][0]), as_bytes(rows[0][1])
-        try:
-            log = self.inclusion_by_receipt(receipt_id)
-        except ProofUnavailable:
-            log = pending_bundle(self.verifier)
-        return receipt_document(entry, leaf, log)
+        return receipt_document(
+            as_bytes(rows[0][0]), as_bytes(rows[0][1]), pending_bundle(self.verifier)
+        )
 
     def erasure_receipt(self, request_receipt_id: str) -> dict[str, Any] | None:
         """The receipt of the erasure carried out for a withdrawal or delete request."""
@@ -68,13 +76,9 @@ class LogReader:
             raise ProofUnavailable(
                 f"leaf {index} is not covered by the checkpoint of {size} entries yet"
             )
-        bundle = inclusion_bundle(
-            self.verifier, index, size, self._log.inclusion(index, size), note
-        )
-        leaf = self._log.leaf_at(index)
-        if leaf is None:
-            raise LogIntegrityError(f"leaf {index} is missing from consent_log")
-        bundle["leaf_hash"] = base64.b64encode(leaf.leaf_hash).decode()
+        leaf, proof = self._log.leaf_and_inclusion(index, size)
+        bundle = inclusion_bundle(self.verifier, index, size, proof, note)
+        bundle["leaf_hash"] = base64.b64encode(leaf).decode()
         return bundle
 
     def consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
@@ -94,12 +98,23 @@ class LogReader:
             "to_checkpoint": self._log.checkpoint_note(new_size),
         }
 
+    def forget_latest(self) -> None:
+        """A new checkpoint was signed in this process: use it from now on."""
+        self._latest = None
+
+    def _latest_note(self) -> str | None:
+        """The latest checkpoint, re-read at most every ``LATEST_SECONDS``."""
+        now = time.monotonic()
+        cached = self._latest
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        note = self._log.latest_checkpoint_note()
+        if note is not None:
+            self._latest = (note, now + LATEST_SECONDS)
+        return note
+
     def _signed(self, tree_size: int | None) -> tuple[str, int]:
-        note = (
-            self._log.latest_checkpoint_note()
-            if tree_size is None
-            else self._log.checkpoint_note(tree_size)
-        )
+        note = self._latest_note() if tree_size is None else self._log.checkpoint_note(tree_size)
         if note is None:
             what = "any tree size" if tree_size is None else f"tree size {tree_size}"
             raise ProofUnavailable(f"no checkpoint has been signed for {what}")

@@ -118,12 +118,18 @@ class TransparencyLog:
 
     def inclusion(self, index: int, tree_size: int) -> list[bytes]:
         """PATH(index, D[tree_size]) from stored nodes."""
-        return inclusion_path(index, tree_size, self._subtrees(inclusion_ranges(index, tree_size)))
+        return self.leaf_and_inclusion(index, tree_size)[1]
+
+    def leaf_and_inclusion(self, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        """The leaf hash at ``index`` and its PATH(index, D[tree_size]), in one query."""
+        ranges = inclusion_ranges(index, tree_size)
+        subtree, found = self._subtrees(ranges, extra=[(0, index)])
+        return self._need(found, (0, index)), inclusion_path(index, tree_size, subtree)
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         """PROOF(old_size, D[new_size]) from stored nodes."""
-        ranges = consistency_ranges(old_size, new_size)
-        return consistency_path(old_size, new_size, self._subtrees(ranges))
+        subtree, _ = self._subtrees(consistency_ranges(old_size, new_size))
+        return consistency_path(old_size, new_size, subtree)
 
     def append(
         self, tree_size: int, frontier: Sequence[bytes], leaves: Sequence[PendingLeaf],
@@ -160,9 +166,22 @@ class TransparencyLog:
             ],
             _LEAF_COLUMNS,
         )
+        self._db.insert(
+            "consent_log_receipts",
+            [(leaf.receipt_id, first + offset) for offset, leaf in enumerate(leaves)],
+            ("receipt_id", "log_index"),
+        )
         return current
 
     def leaf_by_receipt(self, receipt_id: str) -> LogLeaf | None:
+        indexed = self._db.rows(
+            "SELECT log_index FROM consent_log_receipts WHERE receipt_id = {receipt:String} "
+            "LIMIT 1",
+            {"receipt": receipt_id},
+        )
+        if indexed:
+            return self.leaf_at(int(indexed[0][0]))
+        # Not indexed (yet): a crash between writing the leaves and their index.
         return self._one_leaf("receipt_id = {receipt:String}", {"receipt": receipt_id})
 
     def leaf_at(self, index: int) -> LogLeaf | None:
@@ -211,14 +230,16 @@ class TransparencyLog:
         )
         return _leaf(rows[0]) if rows else None
 
-    def _subtrees(self, ranges: Sequence[tuple[int, int]]) -> SubtreeHash:
+    def _subtrees(
+        self, ranges: Sequence[tuple[int, int]], extra: Sequence[tuple[int, int]] = ()
+    ) -> tuple[SubtreeHash, dict[tuple[int, int], bytes]]:
         wanted = [node for start, end in ranges for node in perfect_subtrees(start, end)]
-        found = self.nodes(wanted)
+        found = self.nodes([*wanted, *extra])
 
         def stored(level: int, index: int) -> bytes:
             return self._need(found, (level, index))
 
-        return lambda start, end: compose_subtree(start, end, stored)
+        return (lambda start, end: compose_subtree(start, end, stored)), found
 
     @staticmethod
     def _need(found: dict[tuple[int, int], bytes], key: tuple[int, int]) -> bytes:
