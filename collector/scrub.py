@@ -27,7 +27,22 @@ _SECRETS = re.compile(
 
 
 def scrub_text(text: str) -> str:
-    return _SECRETS.sub(REDACTED, text) if text else text
+    if not text:
+        return text
+    if len(text) <= _CACHED_TEXT:
+        return _scrub_short(text)
+    return _SECRETS.sub(REDACTED, text)
+
+
+# Pages, props and element labels repeat across visitors: a scrubbed value is computed
+# once per process for short strings (the regex costs microseconds per call). The caches
+# live in memory only, bounded in entries and entry length; nothing of them is stored.
+_CACHED_TEXT = 256
+
+
+@lru_cache(maxsize=16_384)
+def _scrub_short(text: str) -> str:
+    return _SECRETS.sub(REDACTED, text)
 
 
 @lru_cache(maxsize=256)
@@ -37,15 +52,30 @@ def _allow(patterns: tuple[str, ...], name: str) -> bool:
 
 def scrub_url(url: str, allowlist: Sequence[str]) -> str:
     """The URL with only allow-listed query parameters, no secrets and no plain fragment."""
+    if len(url) <= _CACHED_URL:
+        return _scrub_url_cached(url, tuple(allowlist))
+    return _scrub_url(url, tuple(allowlist))
+
+
+_CACHED_URL = 512
+
+
+@lru_cache(maxsize=16_384)
+def _scrub_url_cached(url: str, allowlist: tuple[str, ...]) -> str:
+    return _scrub_url(url, allowlist)
+
+
+def _scrub_url(url: str, allowlist: tuple[str, ...]) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
         return scrub_text(url.split("?", 1)[0].split("#", 1)[0])
     query = ""
     if parts.query:
-        patterns = tuple(allowlist)
         kept = [
-            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _allow(patterns, k)
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if _allow(allowlist, k)
         ]
         query = urlencode(kept)
     fragment = parts.fragment if parts.fragment.startswith("/") else ""

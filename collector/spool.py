@@ -2,8 +2,8 @@
 
 Records are appended to numbered segment files (``00000001.spool`` ...), one line each:
 ``<crc32 hex> <JSON>\\n``. ``append`` returns once the record is fsynced. Many appends
-share one fsync (group commit): a single thread fsyncs whatever was written since its
-last fsync and then wakes every waiter at once.
+share one write and one fsync (group commit): a single thread writes whatever was queued
+since its last round, fsyncs it and then wakes every waiter at once.
 
 The writer (``spool_writer``) reads only fsynced bytes and records how far it has
 written to ClickHouse in ``cursor`` (replaced atomically). After a crash the segments
@@ -81,6 +81,16 @@ def read_records(data: bytes) -> Iterator[tuple[int, object]]:
 
 
 class Spool:
+    """Append-only segments with group commit.
+
+    ``append`` (on the event loop) only encodes the record and queues it; the
+    ``spool-fsync`` thread writes everything queued since its last round in one
+    ``write``, fdatasyncs once, and then resolves every waiter of that round. The event
+    loop never blocks on the disk, and any number of requests share one fsync. The
+    same thread owns the segment files: it rotates to a new segment when the current
+    one is full, after the old one's last fsync.
+    """
+
     def __init__(self, directory: Path, segment_bytes: int = 64 * 1024 * 1024) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
@@ -90,11 +100,13 @@ class Spool:
         self._durable: dict[int, int] = {n: p.stat().st_size for n, p in self._segment_files()}
         self._segment = max(self._durable, default=0) + 1
         self._fd = self._open(self._segment)
+        self._durable[self._segment] = 0
         self._written = 0
-        self._retired: list[int] = []  # descriptors of full segments awaiting their last fsync
+        self._pending: list[bytes] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._wake = threading.Event()
         self._closing = False
+        self._closed = False
         self._error: OSError | None = None
         self._thread = threading.Thread(target=self._sync_loop, name="spool-fsync", daemon=True)
         self._thread.start()
@@ -110,7 +122,6 @@ class Spool:
     def _open(self, segment: int) -> int:
         fd = os.open(self.path(segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         _fsync_directory(self.directory)
-        self._durable[segment] = 0
         return fd
 
     async def append(self, record: object) -> None:
@@ -121,13 +132,9 @@ class Spool:
         with self._lock:
             if self._error is not None:
                 raise self._error
-            if self._written + len(data) > self.segment_bytes and self._written:
-                self._retired.append(self._fd)
-                self._segment += 1
-                self._fd = self._open(self._segment)
-                self._written = 0
-            os.write(self._fd, data)
-            self._written += len(data)
+            if self._closing:
+                raise OSError("the spool is closed")
+            self._pending.append(data)
             self._waiters.append((loop, future))
         self._wake.set()
         await future
@@ -137,25 +144,20 @@ class Spool:
             self._wake.wait()
             self._wake.clear()
             with self._lock:
+                pending, self._pending = self._pending, []
                 waiters, self._waiters = self._waiters, []
-                retired, self._retired = self._retired, []
-                fd, segment, written = self._fd, self._segment, self._written
                 closing = self._closing
             error: OSError | None = None
-            try:
-                for old in retired:
-                    os.fsync(old)
-                    os.close(old)
-                if waiters or closing:
-                    os.fdatasync(fd)
-            except OSError as exc:
-                error = exc
+            if pending:
+                try:
+                    self._write(b"".join(pending))
+                    os.fdatasync(self._fd)
+                except OSError as exc:
+                    error = exc
             with self._lock:
                 if error is None:
-                    for old_segment in range(segment - len(retired), segment):
-                        self._durable[old_segment] = self.path(old_segment).stat().st_size
-                    self._durable[segment] = max(self._durable.get(segment, 0), written)
-                else:
+                    self._durable[self._segment] = self._written
+                elif self._error is None:
                     self._error = error
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for loop, future in waiters:
@@ -165,10 +167,36 @@ class Spool:
             if closing:
                 return
 
+    def _write(self, data: bytes) -> None:
+        """Append data to the current segment, first sealing it if data would overfill it."""
+        if self._written and self._written + len(data) > self.segment_bytes:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            sealed, size = self._segment, self._written
+            fd = self._open(sealed + 1)
+            with self._lock:
+                # One step for readers: the sealed segment's final size and the new current.
+                self._durable[sealed] = size
+                self._durable[sealed + 1] = 0
+                self._segment, self._fd, self._written = sealed + 1, fd, 0
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+            self._written += written
+
     def durable(self) -> dict[int, int]:
         """Segment number -> bytes known to be on disk."""
         with self._lock:
             return dict(self._durable)
+
+    def snapshot(self) -> tuple[dict[int, int], int]:
+        """``durable()`` and the segment being written, taken together.
+
+        Every segment below the current one is sealed, with its final size.
+        """
+        with self._lock:
+            return dict(self._durable), self._segment
 
     @property
     def current_segment(self) -> int:
@@ -186,15 +214,18 @@ class Spool:
 
     def forget(self, segment: int) -> None:
         """Delete a segment the writer has fully stored (never the one being written)."""
-        if segment >= self._segment:
-            return
         with self._lock:
+            if segment >= self._segment:
+                return
             self._durable.pop(segment, None)
         self.path(segment).unlink(missing_ok=True)
 
     def close(self) -> None:
+        """Write and fsync what is queued, then stop; later appends raise OSError."""
         with self._lock:
-            self._closing = True
+            if self._closed:
+                return
+            self._closing = self._closed = True
         self._wake.set()
         self._thread.join()
         os.close(self._fd)

@@ -96,7 +96,9 @@ class SpoolWriter:
                 wrote = self.drain_once()
                 self.last_error = None
                 delay = self.interval
-                if not wrote:
+                if wrote < self.batch_rows:
+                    # Less than a full batch: wait for more. Every insert makes a part in
+                    # ClickHouse, so a few large inserts beat many small ones.
                     self._sleep(self.interval)
             except StoreError as exc:
                 self.metrics.write_failures.inc()
@@ -113,7 +115,7 @@ class SpoolWriter:
             return self._drain()
 
     def _drain(self) -> int:
-        durable = self.spool.durable()
+        durable, current = self.spool.snapshot()
         rows: list[list[Any]] = []
         cursor = self.cursor
         start = cursor
@@ -134,7 +136,7 @@ class SpoolWriter:
                         read_all = False
                         break
             cursor = Cursor(segment, end)
-            if not read_all or segment >= self.spool.current_segment:
+            if not read_all or segment >= current:
                 break
             if end < size:
                 # A line torn by a crash: it was never acknowledged.
