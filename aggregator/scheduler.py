@@ -2,7 +2,7 @@
 
 In embedded mode it lives inside the server process (the engine allows one process per
 data directory); against a ClickHouse server exactly one process runs it
-(``clearsignal jobs serve``, or the one server with ``jobs.in_process``). ``nudge``
+(``clearsignal jobs run``, or the one server with ``jobs.in_process``). ``nudge``
 runs a job as soon as possible, e.g. the sequencer right after a consent decision.
 """
 

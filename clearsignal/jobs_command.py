@@ -1,4 +1,4 @@
-"""``clearsignal jobs list | run NAME... | serve``."""
+"""``clearsignal jobs list | run | run-once NAME...``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: Settings, args: argparse.Namespace) -> int:
+def _run_once(settings: Settings, args: argparse.Namespace) -> int:
     from collector.metrics import CollectorMetrics
     from collector.runtime import open_runtime
 
@@ -62,7 +62,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from aggregator.scheduler import Scheduler
     from collector.metrics import CollectorMetrics
     from collector.runtime import open_runtime
@@ -92,15 +92,16 @@ def add_jobs_parser(commands: Any) -> None:
         help="list, run or schedule the background jobs (log sequencer, erasure, ...)",
         description="The jobs a deployment runs on a schedule. `clearsignal serve` runs them "
         "in-process by default (settings: [jobs]); against a ClickHouse server with several "
-        "collectors, run `clearsignal jobs serve` in exactly one process.",
+        "collectors, run `clearsignal jobs run` in exactly one process.",
     )
     actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="each job, its interval and its last run").set_defaults(
         handler=_list
     )
-    run = actions.add_parser("run", help="run jobs once, now (exit 1 if one fails)")
-    run.add_argument("names", nargs="+", metavar="NAME", help="job names, or 'all'")
-    run.set_defaults(handler=_run)
     actions.add_parser(
-        "serve", help="run the scheduler alone, without the web server"
-    ).set_defaults(handler=_serve)
+        "run",
+        help="run the scheduler alone, without the web server (one process per deployment)",
+    ).set_defaults(handler=_scheduler)
+    once = actions.add_parser("run-once", help="run jobs once, now (exit 1 if one fails)")
+    once.add_argument("names", nargs="+", metavar="NAME", help="job names, or 'all'")
+    once.set_defaults(handler=_run_once)

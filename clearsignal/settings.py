@@ -188,7 +188,7 @@ class JobSettings(_Model):
         default=True,
         description="Run the scheduler inside `clearsignal serve`; set false on all but one "
         "process when several collectors share a ClickHouse server, and run "
-        "`clearsignal jobs serve` there instead.",
+        "`clearsignal jobs run` there instead.",
     )
     sequencer_seconds: float = Field(default=5.0, gt=0, le=3600)
     erasure_seconds: float = Field(default=10.0, gt=0, le=3600)

@@ -6,7 +6,7 @@ extending the log it checks that the stored tree still has the root of the lates
 checkpoint, so it never builds on a log that was altered underneath it.
 
 Run exactly one sequencer per deployment: in embedded mode the server's scheduler, in
-server mode the one ``clearsignal jobs serve`` process (docs/scaling.md). Within a
+server mode the one ``clearsignal jobs run`` process (docs/scaling.md). Within a
 process, runs are serialised by a lock.
 """
 

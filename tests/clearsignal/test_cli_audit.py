@@ -9,7 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import secrets
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +81,7 @@ def test_jobs_list_and_run_the_sequencer(deployment: Deployment) -> None:
     assert code == 0, out
     for job in ("consent.sequence", "consent.erase", "salts.rotate"):
         assert job in out
-    code, out = deployment.run("jobs", "run", "consent.sequence")
+    code, out = deployment.run("jobs", "run-once", "consent.sequence")
     assert code == 0, out
     assert "consent.sequence: ok" in out
     assert "tree size 3" in out
@@ -85,13 +90,13 @@ def test_jobs_list_and_run_the_sequencer(deployment: Deployment) -> None:
 
 
 def test_jobs_run_names_unknown_jobs(deployment: Deployment) -> None:
-    code, out = deployment.run("jobs", "run", "nosuch")
+    code, out = deployment.run("jobs", "run-once", "nosuch")
     assert code == 2
     assert "no job named nosuch" in out
 
 
 def test_audit_verify_passes_then_names_the_altered_index(deployment: Deployment) -> None:
-    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    assert deployment.run("jobs", "run-once", "consent.sequence")[0] == 0
     code, out = deployment.run("audit", "verify")
     assert code == 0, out
     assert "log verified: 3 entries, 1 signed checkpoints" in out
@@ -107,7 +112,7 @@ def test_audit_verify_passes_then_names_the_altered_index(deployment: Deployment
 def test_audit_verify_with_the_published_key_of_another_log_fails(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    assert deployment.run("jobs", "run-once", "consent.sequence")[0] == 0
     other = LogKeys.load(deployment.settings.log_origin, tmp_path / "other.key")
     (tmp_path / "other.vkey").write_text(other.verifier.vkey + "\n")
     code, out = deployment.run("audit", "verify", "--public-key", str(tmp_path / "other.vkey"))
@@ -116,7 +121,7 @@ def test_audit_verify_with_the_published_key_of_another_log_fails(
 
 
 def test_audit_prove_checks_a_receipt_offline(deployment: Deployment, tmp_path: Path) -> None:
-    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    assert deployment.run("jobs", "run-once", "consent.sequence")[0] == 0
     keys = LogKeys.load(deployment.settings.log_origin, deployment.settings.log_key_path)
     receipt = LogReader(deployment.store, keys.verifier).receipt(deployment.receipts[1])
     assert receipt is not None
@@ -135,7 +140,7 @@ def test_audit_prove_checks_a_receipt_offline(deployment: Deployment, tmp_path: 
 
 
 def test_audit_export_writes_csv_and_jsonl(deployment: Deployment) -> None:
-    assert deployment.run("jobs", "run", "consent.sequence")[0] == 0
+    assert deployment.run("jobs", "run-once", "consent.sequence")[0] == 0
     result = clearsignal(
         "audit", "export", "--site", "demo", "--format", "csv", cwd=deployment.path,
         env=deployment.env,
@@ -166,3 +171,27 @@ def test_audit_ropa_is_generated_from_the_settings(deployment: Deployment) -> No
     assert "| analytics | consent (Art. 6(1)(a))" in out
     assert "| measurement | legitimate interest (Art. 6(1)(f))" in out
     assert "180 days" in out
+
+
+def test_jobs_run_schedules_the_sequencer_until_stopped(deployment: Deployment) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLEARSIGNAL_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clearsignal", "jobs", "run"],
+        cwd=deployment.path,
+        env=environment | deployment.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        signed = 0
+        while time.monotonic() < deadline and not signed:
+            signed = deployment.store.scalar("SELECT count() FROM checkpoints WHERE tree_size = 3")
+            time.sleep(0.2)
+        assert signed == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "running 3 jobs" in output
