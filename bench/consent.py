@@ -24,23 +24,25 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.migrations import migrate  # noqa: E402
-from aggregator.store import Store, open_store  # noqa: E402
-from clearsignal.settings import Purpose, Settings, StoreSettings  # noqa: E402
-from consent.audit import verify_log  # noqa: E402
-from consent.entries import ConsentDecision, build_entry  # noqa: E402
-from consent.ledger import CONSENT_LIFETIME, ConsentLedger  # noqa: E402
-from consent.log_keys import LogKeys  # noqa: E402
-from consent.log_reader import LogReader  # noqa: E402
-from consent.merkle import leaf_hash  # noqa: E402
-from consent.pseudonyms import SiteKeys  # noqa: E402
-from consent.sequencer import Sequencer  # noqa: E402
-from consent.state import ConsentState  # noqa: E402
+from aggregator.migrations import migrate
+from aggregator.store import Store, open_store
+from clearsignal.settings import Purpose, Settings, StoreSettings
+from consent.audit import verify_log
+from consent.entries import ConsentDecision, build_entry
+from consent.ledger import CONSENT_LIFETIME, ConsentLedger
+from consent.log_keys import LogKeys
+from consent.log_reader import LogReader
+from consent.merkle import leaf_hash
+from consent.pseudonyms import SiteKeys
+from consent.sequencer import Sequencer
+from consent.state import ConsentState
 
 GOAL_MS = 50.0
 RECORD_COLUMNS = (
@@ -79,14 +81,13 @@ def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return (
-        f"p50 {statistics.median(ordered):6.2f} ms   p99 {p99:6.2f} ms   "
-        f"max {ordered[-1]:6.2f} ms"
+        f"p50 {statistics.median(ordered):6.2f} ms   p99 {p99:6.2f} ms   max {ordered[-1]:6.2f} ms"
     )
 
 
-def timed_ms(call: object) -> float:
+def timed_ms(call: Callable[[], object]) -> float:
     started = time.perf_counter()
-    call()  # type: ignore[operator]
+    call()
     return (time.perf_counter() - started) * 1000
 
 
@@ -137,22 +138,14 @@ def main() -> int:
 
             rng = random.Random(6962)
             inclusion = [
-                timed_ms(lambda: reader.inclusion(rng.randrange(size)))
+                timed_ms(lambda: reader.inclusion(rng.randrange(size))) for _ in range(args.proofs)
+            ]
+            consistency = [
+                timed_ms(partial(reader.consistency, rng.randrange(1, size), size))
                 for _ in range(args.proofs)
             ]
-            consistency = []
-            for _ in range(args.proofs):
-                old = rng.randrange(1, size)
-                consistency.append(timed_ms(lambda old=old: reader.consistency(old, size)))
-            by_receipt = [
-                timed_ms(lambda: reader.receipt(ledger_receipt))
-                for ledger_receipt in [
-                    str(row[0])
-                    for row in store.rows(
-                        "SELECT receipt_id FROM consent_log ORDER BY rand() LIMIT 50"
-                    )
-                ]
-            ]
+            sampled = store.rows("SELECT receipt_id FROM consent_log ORDER BY rand() LIMIT 50")
+            by_receipt = [timed_ms(partial(reader.receipt, str(row[0]))) for row in sampled]
             print(f"inclusion proof at {size:,}       {percentiles(inclusion)}")
             print(f"consistency proof at {size:,}     {percentiles(consistency)}")
             print(f"proven receipt by id at {size:,}  {percentiles(by_receipt)}")

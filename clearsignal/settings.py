@@ -119,6 +119,22 @@ class NoticeSettings(_Model):
     text: str = Field(min_length=1, max_length=100_000)
 
 
+PathPattern = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class PageSettings(_Model):
+    """Which pages are which, as shell-style patterns on the URL path (``*`` any run)."""
+
+    pricing: list[PathPattern] = Field(default_factory=lambda: ["*/pricing*"])
+    help: list[PathPattern] = Field(default_factory=lambda: ["*/faq*", "*/help*"])
+    contact: list[PathPattern] = Field(default_factory=lambda: ["*/contact*", "*/complaint*"])
+    checkout: list[PathPattern] = Field(default_factory=lambda: ["*/checkout*"])
+    shipping: list[PathPattern] = Field(default_factory=lambda: ["*/checkout/shipping*"])
+    purchase: list[PathPattern] = Field(
+        default_factory=lambda: ["*/checkout/complete*", "*/order-confirmed*"]
+    )
+
+
 class SiteSettings(_Model):
     id: SiteId
     name: str = Field(default="", max_length=200)
@@ -132,6 +148,11 @@ class SiteSettings(_Model):
     retention_days: int = Field(default=180, ge=1, le=3650)
     k_anonymity: int = Field(default=10, ge=2, le=10_000)
     query_allowlist: list[str] = Field(default_factory=lambda: ["utm_*"])
+    pages: PageSettings = PageSettings()
+    signal_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per rule id, thresholds that override the rule's defaults.",
+    )
     controller: str = Field(default="", max_length=500)
     contact: str = Field(
         default="",

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -34,8 +34,10 @@ CONSENT_LIFETIME = timedelta(days=395)  # 13 months, then the visitor is asked a
 @dataclass(frozen=True)
 class RecordedConsent:
     receipt_id: str
+    site: str
     visitor_key: str
     kind: str
+    method: str
     entry: bytes
     leaf_hash: bytes
     state: ConsentState
@@ -85,6 +87,15 @@ class ConsentLedger:
         A denial of analytics after a grant is a withdrawal, as is an explicit one: both
         queue the erasure of the visitor's events and signals (``consent.erasure``).
         """
+        return self.record_many([decision])[0]
+
+    def record_many(self, decisions: Sequence[ConsentDecision]) -> list[RecordedConsent]:
+        """Store several decisions in one insert (imports, the simulator); see ``record``."""
+        recorded = [self._prepare(decision) for decision in decisions]
+        self._store(recorded)
+        return recorded
+
+    def _prepare(self, decision: ConsentDecision) -> RecordedConsent:
         site = self._site(decision.site)
         if decision.notice_version != site.notice.version:
             raise NoticeVersionError(
@@ -101,14 +112,22 @@ class ConsentLedger:
                 decision = replace(decision, kind="withdrawal")
         state = self._new_state(analytics, personalization)
         entry = build_entry(site, subject, decision, state)
-        return self._store(site.id, subject, decision.kind, decision.method, state, entry)
+        return RecordedConsent(
+            state.receipt_id, site.id, subject, decision.kind, decision.method, entry,
+            leaf_hash(entry), state,
+        )  # fmt: skip
 
     def record_erasure(self, erasure: Erasure) -> RecordedConsent:
         """Record a completed erasure: the receipt that proves it, a leaf of the log."""
         site = self._site(erasure.site)
         state = self._new_state(False, False)
         entry = build_erasure_entry(site, erasure, state)
-        return self._store(site.id, erasure.visitor_key, "erasure", "erasure", state, entry)
+        recorded = RecordedConsent(
+            state.receipt_id, site.id, erasure.visitor_key, "erasure", "erasure", entry,
+            leaf_hash(entry), state,
+        )  # fmt: skip
+        self._store([recorded])
+        return recorded
 
     def _site(self, site_id: str) -> SiteSettings:
         site = self._settings.site(site_id)
@@ -126,26 +145,28 @@ class ConsentLedger:
             receipt_id=str(uuid.uuid4()),
         )
 
-    def _store(
-        self, site: str, subject: str, kind: str, method: str, state: ConsentState, entry: bytes
-    ) -> RecordedConsent:
-        leaf = leaf_hash(entry)
-        notice_version = self._site(site).notice.version
+    def _store(self, recorded: Sequence[RecordedConsent]) -> None:
+        rows = [
+            [
+                r.receipt_id, r.site, r.visitor_key, r.kind, r.state.analytics,
+                r.state.personalization, r.method, self._site(r.site).notice.version,
+                r.state.recorded_at, r.state.expires_at, r.entry, r.leaf_hash,
+            ]
+            for r in recorded
+        ]  # fmt: skip
         self._db.insert(
             "consent_records",
-            [[
-                state.receipt_id, site, subject, kind, state.analytics, state.personalization,
-                method, notice_version, state.recorded_at, state.expires_at, entry, leaf,
-            ]],
+            rows,
             [
                 "receipt_id", "site", "visitor_key", "kind", "analytics", "personalization",
                 "method", "notice_version", "recorded_at", "expires_at", "entry", "leaf_hash",
             ],
         )  # fmt: skip
-        if kind != "erasure":  # an erasure deletes data; it does not change the choices
-            # Written through, and kept until it can be trusted from the store as well.
-            self._remember((site, subject), state, time.monotonic() + 3600)
-        return RecordedConsent(state.receipt_id, subject, kind, entry, leaf, state)
+        until = time.monotonic() + 3600
+        for r in recorded:
+            if r.kind != "erasure":  # an erasure deletes data; it does not change the choices
+                # Written through, and kept until it can be trusted from the store as well.
+                self._remember((r.site, r.visitor_key), r.state, until)
 
     def forget(self, site: str, visitor_key: str) -> None:
         with self._lock:
