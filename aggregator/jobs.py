@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from aggregator.signals_job import SignalsJob
 from aggregator.store import Store
 from clearsignal.settings import Settings
 from consent.erasure import Eraser
@@ -106,6 +107,7 @@ def deployment_jobs(
         settle=timedelta(seconds=settings.jobs.erasure_settle_seconds),
     )
     salts = DailySalts(store)
+    signals = SignalsJob(store, settings)
 
     def sequence() -> JobResult:
         run = sequencer.run_once()
@@ -117,6 +119,11 @@ def deployment_jobs(
         run = eraser.run_once()
         deleted = sum(run.rows_deleted.values())
         return JobResult(len(run.erased), deleted, f"{len(run.erased)} erasures")
+
+    def compute_signals() -> JobResult:
+        run = signals.run_once()
+        found = sum(run.found.values())
+        return JobResult(run.sites, found, f"{found} new findings over {run.sites} sites")
 
     def rotate_salts() -> JobResult:
         salts.prepare()
@@ -136,6 +143,13 @@ def deployment_jobs(
             "deletion, and log an erasure receipt",
             settings.jobs.erasure_seconds,
             erase,
+        ),
+        Job(
+            "signals.compute",
+            "run every signal rule in ClickHouse for visitors with new events (and time-based "
+            "rules for all consented visitors)",
+            settings.jobs.signals_seconds,
+            compute_signals,
         ),
         Job(
             "salts.rotate",

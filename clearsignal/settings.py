@@ -213,6 +213,7 @@ class JobSettings(_Model):
     )
     sequencer_seconds: float = Field(default=5.0, gt=0, le=3600)
     erasure_seconds: float = Field(default=10.0, gt=0, le=3600)
+    signals_seconds: float = Field(default=300.0, gt=0, le=86400)
     erasure_settle_seconds: float = Field(
         default=0.0,
         ge=0,

@@ -79,7 +79,7 @@ def deployment(tmp_path: Path, clickhouse_http: ClickHouseHttpServer) -> Iterato
 def test_jobs_list_and_run_the_sequencer(deployment: Deployment) -> None:
     code, out = deployment.run("jobs", "list")
     assert code == 0, out
-    for job in ("consent.sequence", "consent.erase", "salts.rotate"):
+    for job in ("consent.sequence", "consent.erase", "signals.compute", "salts.rotate"):
         assert job in out
     code, out = deployment.run("jobs", "run-once", "consent.sequence")
     assert code == 0, out
@@ -194,4 +194,4 @@ def test_jobs_run_schedules_the_sequencer_until_stopped(deployment: Deployment) 
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert "running 3 jobs" in output
+    assert "running 4 jobs" in output
