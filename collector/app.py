@@ -23,6 +23,7 @@ from collector.transparency_api import (
     get_inclusion,
     get_public_key,
 )
+from collector.visitor_api import post_visitor_signals
 
 __all__ = ["Services", "create_app"]
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/consent/receipts/{receipt_id}", get_receipt, methods=["GET"]),
         Route("/api/erasures/{request_receipt_id}", get_erasure, methods=["GET"]),
         Route("/api/me", delete_me, methods=["DELETE"]),
+        Route("/api/visitor/signals", post_visitor_signals, methods=["POST"]),
         Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
         Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
         Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),

@@ -33,7 +33,13 @@ from consent.ledger import ConsentLedger, RecordedConsent
 from consent.log_reader import LogReader
 from consent.receipts import pending_bundle, receipt_document
 
-__all__ = ["delete_me", "get_erasure", "get_receipt", "post_consent"]
+__all__ = [
+    "delete_me",
+    "get_erasure",
+    "get_receipt",
+    "parse_visitor_request",
+    "post_consent",
+]
 
 M = TypeVar("M", bound=VisitorIn)
 
@@ -131,10 +137,15 @@ async def post_consent(request: Request) -> Response:
     return json_response(201, body, {"Location": _proof_url(recorded.receipt_id)})
 
 
+async def parse_visitor_request(request: Request) -> tuple[VisitorIn, SiteSettings]:
+    """The ``{site, visitor}`` body of a visitor's own request, from an accepted origin."""
+    visitor = await _parse(request, VisitorIn)
+    return visitor, _site(request, visitor.site)
+
+
 async def delete_me(request: Request) -> Response:
     try:
-        visitor = await _parse(request, VisitorIn)
-        site = _site(request, visitor.site)
+        visitor, site = await parse_visitor_request(request)
     except BadRequest as exc:
         return exc.response()
     decision = ConsentDecision(

@@ -1,0 +1,71 @@
+"""``POST /api/visitor/signals``: a visitor's own signals, for proactive help on the page.
+
+Body ``{"site", "visitor"}`` (the browser id is the bearer secret; it never appears in a
+URL). Answers only with a current personalization grant, so that a page adapts to a
+visitor only when they agreed to it; otherwise 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aggregator.signal_rules import rule
+from aggregator.store import Store
+from collector.consent_api import parse_visitor_request
+from collector.http_json import BadRequest, json_response
+from consent.ledger import ConsentLedger
+
+__all__ = ["post_visitor_signals"]
+
+
+def _signals(store: Store, site: str, visitor_key: str) -> list[dict[str, Any]]:
+    rows = store.dicts(
+        "SELECT rule_id, rule_version, window_start, window_end, value, evidence "
+        "FROM signals FINAL WHERE site = {site:String} AND visitor_key = {key:String} "
+        "ORDER BY window_end DESC LIMIT 100",
+        {"site": site, "key": visitor_key},
+    )
+    found = []
+    for row in rows:
+        definition = rule(row["rule_id"])
+        if definition is None:
+            continue
+        found.append(
+            {
+                "rule_id": row["rule_id"],
+                "rule_version": row["rule_version"],
+                "title": definition.title,
+                "window_start": row["window_start"].isoformat(),
+                "window_end": row["window_end"].isoformat(),
+                "value": row["value"],
+                "why": definition.why,
+                "may_do": definition.may_do,
+            }
+        )
+    return found
+
+
+async def post_visitor_signals(request: Request) -> Response:
+    try:
+        visitor, site = await parse_visitor_request(request)
+    except BadRequest as exc:
+        return exc.response()
+    ledger: ConsentLedger = request.app.state.services.ledger
+    key = ledger.visitor_key(site.id, visitor.visitor)
+    state = await run_in_threadpool(ledger.current, site.id, key)
+    if state is None or not state.allows_personalization(datetime.now(UTC)):
+        return json_response(
+            403,
+            {
+                "error": "no_personalization_consent",
+                "detail": "signals are shared with the page only with personalization consent",
+            },
+        )
+    store: Store = request.app.state.services.store
+    found = await run_in_threadpool(_signals, store, site.id, key)
+    return json_response(200, {"signals": found}, {"Cache-Control": "no-store"})
