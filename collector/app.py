@@ -7,16 +7,19 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from clearsignal.settings import Settings
 from collector.consent_api import delete_me, get_erasure, get_receipt, post_consent
+from collector.cors import SiteCORSMiddleware
 from collector.ingest import Ingestor, post_events
 from collector.metrics import CollectorMetrics
 from collector.openapi import openapi_document
 from collector.runtime import Services, open_runtime
+from collector.snippet_files import SNIPPET_ROUTES
 from collector.transparency_api import (
     get_checkpoint,
     get_consistency,
@@ -26,6 +29,9 @@ from collector.transparency_api import (
 from collector.visitor_api import post_visitor_signals
 
 __all__ = ["Services", "create_app"]
+
+# Endpoints a site's pages call from their own origin (simple text/plain POSTs).
+CORS_PATHS = ("/api/events", "/api/consent", "/api/visitor/signals")
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -81,8 +87,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
         Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),
         Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
+        *SNIPPET_ROUTES,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    cors = Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
     app.state.settings = settings
     app.state.metrics = collector_metrics
     return app

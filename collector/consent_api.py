@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from clearsignal.settings import Purpose, Settings, SiteSettings
 from collector.consent_wire import MAX_CONSENT_BODY, ConsentIn, ConsentMethod, VisitorIn
+from collector.cors import note_site
 from collector.http_json import BadRequest, field_errors, json_response, read_body
 from collector.origins import site_accepts
 from consent.entries import ConsentDecision
@@ -68,6 +69,7 @@ def _site(request: Request, site_id: str) -> SiteSettings:
                 "add it to the site's allowed_origins",
             },
         )
+    note_site(request.scope, site.id)
     return site
 
 

@@ -248,3 +248,18 @@ def test_transparency_endpoints_explain_bad_and_unavailable_requests(client: Tes
     assert too_far.status_code == 404
     assert "latest checkpoint" in too_far.json()["detail"]
     assert client.get("/api/consent/receipts/nope").status_code == 404
+
+
+def test_a_site_page_on_another_origin_may_read_the_receipt(settings: Settings) -> None:
+    shop = "https://shop.example"
+    site = settings.sites[0].model_copy(
+        update={"allowed_origins": [*settings.sites[0].allowed_origins, shop]}
+    )
+    manual = settings.model_copy(update={"sites": [site], "jobs": JobSettings(in_process=False)})
+    with TestClient(create_app(manual)) as client:
+        response = client.post("/api/consent", json=decision(), headers=HEADERS | {"origin": shop})
+        assert response.status_code == 201
+        assert response.headers["access-control-allow-origin"] == shop
+        foreign = HEADERS | {"origin": "https://evil.example"}
+        refused = client.post("/api/consent", json=decision(), headers=foreign)
+        assert "access-control-allow-origin" not in refused.headers

@@ -20,7 +20,14 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from clearsignal.settings import NoticeSettings, Settings, SiteSettings, StoreSettings, demo_site
+from clearsignal.settings import (
+    JobSettings,
+    NoticeSettings,
+    Settings,
+    SiteSettings,
+    StoreSettings,
+    demo_site,
+)
 from collector.app import create_app
 from collector.cors import SiteCORSMiddleware, note_site
 from collector.rate_limit import RateLimiter
@@ -72,18 +79,17 @@ def client(tmp_path: Path, chdb_dsn: str) -> Iterator[TestClient]:
         data_dir=tmp_path / "data",
         store=StoreSettings(dsn=chdb_dsn, database=database),
         sites=[demo_site(), shop_site()],
+        jobs=JobSettings(in_process=False),
     )
-    inner = create_app(settings)
-    app = SiteCORSMiddleware(inner, sites=settings.sites)
-    with TestClient(app, client=("203.0.113.9", 50000)) as test_client:
-        test_client.app_state["services"] = inner.state.services
+    with TestClient(create_app(settings), client=("203.0.113.9", 50000)) as test_client:
         yield test_client
-        inner.state.services.store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        services = test_client.app.state.services  # type: ignore[attr-defined]
+        services.store.command(f"DROP DATABASE IF EXISTS `{database}`")
 
 
 @pytest.fixture
 def services(client: TestClient) -> Any:
-    return client.app_state["services"]
+    return client.app.state.services  # type: ignore[attr-defined,no-any-return]
 
 
 def test_echoes_the_page_origin_when_it_is_allowed_for_the_named_site(client: TestClient) -> None:
