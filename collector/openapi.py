@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from clearsignal import __version__
+from collector.drops import DropReason
 from collector.wire import MAX_BODY_BYTES, EventBatch
 
 __all__ = ["openapi_document"]
@@ -34,19 +35,19 @@ def _error(description: str) -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     schemas = _schemas(EventBatch)
+    field_error = {
+        "type": "object",
+        "required": ["field", "error"],
+        "properties": {"field": {"type": "string"}, "error": {"type": "string"}},
+    }
+    schemas["FieldError"] = field_error
     schemas["Error"] = {
         "type": "object",
         "required": ["error"],
         "properties": {
             "error": {"type": "string"},
             "detail": {"type": "string"},
-            "fields": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"field": {"type": "string"}, "error": {"type": "string"}},
-                },
-            },
+            "fields": {"type": "array", "items": {"$ref": REF.format(model="FieldError")}},
         },
     }
     schemas["Accepted"] = {
@@ -54,8 +55,27 @@ def openapi_document() -> dict[str, Any]:
         "required": ["accepted", "dropped"],
         "properties": {
             "accepted": {"type": "integer", "minimum": 0},
-            "dropped": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "errors": {"type": "array", "items": {"type": "object"}},
+            "dropped": {
+                "type": "object",
+                "description": "Events not stored, by reason.",
+                "propertyNames": {"enum": [reason.value for reason in DropReason]},
+                "additionalProperties": {"type": "integer", "minimum": 1},
+            },
+            "errors": {
+                "type": "array",
+                "description": "The malformed events of a batch whose other events were kept.",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "fields"],
+                    "properties": {
+                        "index": {"type": "integer", "minimum": 0},
+                        "fields": {
+                            "type": "array",
+                            "items": {"$ref": REF.format(model="FieldError")},
+                        },
+                    },
+                },
+            },
         },
     }
     batch = {"schema": {"$ref": REF.format(model="EventBatch")}}
@@ -72,7 +92,9 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "postEvents",
                     "summary": "Send a batch of behavioural events",
                     "description": f"Body at most {MAX_BODY_BYTES} bytes. text/plain is accepted "
-                    "so browsers can send without a CORS preflight.",
+                    "so browsers can send without a CORS preflight. A batch whose envelope is "
+                    "valid but some of whose events are not is still processed: the valid "
+                    "events are kept and the others reported under `errors` in the 202 answer.",
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": batch, "text/plain": batch},
@@ -90,7 +112,16 @@ def openapi_document() -> dict[str, Any]:
                         "403": _error("Unknown site, or origin not allowed for the site"),
                         "413": _error("Body too large"),
                         "415": _error("Content type other than application/json or text/plain"),
-                        "429": _error("Rate limited; retry after the Retry-After header"),
+                        "429": {
+                            **_error("Rate limited; retry after the Retry-After header"),
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds to wait before sending again.",
+                                    "required": True,
+                                    "schema": {"type": "integer", "minimum": 0},
+                                }
+                            },
+                        },
                         "503": _error("The spool cannot write; retry later"),
                     },
                 }

@@ -89,4 +89,5 @@ class Envelope(_Wire):
 
     site: SiteId
     visitor: BrowserId | None = None
-    events: list[dict[str, object]] = Field(min_length=1, max_length=MAX_EVENTS)
+    # Any JSON value: an event that is not even an object is reported, not fatal.
+    events: list[object] = Field(min_length=1, max_length=MAX_EVENTS)
