@@ -17,6 +17,7 @@ from pathlib import Path
 from clearsignal.audit_command import add_audit_parser
 from clearsignal.jobs_command import add_jobs_parser
 from clearsignal.settings import Settings, SettingsError, load_settings
+from clearsignal.simulate_command import add_simulate_parser
 
 __all__ = ["main"]
 
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
     add_jobs_parser(commands)
     add_audit_parser(commands)
+    add_simulate_parser(commands)
     return parser
 
 
