@@ -11,6 +11,9 @@ from clearsignal.settings import Settings
 
 __all__ = ["add_simulate_parser"]
 
+STORE_DAYS = 30
+HTTP_DAYS = 2  # the collector keeps events up to 72 hours old
+
 
 def _open_store(settings: Settings) -> Any:
     from aggregator.errors import StoreError
@@ -36,6 +39,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from aggregator.simulator import HttpTransport, SimulationError, simulate, simulate_http
 
     progress = sys.stderr.isatty()
+    days = args.days or (HTTP_DAYS if args.via == "http" else STORE_DAYS)
     try:
         if args.via == "store":
             store = _open_store(settings)
@@ -43,7 +47,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
             try:
                 summary = simulate(
-                    store, settings, args.visitors, args.days, args.seed, site=args.site,
+                    store, settings, args.visitors, days, args.seed, site=args.site,
                     progress=progress,
                 )  # fmt: skip
             finally:
@@ -55,7 +59,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             transport = HttpTransport(args.url)
             try:
                 summary = simulate_http(
-                    transport, settings, args.visitors, args.days, args.seed, site=args.site,
+                    transport, settings, args.visitors, days, args.seed, site=args.site,
                     truth_store=store, truth_file=args.truth_file, progress=progress,
                 )  # fmt: skip
             finally:
@@ -93,7 +97,10 @@ def add_simulate_parser(commands: Any) -> None:
         "--visitors", type=_positive, default=1000, metavar="N", help="visitors (default 1000)"
     )
     simulate.add_argument(
-        "--days", type=_positive, default=30, metavar="D", help="days ending now (default 30)"
+        "--days",
+        type=_positive,
+        metavar="D",
+        help=f"days ending now (default {STORE_DAYS}; {HTTP_DAYS} with --via http)",
     )
     simulate.add_argument("--seed", type=int, default=1, metavar="S", help="seed (default 1)")
     simulate.add_argument(
