@@ -16,6 +16,8 @@ import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from itertools import accumulate
 from math import ceil
 from random import Random
 
@@ -75,6 +77,19 @@ class Window:
     @property
     def slots(self) -> int:
         return self.days * SLOTS_PER_DAY
+
+    @cached_property
+    def all_slots(self) -> range:
+        return range(self.slots)
+
+    @cached_property
+    def cum_weights(self) -> list[float]:
+        """Cumulative diurnal weights of the slots, for drawing sessions by time of day."""
+        return list(
+            accumulate(
+                DIURNAL[(self.slot_start(s) // SLOT) % SLOTS_PER_DAY] for s in self.all_slots
+            )
+        )
 
     def slot_start(self, slot: int) -> int:
         return self.start + slot * SLOT
@@ -231,12 +246,14 @@ def _schedule(rng: Random, roles: Mapping[str, Role], window: Window) -> list[Pl
         )
         for slot in rng.sample(recent, later):
             add(slot, None)
-    free = [s for s in range(lo, hi) if s not in slots]
-    weights = [DIURNAL[(window.slot_start(s) // SLOT) % SLOTS_PER_DAY] for s in free]
-    for _ in range(min(_background_count(rng), len(free))):
-        pick = rng.choices(range(len(free)), weights)[0]
-        add(free.pop(pick), None)
-        weights.pop(pick)
+    wanted = _background_count(rng)
+    for _ in range(50 * wanted):  # free slots in [lo, hi), more of them by day than by night
+        if wanted == 0:
+            break
+        pick = rng.choices(window.all_slots, cum_weights=window.cum_weights)[0]
+        if lo <= pick < hi and pick not in slots:
+            add(pick, None)
+            wanted -= 1
     return [
         PlannedSession(window.slot_start(slot) + rng.randrange(SESSION_OFFSET), tuple(features))
         for slot, features in sorted(slots.items())

@@ -120,7 +120,14 @@ class _Session:
         self.page_events: list[SimulatedEvent] = []
         self.path = HOME
 
-    def emit(self, type_: str, ts: int, name: str | None = None, **extra: object) -> None:
+    def emit(
+        self,
+        type_: str,
+        ts: int,
+        name: str | None = None,
+        props: Mapping[str, str | int] | None = None,
+        el: Mapping[str, str] | None = None,
+    ) -> None:
         if not self.identified and type_ not in ANONYMOUS_TYPES:
             return
         self.page_events.append(
@@ -132,8 +139,8 @@ class _Session:
                 ref=self.ref,
                 query=self.query,
                 name=name,
-                props=extra.get("props", {}),  # type: ignore[arg-type]
-                el=extra.get("el", {}),  # type: ignore[arg-type]
+                props=props or {},
+                el=el or {},
             )
         )
 

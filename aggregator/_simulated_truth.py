@@ -268,13 +268,15 @@ def declining_verdict(starts: Sequence[int], start: int, end: int) -> tuple[bool
     """Declining activity as of ``end`` from session start times, and whether it is borderline.
 
     Borderline: present at the end but absent a little before or after it, or absent at
-    the end but present as of an earlier day of the period (a job run day by day through
-    the simulated period would find it then).
+    the end but present as of an earlier time ``end - k * 4 h`` of the period (a job run
+    through the simulated period at those times would find it then).
     """
+    if len(starts) < NOMINAL.declining_sessions:
+        return False, False
     at_end = declining(starts, end)
     times = [end - 6 * HOUR, end + DAY]
-    if not at_end:
-        times.extend(range(end - DAY, start + NOMINAL.declining_half - 1, -DAY))
+    if not at_end:  # every 4 hours back: a job stepped through the period runs then
+        times.extend(range(end - 4 * HOUR, start + NOMINAL.declining_half - 1, -4 * HOUR))
     return at_end, any(declining(starts, t) != at_end for t in times)
 
 

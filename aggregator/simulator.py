@@ -32,9 +32,9 @@ simulated period, the "as of" of declining activity).
 
 The truth covers the whole simulated period. A signals job that looks back only a
 rule's window finds older behaviour when it is run through the period, as the scheduler
-would have: ``ingested_at`` is the time each batch would have arrived, and no simulated
-session spans an instant ``end - k * 4 h``, so stepping the job's clock through those
-instants never cuts a session in two.
+would have, at instants ``end - k * 4 h`` (k = 6 * days ... 0): no simulated session
+spans one of them, and no ordinary or look-alike visitor is declining as of any of them.
+``ingested_at`` is the time each batch would have arrived.
 
 Paths: ``simulate`` writes through the real ingest pipeline straight into the store,
 streaming visitor by visitor (large runs); ``simulate_http`` posts to a running server's
