@@ -31,7 +31,7 @@ class SignalRule:
     version: int
     title: str
     purpose: Purpose
-    window_days: int  # how far back a finding may reach; also the job's lookback
+    window_days: int  # the span a finding covers (the job looks back over the retention)
     thresholds: dict[str, float]
     noticed: str  # what we noticed, with {count}, {first} and {last} from the evidence
     why: str  # why it matters to the site

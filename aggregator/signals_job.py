@@ -146,7 +146,7 @@ class SignalsJob:
                 {
                     "site": site.id,
                     "as_of": as_of,
-                    "since": as_of - timedelta(days=rule.window_days + 1),
+                    "since": as_of - timedelta(days=max(site.retention_days, rule.window_days)),
                     "changed_since": max(EPOCH, watermark - LATE_GRACE),
                 },
             )
