@@ -1,6 +1,7 @@
 // Builds the snippet, byte-for-byte reproducible:
 //   dist/cs.js       the snippet: one minified IIFE (src/index.js and what it imports)
-//   dist/cs-cmp.js   the optional CMP add-on (src/cmp.js), for sites that run a CMP
+//   dist/cs-cmp.js   optional add-on: decisions from the site's CMP (src/cmp.js)
+//   dist/cs-signals.js  optional add-on: clearsignal.signals() (src/signals.js)
 //
 //   node build.mjs [--outdir DIR]      (default: dist/)
 //
@@ -24,6 +25,7 @@ const { gzipBudget } = JSON.parse(readFileSync(resolve(here, 'package.json'), 'u
 const FILES = [
   { name: 'cs.js', entry: 'src/index.js', budget: gzipBudget },
   { name: 'cs-cmp.js', entry: 'src/cmp.js' },
+  { name: 'cs-signals.js', entry: 'src/signals.js' },
 ]
 
 mkdirSync(outDir, { recursive: true })

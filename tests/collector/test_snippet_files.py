@@ -135,7 +135,7 @@ def test_answers_503_with_what_to_run_when_the_snippet_is_not_built(tmp_path: Pa
         assert "make snippet" in response.text
         assert response.headers["cache-control"] == "no-store"
     assert manifest.status_code == 200
-    assert manifest.json() == {"cs.js": None, "cs-cmp.js": None}
+    assert manifest.json() == {"cs.js": None, "cs-cmp.js": None, "cs-signals.js": None}
 
 
 def test_serves_a_rebuild_without_a_restart(client: TestClient, dist: Path) -> None:
@@ -161,7 +161,14 @@ def test_head_answers_the_headers_only(client: TestClient) -> None:
 
 def test_default_routes_serve_js_snippet_dist() -> None:
     paths = {route.path for route in SNIPPET_ROUTES}
-    assert {"/cs.js", "/cs.{version}.js", "/cs-cmp.js", "/snippet.json"} <= paths
+    assert {
+        "/cs.js",
+        "/cs.{version}.js",
+        "/cs-cmp.js",
+        "/cs-signals.js",
+        "/cs-signals.{version}.js",
+        "/snippet.json",
+    } <= paths
     assert Path(__file__).resolve().parents[2] / "js_snippet" / "dist" == DEFAULT_SNIPPET_DIR
 
 

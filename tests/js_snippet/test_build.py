@@ -11,24 +11,22 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-SNIPPET_DIR = Path(__file__).resolve().parents[2] / "js_snippet"
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
-
-pytestmark = pytest.mark.skipif(
-    NODE is None or NPM is None,
-    reason="Node.js and npm build the snippet: install them (apt-get install nodejs npm)",
+from tests.js_snippet.snippet_build import (
+    FILES,
+    NODE,
+    SNIPPET_DIR,
+    TOOLS_MISSING,
+    build_snippet,
+    install_build_tools,
 )
 
-
-FILES = ("cs.js", "cs-cmp.js")
+pytestmark = pytest.mark.skipif(TOOLS_MISSING is not None, reason=str(TOOLS_MISSING))
 
 
 @dataclass(frozen=True)
@@ -42,38 +40,14 @@ class Build:
         return self.files["cs.js"]
 
 
-def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    assert NPM is not None
-    return subprocess.run(
-        [NPM, *args],
-        cwd=SNIPPET_DIR,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _install_build_tools() -> None:
-    installed = SNIPPET_DIR / "node_modules" / ".package-lock.json"
-    lockfile = SNIPPET_DIR / "package-lock.json"
-    if installed.exists() and installed.stat().st_mtime >= lockfile.stat().st_mtime:
-        return
-    result = _run("ci", "--no-audit", "--no-fund", "--loglevel=error", timeout=300)
-    if result.returncode != 0:
-        pytest.fail(f"`npm ci` in js_snippet failed; run it there to see why:\n{result.stderr}")
-
-
 def _build(out: Path) -> Build:
-    result = _run("run", "--silent", "build", "--", "--outdir", str(out), timeout=120)
-    if result.returncode != 0:
-        pytest.fail(f"`npm run build` in js_snippet failed:\n{result.stdout}\n{result.stderr}")
-    return Build(files={name: (out / name).read_bytes() for name in FILES}, output=result.stdout)
+    output = build_snippet(out)
+    return Build(files={name: (out / name).read_bytes() for name in FILES}, output=output)
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
-    _install_build_tools()
+    install_build_tools()
     out = tmp_path_factory.mktemp("snippet")
     return _build(out / "first"), _build(out / "second")
 
@@ -136,8 +110,12 @@ def test_snippet_never_uses_cookies(builds: tuple[Build, Build], name: str) -> N
     assert "cookie" not in builds[0].files[name].decode().lower()
 
 
-def test_cmp_adapters_live_in_the_add_on_only(builds: tuple[Build, Build]) -> None:
-    snippet, add_on = builds[0].files["cs.js"].decode(), builds[0].files["cs-cmp.js"].decode()
-    for cmp_api in ("__tcfapi", "dataLayer"):
-        assert cmp_api not in snippet
-        assert cmp_api in add_on
+def test_optional_features_live_in_their_add_ons_only(builds: tuple[Build, Build]) -> None:
+    files = {name: code.decode() for name, code in builds[0].files.items()}
+    for name, api in (
+        ("cs-cmp.js", "__tcfapi"),
+        ("cs-cmp.js", "dataLayer"),
+        ("cs-signals.js", "/api/visitor/signals"),
+    ):
+        assert api not in files["cs.js"]
+        assert api in files[name]
