@@ -1,0 +1,282 @@
+"""What the browser tests drive and read: the collector subprocess, and one visit.
+
+``Collector`` is the running collector (tests/browser/server.py) with the store it
+writes. ``Visit`` is one test's browser context and page, with every request the page
+sent to /api/, its ``[clearsignal]`` debug lines, and a run token in its URLs that
+keeps its stored events apart from other tests'.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from aggregator.store import Store
+from clearsignal.settings import DEMO_NOTICE_TEXT
+
+CHROMIUM = "/usr/bin/chromium"
+SERVER = Path(__file__).resolve().with_name("server.py")
+REPO = Path(__file__).resolve().parents[2]
+SITE_HOST = "shop.test"
+NOTICE_VERSION = "1"
+# A desktop Chrome: the collector drops events whose User-Agent says HeadlessChrome.
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    # shop.test is the site: an origin that is not local, on the collector's port.
+    f"--host-resolver-rules=MAP {SITE_HOST} 127.0.0.1",
+    # For the browser itself too, not only the pages: it sends a pagehide beacon
+    # after the page (and with it the context's user-agent override) is gone.
+    f"--user-agent={USER_AGENT}",
+]
+# What the fixture pages put on the snippet's tag unless a test says otherwise.
+DEFAULT_TAG = {
+    "data-site": "demo",
+    "data-debug": "",
+    "data-notice": NOTICE_VERSION,
+    # navigator.webdriver is true under Playwright; this lets the snippet send.
+    "data-allow-automation": "",
+}
+# A browser id as a returning visitor's browser holds it after an earlier grant. The
+# collector has no grant for it, so it stores such events under the measurement
+# purpose: enough to test what the snippet captures, without the consent flow.
+RETURNING_ID = "UmV0dXJuaW5nVmlzaXRvcg"
+RETURNING_VISITOR = f"localStorage.setItem('cs_id', '{RETURNING_ID}')"
+STORED_COLUMNS = "type, name, url, path, props, element, identity, visitor_key, event_id"
+
+Rows = list[dict[str, Any]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def site_settings(site_id: str, origin: str, *, strict: bool = False) -> dict[str, Any]:
+    return {
+        "id": site_id,
+        "name": f"Browser test site {site_id}",
+        "allowed_origins": [origin],
+        "strict": strict,
+        "notice": {"uri": f"{origin}/privacy", "version": NOTICE_VERSION, "text": DEMO_NOTICE_TEXT},
+    }
+
+
+@dataclass
+class Collector:
+    """The collector subprocess and the store it writes."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    store: Store
+    env: dict[str, str]
+    data_dir: Path
+
+    @property
+    def origin(self) -> str:
+        """The site origin the browser uses: a host name, not a local address."""
+        return f"http://{SITE_HOST}:{self.port}"
+
+    @property
+    def loopback(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_until_up(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the collector exited while starting:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.loopback}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the collector did not answer in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.loopback}{path}", data=data)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def inject_faults(self, path: str, statuses: list[int], clear: bool = False) -> None:
+        """The next requests to ``path`` get these statuses, one each."""
+        self._call("/_test/faults", {"path": path, "statuses": statuses, "clear": clear})
+
+    def received(self) -> Rows:
+        """Every POST to /api/ the collector received, with the status it answered."""
+        received: Rows = self._call("/_test/received")
+        return received
+
+    def run_jobs(self, *names: str) -> None:
+        """``clearsignal jobs run-once NAME...`` on the collector's store and keys; a data
+        directory of its own keeps it off the running collector's spool."""
+        work = self.data_dir.parent / f"jobs-{uuid.uuid4().hex[:8]}"
+        work.mkdir()
+        env = {
+            **self.env,
+            "CLEARSIGNAL_DATA_DIR": str(work),
+            "CLEARSIGNAL_SITE_KEYS_DIR": str(self.data_dir / "keys" / "sites"),
+            "CLEARSIGNAL_SIGNING_KEY_PATH": str(self.data_dir / "keys" / "log.key"),
+        }
+        command = [sys.executable, "-m", "clearsignal", "jobs", "run-once", *names]
+        done = subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"
+
+    def stored(self, run: str, site: str = "demo") -> Rows:
+        return self.store.dicts(
+            f"SELECT {STORED_COLUMNS} FROM events FINAL "
+            "WHERE site = {site:String} AND position(url, {run:String}) > 0 ORDER BY ts",
+            {"site": site, "run": f"/{run}/"},
+        )
+
+
+@dataclass
+class SentRequest:
+    """A POST the page sent to /api/, as the browser reported it."""
+
+    path: str
+    resource_type: str  # "fetch", or "ping" for sendBeacon
+    body: dict[str, Any]
+    status: int | None = None
+
+
+@dataclass
+class Visit:
+    """One test's browser context and page, with what the page sent and logged."""
+
+    collector: Collector
+    context: Any
+    page: Any
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    requests: list[SentRequest] = field(default_factory=list)
+    debug: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def url(self, fixture: str, origin: str | None = None, **tag: str | None) -> str:
+        """A fixture page's URL; ``tag`` sets (or, with None, removes) snippet attributes:
+        ``data_strict=""`` adds ``data-strict``."""
+        attributes = dict(DEFAULT_TAG)
+        for name, value in tag.items():
+            key = name.replace("_", "-")
+            if value is None:
+                attributes.pop(key, None)
+            else:
+                attributes[key] = value
+        query = urlencode(attributes)
+        return f"{origin or self.collector.origin}/fixtures/{self.run}/{fixture}?{query}"
+
+    def open(self, fixture: str, origin: str | None = None, **tag: str | None) -> None:
+        self.page.goto(self.url(fixture, origin, **tag))
+        self.page.wait_for_function("() => window.clearsignal !== undefined")
+
+    def leave(self) -> None:
+        """Navigate away: the page gets pagehide and hands its queue to sendBeacon."""
+        self.page.goto(f"{self.collector.origin}/healthz")
+
+    def idle(self, milliseconds: float) -> None:
+        """Wait while Playwright delivers the page's events (requests, console lines)."""
+        self.page.wait_for_timeout(milliseconds)
+
+    def sent(self, path: str = "/api/events") -> list[SentRequest]:
+        return [request for request in self.requests if request.path == path]
+
+    def sent_events(self) -> Rows:
+        return [event for request in self.sent() for event in request.body.get("events", [])]
+
+    def reasons(self) -> list[str]:
+        """The reason of each debug line: 'event', 'no_consent', 'http', ..."""
+        return [line.split()[1] for line in self.debug if len(line.split()) > 1]
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout:.0f} s; sent: {self.requests!r}; "
+                    f"debug: {self.debug!r}; collector log:\n{self.collector.log_tail()}"
+                )
+            self.idle(100)
+
+    def wait_sent(self, condition: Callable[[Rows], bool], timeout: float = 15) -> Rows:
+        self.wait_for(lambda: condition(self.sent_events()), timeout)
+        return self.sent_events()
+
+    def received(self) -> Rows:
+        """What the collector received from this test's pages (beacons after pagehide too)."""
+        return [entry for entry in self.collector.received() if f"/{self.run}/" in entry["body"]]
+
+    def received_events(self) -> Rows:
+        return [event for entry in self.received() for event in json.loads(entry["body"])["events"]]
+
+    def stored(
+        self, condition: Callable[[Rows], bool] = bool, timeout: float = 20, site: str = "demo"
+    ) -> Rows:
+        """This test's stored events once ``condition`` holds for them (else as they are)."""
+        deadline = time.monotonic() + timeout
+        rows = self.collector.stored(self.run, site)
+        while not condition(rows) and time.monotonic() < deadline:
+            self.idle(250)
+            rows = self.collector.stored(self.run, site)
+        return rows
+
+    def settled(self) -> None:
+        """Wait until the page's funnel-step lookup and batch timer have run and every
+        request it sent has been answered."""
+        self.idle(2200)
+        self.wait_for(lambda: all(request.status for request in self.requests))
+
+    def storage(self) -> dict[str, str]:
+        return dict(self.page.evaluate("() => ({ ...localStorage })"))
+
+
+def on_request(visit: Visit, request: Any) -> None:
+    if "/api/" not in request.url or request.method != "POST":
+        return
+    raw = request.post_data
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        body = {"unparsed": raw}
+    path = "/" + request.url.split("/", 3)[3].split("?")[0]
+    visit.requests.append(SentRequest(path, request.resource_type, body))
+
+
+def on_response(visit: Visit, response: Any) -> None:
+    request = response.request
+    for sent in visit.requests:
+        if sent.status is None and request.post_data and sent.body == json.loads(request.post_data):
+            sent.status = response.status
+            return
+
+
+def types(rows: Rows) -> list[str]:
+    return [row["type"] for row in rows]

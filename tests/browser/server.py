@@ -1,0 +1,175 @@
+"""The collector as the browser tests run it: the real app, plus what only tests need.
+
+    python tests/browser/server.py --host 127.0.0.1 --port 8123 --snippet-dir DIR
+
+Settings come from ``CLEARSIGNAL_*`` variables, exactly as for ``clearsignal serve``.
+On top of ``collector.app.create_app(settings)`` this adds:
+
+* the snippet routes (``collector.snippet_files``), serving ``--snippet-dir``; they
+  replace the app's own when app.py serves the snippet, so tests see the build under test;
+* ``GET /fixtures/{run}/{name}``: an HTML page from tests/browser/fixtures, with its
+  ``<!-- clearsignal -->`` comment replaced by the snippet's script tag, built from the
+  query string (``?data-site=demo&data-debug=``: each parameter one attribute; ``src``
+  defaults to /cs.js). ``run``
+  is any token: it keeps one test's stored URLs apart from another's;
+* ``POST /_test/faults`` ``{"path": "/api/events", "statuses": [500, 429]}``: the next
+  requests to that path get those statuses (one each) instead of reaching the app
+  (``"clear": true`` first drops what is still pending);
+* ``GET /_test/received``: every POST to /api/ so far, as received (body, content type,
+  User-Agent) with the status it was answered.
+
+Test support only: never imported by the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+from collections import defaultdict, deque
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clearsignal.settings import load_settings
+from collector.app import create_app
+from collector.snippet_files import snippet_routes
+
+FIXTURES = Path(__file__).resolve().with_name("fixtures")
+PLACEHOLDER = "<!-- clearsignal -->"
+SNIPPET_PATHS = {
+    "/cs.js",
+    "/cs-cmp.js",
+    "/snippet.json",
+    "/cs.{version}.js",
+    "/cs-cmp.{version}.js",
+}
+
+
+class TestControls:
+    """Fault injection and a log of every POST to /api/, as the collector received it.
+
+    The browser sends the pagehide beacon after the page is gone, so Playwright
+    does not see it: the log here does.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.pending: defaultdict[str, deque[int]] = defaultdict(deque)
+        self.received: list[dict[str, object]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        if path == "/_test/faults" and method == "POST":
+            asked = json.loads(await Request(scope, receive).body())
+            if asked.get("clear"):
+                self.pending[asked["path"]].clear()
+            self.pending[asked["path"]].extend(int(s) for s in asked["statuses"])
+            await JSONResponse({"pending": list(self.pending[asked["path"]])})(scope, receive, send)
+            return
+        if path == "/_test/received" and method == "GET":
+            await JSONResponse(self.received)(scope, receive, send)
+            return
+        if method != "POST" or not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        body = await Request(scope, receive).body()
+        entry: dict[str, object] = {
+            "path": path,
+            "body": body.decode("utf-8", "replace"),
+            "content_type": _header(scope, b"content-type"),
+            "user_agent": _header(scope, b"user-agent"),
+            "status": None,
+        }
+        self.received.append(entry)
+        if self.pending[path]:
+            status = self.pending[path].popleft()
+            entry["status"] = status
+            headers = {"Retry-After": "1"} if status == 429 else None
+            await JSONResponse({"error": "injected"}, status, headers)(scope, receive, send)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def noting_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, noting_status)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+async def fixture_page(request: Request) -> Response:
+    name = request.path_params["name"]
+    path = (FIXTURES / name).resolve()
+    if path.parent != FIXTURES or path.suffix != ".html" or not path.is_file():
+        return PlainTextResponse(f"no fixture {name}", status_code=404)
+    asked = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    asked.setdefault("src", "/cs.js")
+    attributes = "".join(
+        f' {html.escape(key)}="{html.escape(value)}"' if value else f" {html.escape(key)}"
+        for key, value in asked.items()
+    )
+    tag = f"<script defer{attributes}></script>"
+    page = path.read_text(encoding="utf-8").replace(PLACEHOLDER, tag)
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+def build_app(snippet_dir: Path) -> ASGIApp:
+    app: Starlette = create_app(load_settings())
+    own: list[BaseRoute] = [
+        *snippet_routes(snippet_dir),
+        Route("/fixtures/{run}/{name}", fixture_page, methods=["GET"]),
+    ]
+    # Ahead of the app's routes: the snippet under test wins over js_snippet/dist.
+    app.router.routes[:0] = own
+    app.router.routes[:] = [
+        route
+        for index, route in enumerate(app.router.routes)
+        if index < len(own) or getattr(route, "path", None) not in SNIPPET_PATHS
+    ]
+    return TestControls(app)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--snippet-dir", type=Path, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        build_app(args.snippet_dir),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+if __name__ == "__main__":
+    main()

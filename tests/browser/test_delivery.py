@@ -1,0 +1,142 @@
+"""Delivery in a real browser: batches, sendBeacon when the page goes, retries with
+backoff, a bounded queue; checked on what the collector received and stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.harness import Collector, Visit, types
+
+EVENTS = "/api/events"
+
+
+@pytest.fixture
+def faults(collector: Collector) -> Iterator[Collector]:
+    """The collector, with no injected fault left over for the next test."""
+    yield collector
+    collector.inject_faults(EVENTS, [], clear=True)
+
+
+def test_events_go_in_batches_as_text_plain_json(returning: Visit) -> None:
+    returning.open("page.html")
+    for element in ("#reveal", "#icon", "#to-checkout"):
+        returning.page.click(element)  # within the first second: one batch with the pageview
+    returning.stored(lambda rows: "click" in types(rows))
+    first = returning.received()[0]
+    assert first["content_type"] == "text/plain;charset=UTF-8"  # no CORS preflight
+    assert [event["type"] for event in json.loads(first["body"])["events"]][:4] == [
+        "pageview",
+        "click",
+        "click",
+        "click",
+    ]
+    assert all(request.resource_type == "fetch" for request in returning.sent())
+
+
+def test_twenty_queued_events_are_sent_at_once(returning: Visit) -> None:
+    returning.open("page.html")
+    returning.settled()
+    before = len(returning.sent())
+    returning.page.evaluate("for (let i = 0; i < 25; i++) clearsignal.track('tick', { i })")
+    returning.wait_for(lambda: len(returning.sent()) >= before + 2)
+    # The twentieth goes at once with the nineteen before it; the rest a second later.
+    sizes = [len(request.body["events"]) for request in returning.sent()[before:]]
+    assert sizes == [20, 5]
+    rows = returning.stored(lambda rows: types(rows).count("custom") == 25)
+    assert types(rows).count("custom") == 25
+
+
+def test_leaving_the_page_hands_the_queue_to_send_beacon(returning: Visit) -> None:
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
+    returning.page.click("#reveal")  # queued: batches wait up to a second
+    returning.leave()  # at once
+    rows = returning.stored(lambda rows: "click" in types(rows))
+    assert "click" in types(rows)
+    beacon = [entry for entry in returning.received() if '"click"' in entry["body"]]
+    assert len(beacon) == 1
+    assert beacon[0]["status"] == 202
+    assert beacon[0]["content_type"] == "text/plain;charset=UTF-8"
+    # It left after the page had gone: the page itself never saw it as a fetch.
+    assert all("click" not in json.dumps(request.body) for request in returning.sent())
+
+
+def test_pagehide_alone_sends_the_queue_with_send_beacon(returning: Visit) -> None:
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
+    returning.page.click("#reveal")
+    # Browsers also report the page hidden on the way out; here only pagehide comes.
+    returning.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
+    returning.wait_for(lambda: any(request.resource_type == "ping" for request in returning.sent()))
+    (beacon,) = [request for request in returning.sent() if request.resource_type == "ping"]
+    assert [event["type"] for event in beacon.body["events"]][:1] == ["click"]
+    assert "click" in types(returning.stored(lambda rows: "click" in types(rows)))
+
+
+def test_a_hidden_page_sends_its_queue_with_send_beacon(returning: Visit) -> None:
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
+    returning.page.click("#reveal")
+    # Headless chromium keeps a page visible: make it report hidden, as on a tab switch.
+    returning.page.evaluate(
+        """() => {
+          Object.defineProperty(document, 'hidden', { value: true, configurable: true })
+          document.dispatchEvent(new Event('visibilitychange'))
+        }"""
+    )
+    returning.wait_for(lambda: any(request.resource_type == "ping" for request in returning.sent()))
+    (beacon,) = [request for request in returning.sent() if request.resource_type == "ping"]
+    assert "click" in [event["type"] for event in beacon.body["events"]]
+    assert "click" in types(returning.stored(lambda rows: "click" in types(rows)))
+
+
+@pytest.mark.parametrize("statuses", [[500], [429], [503, 500]], ids=["500", "429", "503-500"])
+def test_a_refused_batch_is_retried_with_backoff_and_stored_once(
+    returning: Visit, faults: Collector, statuses: list[int]
+) -> None:
+    faults.inject_faults(EVENTS, statuses)
+    returning.open("page.html")
+    rows = returning.stored(lambda rows: "pageview" in types(rows), timeout=30)
+    attempts = [entry for entry in returning.received() if '"pageview"' in entry["body"]]
+    assert [entry["status"] for entry in attempts] == [*statuses, 202]
+    assert len({entry["body"] for entry in attempts}) == 1  # the same batch, the same ids
+    (pageview,) = [row for row in rows if row["type"] == "pageview"]
+    copies = faults.store.scalar(
+        "SELECT count() FROM events WHERE event_id = {id:String}", {"id": pageview["event_id"]}
+    )
+    assert copies == 1
+    http = [line.split()[3] for line in returning.debug if line.startswith("[clearsignal] http")]
+    assert http[: len(statuses) + 1] == [str(status) for status in [*statuses, 202]]
+
+
+def test_a_batch_the_collector_rejects_as_invalid_is_not_retried(
+    returning: Visit, faults: Collector
+) -> None:
+    faults.inject_faults(EVENTS, [400])
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 400 for request in returning.sent()))
+    returning.idle(2500)  # longer than the first retry would wait
+    attempts = [entry for entry in returning.received() if '"pageview"' in entry["body"]]
+    assert [entry["status"] for entry in attempts] == [400]
+    assert "[clearsignal] http /api/events 400" in returning.debug
+
+
+def test_the_queue_is_bounded_while_the_collector_is_down(
+    returning: Visit, faults: Collector
+) -> None:
+    returning.open("page.html")
+    returning.settled()
+    faults.inject_faults(EVENTS, [503] * 3)
+    returning.page.evaluate("clearsignal.track('first')")
+    returning.wait_for(lambda: any(request.status == 503 for request in returning.sent()))
+    # That batch waits for its retry; everything else queues, up to 500 events.
+    returning.page.evaluate("for (let i = 0; i < 530; i++) clearsignal.track('tick', { i })")
+    returning.idle(200)
+    assert returning.reasons().count("queue_full") == 30  # the oldest, one per event over
+    assert returning.page.evaluate("clearsignal.track('still_working')") is None
+    # These events are not for the store: the collector's rate limit is per visitor, and
+    # the tests that follow send as the same anonymous one.
+    returning.page.evaluate("navigator.sendBeacon = () => true")
