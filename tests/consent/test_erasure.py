@@ -64,7 +64,8 @@ def test_a_withdrawal_erases_the_visitors_events_and_signals(world: ConsentWorld
     assert len(run.erased) == 1
     assert run.rows_deleted == {"events": 3, "signals": 1}
     assert set(rows_of(world, granted.visitor_key).values()) == {0}
-    assert rows_of(world, other.visitor_key) == {"events": 2, "signals": 1}
+    kept = {table: n for table, n in rows_of(world, other.visitor_key).items() if n}
+    assert kept == {"events": 2, "signals": 1}
 
 
 def test_the_erasure_is_a_leaf_of_the_log_with_a_receipt_that_verifies(
