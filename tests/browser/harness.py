@@ -151,6 +151,22 @@ class Collector:
         )
         assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"
 
+    def everything_kept(self) -> str:
+        """Every row of every table of the collector's database, and every file of its
+        data directory (the spool, keys, the log), as one text to search."""
+        tables = self.store.rows(
+            "SELECT name FROM system.tables WHERE database = currentDatabase() "
+            "AND engine NOT IN ('View', 'MaterializedView')"
+        )
+        parts: list[str] = []
+        for (name,) in tables:
+            rows = self.store.rows(f"SELECT toString(tuple(*)) FROM `{name}`")
+            parts.extend(row[0] for row in rows)
+        for path in self.data_dir.rglob("*"):
+            if path.is_file():
+                parts.append(path.read_bytes().decode("utf-8", "replace"))
+        return "\n".join(parts)
+
     def stored(self, run: str, site: str = "demo") -> Rows:
         return self.store.dicts(
             f"SELECT {STORED_COLUMNS} FROM events FINAL "
