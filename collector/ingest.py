@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from collector.cors import note_site
 from collector.drops import DropReason, Rejection
+from collector.http_json import BadRequest, field_errors, json_response, read_body
 from collector.metrics import UNKNOWN_SITE_LABEL, CollectorMetrics
 from collector.pipeline import IngestPipeline, RequestFacts
 from collector.spool import Spool
@@ -28,29 +28,6 @@ from collector.wire import MAX_BODY_BYTES, Envelope, EventBatch, EventIn
 __all__ = ["Ingestor", "post_events"]
 
 log = logging.getLogger("clearsignal.ingest")
-ACCEPTED_TYPES = ("application/json", "text/plain")
-
-
-def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
-
-
-def _field_errors(
-    error: ValidationError, prefix: tuple[str | int, ...] = ()
-) -> list[dict[str, str]]:
-    return [
-        {
-            "field": ".".join(str(p) for p in (*prefix, *item["loc"])) or "(body)",
-            "error": item["msg"],
-        }
-        for item in error.errors(include_url=False, include_input=False)
-    ]
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status = status
-        self.body = body
 
 
 async def post_events(request: Request) -> Response:
@@ -74,10 +51,10 @@ class Ingestor:
 
     async def _handle(self, request: Request) -> Response:
         try:
-            body = await self._read_body(request)
+            body = await read_body(request, MAX_BODY_BYTES)
             batch, invalid = self._parse(body)
         except BadRequest as exc:
-            return _json(exc.status, exc.body)
+            return json_response(exc.status, exc.body)
         note_site(request.scope, batch.site)
         headers = request.headers
         facts = RequestFacts(
@@ -94,7 +71,7 @@ class Ingestor:
             site = batch.site if self.pipeline.settings.site(batch.site) else UNKNOWN_SITE_LABEL
             self.metrics.dropped.labels(site, rejection.reason.value).inc(rejection.events)
             extra = {"Retry-After": "1"} if rejection.status == 429 else None
-            return _json(
+            return json_response(
                 rejection.status,
                 {"error": rejection.reason.value, "detail": rejection.message},
                 extra,
@@ -104,7 +81,7 @@ class Ingestor:
                 await self.spool.append(rows)
             except OSError as exc:
                 log.error("spool write failed: %s", exc)
-                return _json(503, {"error": "spool_unavailable", "detail": "retry later"})
+                return json_response(503, {"error": "spool_unavailable", "detail": "retry later"})
         dropped = {reason.value: count for reason, count in ctx.dropped.items()}
         if invalid:
             dropped[DropReason.INVALID.value] = len(invalid)
@@ -114,39 +91,14 @@ class Ingestor:
         answer: dict[str, Any] = {"accepted": len(rows), "dropped": dropped}
         if invalid:
             answer["errors"] = invalid
-        return _json(202, answer)
-
-    async def _read_body(self, request: Request) -> bytes:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ACCEPTED_TYPES:
-            raise BadRequest(
-                415,
-                {
-                    "error": "unsupported_media_type",
-                    "detail": "send application/json or text/plain",
-                },
-            )
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BadRequest(
-                413, {"error": "too_large", "detail": f"body over {MAX_BODY_BYTES} bytes"}
-            )
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise BadRequest(
-                    413, {"error": "too_large", "detail": f"body over {MAX_BODY_BYTES} bytes"}
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return json_response(202, answer)
 
     def _parse(self, body: bytes) -> tuple[EventBatch, list[dict[str, Any]]]:
         """The batch of valid events, and the errors of the invalid ones."""
         try:
             return EventBatch.model_validate_json(body), []
         except ValidationError as exc:
-            whole = _field_errors(exc)
+            whole = field_errors(exc)
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError:
@@ -157,7 +109,7 @@ class Ingestor:
             try:
                 valid.append(EventIn.model_validate(raw))
             except ValidationError as exc:
-                invalid.append({"index": index, "fields": _field_errors(exc, ("events", index))})
+                invalid.append({"index": index, "fields": field_errors(exc, ("events", index))})
         if not valid:
             raise BadRequest(400, {"error": "invalid", "fields": whole})
         batch = EventBatch(site=envelope.site, visitor=envelope.visitor, events=valid)

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from clearsignal.settings import Settings, SiteSettings
 from collector.drops import DropReason, Rejection
+from collector.origins import origin_of
 from collector.rate_limit import RateLimiter
 from collector.scrub import referrer_origin, scrub_mapping, scrub_text, scrub_url, site_path
 from collector.user_agent import user_agent_facts
@@ -72,18 +72,6 @@ class BatchContext:
 Step = Callable[["IngestPipeline", BatchContext, list[EventIn]], list[EventIn]]
 
 
-def _origin_of(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def check_site(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
     ctx.site = pipe.settings.site(ctx.batch.site)
     if ctx.site is None:
@@ -95,7 +83,7 @@ def check_site(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -
 
 def check_origin(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
     assert ctx.site is not None
-    origin = _origin_of(ctx.facts.origin) or _origin_of(ctx.facts.referer)
+    origin = origin_of(ctx.facts.origin) or origin_of(ctx.facts.referer)
     allowed = pipe.allowed_origins[ctx.site.id]
     if origin not in allowed:
         shown = origin or "no Origin or Referer header"
