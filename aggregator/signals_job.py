@@ -21,22 +21,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aggregator.signal_rules import RULES, SignalRule
 from aggregator.store import Store
 from clearsignal.settings import PageSettings, Purpose, Settings, SiteSettings
+from consent.clock import EPOCH, utc_now
 
 __all__ = ["LATE_GRACE", "SESSION_GAP_SECONDS", "SignalsJob", "SignalsRun", "page_flag_sql"]
 
 SESSION_GAP_SECONDS = 30 * 60
 LATE_GRACE = timedelta(hours=1)
 JOB = "signals.compute"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _like(pattern: str) -> str:
@@ -117,7 +113,7 @@ class SignalsRun:
 
 class SignalsJob:
     def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = _utc_now
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self._store = store
         self._settings = settings

@@ -21,8 +21,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from consent.clock import utc_now
 from consent.database import Database
 from consent.entries import Erasure
 from consent.errors import ErasureError
@@ -31,10 +32,6 @@ from consent.ledger import ConsentLedger
 __all__ = ["KEPT_TABLES", "Eraser", "ErasureRun"]
 
 KEPT_TABLES = ("consent_records", "consent_log")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _nothing() -> None:
@@ -62,7 +59,7 @@ class Eraser:
         cluster: str | None = None,
         before_erase: Callable[[], None] = _nothing,
         settle: timedelta = timedelta(0),
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._db = database
         self._ledger = ledger

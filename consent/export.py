@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from consent.clock import EPOCH
 from consent.database import Database
 
 __all__ = ["EXPORT_COLUMNS", "export_records"]
@@ -41,7 +42,7 @@ def _rows(
         "SETTINGS join_use_nulls = 1",
         {
             "site": site,
-            "since": since or datetime(1970, 1, 1, tzinfo=UTC),
+            "since": since or EPOCH,
             "until": until or datetime(2200, 1, 1, tzinfo=UTC),
         },
     )

@@ -16,9 +16,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from clearsignal.settings import Purpose, Settings, SiteSettings
+from consent.clock import utc_now
 from consent.database import Database
 from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
 from consent.errors import NoticeVersionError, UnknownSiteError
@@ -43,17 +44,13 @@ class RecordedConsent:
     state: ConsentState
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ConsentLedger:
     def __init__(
         self,
         database: Database,
         settings: Settings,
         site_keys: SiteKeys,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         cache_seconds: float = 2.0,
         cache_size: int = 100_000,
     ) -> None:

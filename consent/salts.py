@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from threading import Lock
 
+from consent.clock import utc_now
 from consent.database import Database
 
 __all__ = ["SALT_LIFETIME", "DailySalts"]
@@ -23,12 +24,8 @@ __all__ = ["SALT_LIFETIME", "DailySalts"]
 SALT_LIFETIME = timedelta(hours=48)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DailySalts:
-    def __init__(self, database: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, database: Database, clock: Callable[[], datetime] = utc_now) -> None:
         self._db = database
         self._clock = clock
         self._cache: dict[date, bytes] = {}

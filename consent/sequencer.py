@@ -16,9 +16,10 @@ import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from consent.checkpoint import Checkpoint
+from consent.clock import EPOCH, utc_now
 from consent.database import Database
 from consent.errors import LogIntegrityError
 from consent.log_keys import LogKeys
@@ -30,11 +31,6 @@ __all__ = ["LATE_WINDOW", "Sequencer", "SequencerRun"]
 # A decision recorded this long before the newest integrated one is still picked up:
 # inserts from other collector processes may land out of order.
 LATE_WINDOW = timedelta(hours=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class Sequencer:
         self,
         database: Database,
         keys: LogKeys,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         batch_size: int = 50_000,
     ) -> None:
         self._db = database
