@@ -135,8 +135,8 @@ class SignalsJob:
             "SELECT max(ingested_at) FROM events WHERE site = {site:String}", {"site": site.id}
         )
         watermark = EPOCH if full else self._watermark(site.id)
+        before = self._counts(site.id)
         for rule in RULES:
-            before = self._count(site.id, rule.id)
             self._store.command(
                 rule_insert_sql(site, rule, incremental=not full),
                 {
@@ -146,7 +146,10 @@ class SignalsJob:
                     "changed_since": max(EPOCH, watermark - LATE_GRACE),
                 },
             )
-            run.found[rule.id] = run.found.get(rule.id, 0) + self._count(site.id, rule.id) - before
+        after = self._counts(site.id)
+        for rule in RULES:
+            new = after.get(rule.id, 0) - before.get(rule.id, 0)
+            run.found[rule.id] = run.found.get(rule.id, 0) + new
         if newest is not None and newest > EPOCH:
             self._store.insert(
                 "signal_watermarks",
@@ -162,11 +165,11 @@ class SignalsJob:
         )
         return found if isinstance(found, datetime) and found > EPOCH else EPOCH
 
-    def _count(self, site: str, rule_id: str) -> int:
-        return int(
-            self._store.scalar(
-                "SELECT count() FROM signals FINAL WHERE site = {site:String} "
-                "AND rule_id = {rule:String}",
-                {"site": site, "rule": rule_id},
-            )
+    def _counts(self, site: str) -> dict[str, int]:
+        """Stored findings per rule of one site."""
+        rows = self._store.rows(
+            "SELECT rule_id, count() FROM signals FINAL WHERE site = {site:String} "
+            "GROUP BY rule_id",
+            {"site": site},
         )
+        return {str(rule_id): int(count) for rule_id, count in rows}
