@@ -16,7 +16,7 @@ a new version: stored signals keep the version that found them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clearsignal.settings import Purpose
 
@@ -38,7 +38,6 @@ class SignalRule:
     may_do: str  # what the site may do with it
     query: str  # ClickHouse SQL over `ev`, with {threshold names} filled from thresholds
     incremental: bool = True  # False: time alone can change the finding (re-check all)
-    notes: dict[str, str] = field(default_factory=dict)
 
     def sql(self, overrides: dict[str, float] | None = None) -> str:
         values = self.thresholds | (overrides or {})

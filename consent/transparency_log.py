@@ -98,15 +98,6 @@ class TransparencyLog:
         )
         return {(int(level), int(index)): as_bytes(value) for level, index, value in rows}
 
-    def leaf_nodes(self, start: int, end: int) -> dict[int, bytes]:
-        """The level-0 node hashes the sequencer stored for leaves ``[start, end)``."""
-        rows = self._db.rows(
-            "SELECT node_index, hash FROM consent_log_nodes WHERE level = 0 "
-            "AND node_index >= {start:UInt64} AND node_index < {end:UInt64}",
-            {"start": start, "end": end},
-        )
-        return {int(index): as_bytes(value) for index, value in rows}
-
     def frontier(self, tree_size: int) -> list[bytes]:
         """The hashes of ``perfect_subtrees(0, tree_size)``, left to right."""
         wanted = perfect_subtrees(0, tree_size)
