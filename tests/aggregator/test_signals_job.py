@@ -15,9 +15,9 @@ from clearsignal.settings import Purpose, Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
+from tests.support.site_requests import ORIGIN
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-ORIGIN = "http://127.0.0.1:8000"
 
 
 @dataclass

@@ -16,13 +16,7 @@ from collector.app import Services, create_app
 from consent.log_keys import LogVerifier
 from consent.merkle import verify_consistency, verify_inclusion
 from consent.receipts import verify_receipt
-
-ORIGIN = "http://127.0.0.1:8000"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-HEADERS = {"origin": ORIGIN, "user-agent": CHROME, "content-type": "text/plain"}
+from tests.support.site_requests import HEADERS, ORIGIN
 
 
 def decision(visitor: str | None = None, analytics: bool = True, **fields: Any) -> dict[str, Any]:

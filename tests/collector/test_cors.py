@@ -31,13 +31,10 @@ from clearsignal.settings import (
 from collector.app import create_app
 from collector.cors import SiteCORSMiddleware, note_site
 from collector.rate_limit import RateLimiter
+from tests.support.site_requests import CHROME
 
 DEMO = "http://127.0.0.1:8000"
 SHOP = "https://shop.example"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 
 
 def shop_site() -> SiteSettings:

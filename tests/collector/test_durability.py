@@ -32,12 +32,8 @@ import clickhouse_connect
 import pytest
 
 from tests.support.clickhouse_http import ClickHouseHttpServer, ClickHouseHttpUnavailable
+from tests.support.site_requests import CHROME, ORIGIN
 
-ORIGIN = "http://127.0.0.1:8000"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 CLEARSIGNAL = Path(sys.executable).with_name("clearsignal")
 EVENTS_PER_BATCH = 10
 

@@ -27,13 +27,8 @@ from collector.app import Services, create_app
 from collector.drops import DropReason
 from collector.rate_limit import RateLimiter
 from collector.wire import MAX_BODY_BYTES
+from tests.support.site_requests import CHROME, HEADERS, ORIGIN
 
-ORIGIN = "http://127.0.0.1:8000"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-HEADERS = {"origin": ORIGIN, "user-agent": CHROME, "content-type": "text/plain"}
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EVENT_TYPES = [
     "pageview", "click", "outbound", "download", "scroll", "engagement", "rage_click",

@@ -14,13 +14,7 @@ from clearsignal.settings import Purpose, Settings
 from collector.app import Services, create_app
 from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision
-
-ORIGIN = "http://127.0.0.1:8000"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-HEADERS = {"origin": ORIGIN, "user-agent": CHROME, "content-type": "text/plain"}
+from tests.support.site_requests import CHROME, HEADERS
 
 
 def event(**fields: Any) -> dict[str, Any]:

@@ -29,12 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from clearsignal.settings import Settings, StoreSettings
 from collector.app import create_app
+from tests.support.site_requests import CHROME, ORIGIN
 
-ORIGIN = "http://127.0.0.1:8000"
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 HEADERS = {"Origin": ORIGIN, "User-Agent": CHROME}
 CONFORMANCE = [
     not_a_server_error,

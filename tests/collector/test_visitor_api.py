@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from clearsignal.settings import JobSettings, Settings
 from collector.app import Services, create_app
-from tests.collector.test_consent_api import HEADERS, decision
+from tests.collector.test_consent_api import decision
+from tests.support.site_requests import HEADERS
 
 
 @pytest.fixture
