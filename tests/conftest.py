@@ -27,10 +27,11 @@ def chdb_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"chdb://{tmp_path_factory.mktemp('embedded') / 'clickhouse'}"
 
 
-@pytest.fixture(scope="session")
-def clickhouse_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseHttpServer]:
+def serve_clickhouse_http(directory: Path) -> Iterator[ClickHouseHttpServer]:
+    """A loopback ClickHouse HTTP endpoint over ``directory`` for a fixture to yield;
+    the test is skipped when none can be started."""
     try:
-        server = ClickHouseHttpServer(tmp_path_factory.mktemp("clickhouse-http"))
+        server = ClickHouseHttpServer(directory)
         server.start()
     except ClickHouseHttpUnavailable as exc:
         pytest.skip(f"no ClickHouse HTTP endpoint: {exc}")
@@ -38,6 +39,11 @@ def clickhouse_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickH
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseHttpServer]:
+    yield from serve_clickhouse_http(tmp_path_factory.mktemp("clickhouse-http"))
 
 
 @pytest.fixture(params=BACKENDS)

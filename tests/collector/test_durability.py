@@ -31,7 +31,8 @@ from typing import Any
 import clickhouse_connect
 import pytest
 
-from tests.support.clickhouse_http import ClickHouseHttpServer, ClickHouseHttpUnavailable
+from tests.conftest import serve_clickhouse_http
+from tests.support.clickhouse_http import ClickHouseHttpServer
 from tests.support.site_requests import CHROME, ORIGIN
 
 CLEARSIGNAL = Path(sys.executable).with_name("clearsignal")
@@ -262,15 +263,7 @@ def test_every_acknowledged_event_survives_a_kill_9_exactly_once(tmp_path: Path)
 @pytest.fixture
 def own_clickhouse(tmp_path: Path) -> Iterator[ClickHouseHttpServer]:
     """A loopback ClickHouse HTTP endpoint of this test's own: the test stops it."""
-    server = ClickHouseHttpServer(tmp_path / "clickhouse-http")
-    try:
-        server.start()
-    except ClickHouseHttpUnavailable as exc:
-        pytest.skip(f"no ClickHouse HTTP endpoint: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_clickhouse_http(tmp_path / "clickhouse-http")
 
 
 @pytest.mark.slow
