@@ -24,6 +24,15 @@ def clearsignal(
     )
 
 
+def store_env(data_dir: Path, dsn: str, database: str) -> dict[str, str]:
+    """The environment that points the CLI at a data directory and a store."""
+    return {
+        "CLEARSIGNAL_DATA_DIR": str(data_dir),
+        "CLEARSIGNAL_STORE__DSN": dsn,
+        "CLEARSIGNAL_STORE__DATABASE": database,
+    }
+
+
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = clearsignal("--help", cwd=tmp_path)
     assert result.returncode == 0

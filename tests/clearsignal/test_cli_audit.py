@@ -29,7 +29,7 @@ from consent.ledger import ConsentLedger
 from consent.log_keys import LogKeys
 from consent.log_reader import LogReader
 from consent.pseudonyms import SiteKeys
-from tests.clearsignal.test_cli import clearsignal
+from tests.clearsignal.test_cli import clearsignal, store_env
 from tests.conftest import unique_database
 from tests.support.clickhouse_http import ClickHouseHttpServer
 
@@ -50,11 +50,7 @@ class Deployment:
 @pytest.fixture
 def deployment(tmp_path: Path, clickhouse_http: ClickHouseHttpServer) -> Iterator[Deployment]:
     database = unique_database()
-    env = {
-        "CLEARSIGNAL_DATA_DIR": str(tmp_path / "data"),
-        "CLEARSIGNAL_STORE__DSN": clickhouse_http.url,
-        "CLEARSIGNAL_STORE__DATABASE": database,
-    }
+    env = store_env(tmp_path / "data", clickhouse_http.url, database)
     settings = Settings(
         data_dir=tmp_path / "data", store=StoreSettings(dsn=clickhouse_http.url, database=database)
     )

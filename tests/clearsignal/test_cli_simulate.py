@@ -20,7 +20,7 @@ import pytest
 
 from aggregator.migrations import migrate
 from aggregator.store import Store, open_store
-from tests.clearsignal.test_cli import clearsignal
+from tests.clearsignal.test_cli import clearsignal, store_env
 from tests.conftest import unique_database
 from tests.support.clickhouse_http import ClickHouseHttpServer
 
@@ -42,11 +42,7 @@ class Deployment:
 @pytest.fixture
 def deployment(tmp_path: Path, clickhouse_http: ClickHouseHttpServer) -> Iterator[Deployment]:
     database = unique_database()
-    env = {
-        "CLEARSIGNAL_DATA_DIR": str(tmp_path / "data"),
-        "CLEARSIGNAL_STORE__DSN": clickhouse_http.url,
-        "CLEARSIGNAL_STORE__DATABASE": database,
-    }
+    env = store_env(tmp_path / "data", clickhouse_http.url, database)
     store = open_store(clickhouse_http.url, database)
     migrate(store)
     try:
