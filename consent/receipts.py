@@ -133,6 +133,9 @@ def _hashes(value: object) -> list[bytes]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ReceiptError("inclusion_proof must be a list of base64 hashes")
     try:
-        return [base64.b64decode(v, validate=True) for v in value]
+        hashes = [base64.b64decode(v, validate=True) for v in value]
     except (binascii.Error, ValueError):
         raise ReceiptError("inclusion_proof holds something that is not base64") from None
+    if [base64.b64encode(h).decode() for h in hashes] != value:
+        raise ReceiptError("inclusion_proof holds a hash that is not in canonical base64")
+    return hashes

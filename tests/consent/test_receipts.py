@@ -59,8 +59,15 @@ def test_a_receipt_before_integration_is_pending_and_says_so(world: ConsentWorld
         verify_receipt(receipt, world.keys.verifier)
 
 
-def _flip(value: str) -> str:
-    return value[:-1] + ("A" if value[-1] != "A" else "B")
+def _flip_first(value: str) -> str:
+    return ("A" if value[0] != "A" else "B") + value[1:]
+
+
+def _padding_bits(value: str) -> str:
+    """The same 32 bytes, spelled with the spare bits of the last symbol set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(value[-2])
+    return value[:-2] + alphabet[last ^ 1] + "="
 
 
 TAMPERING = {
@@ -70,7 +77,10 @@ TAMPERING = {
     "the log index": lambda r: r["log"].update(log_index=r["log"]["log_index"] ^ 1),
     "the tree size": lambda r: r["log"].update(tree_size=r["log"]["tree_size"] + 1),
     "a proof hash": lambda r: r["log"]["inclusion_proof"].__setitem__(
-        0, _flip(r["log"]["inclusion_proof"][0][:-1]) + "="
+        0, _flip_first(r["log"]["inclusion_proof"][0])
+    ),
+    "a proof hash's spelling": lambda r: r["log"]["inclusion_proof"].__setitem__(
+        0, _padding_bits(r["log"]["inclusion_proof"][0])
     ),
     "a dropped proof hash": lambda r: r["log"]["inclusion_proof"].pop(),
     "the checkpoint": lambda r: r["log"].update(
