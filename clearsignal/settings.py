@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -135,6 +136,26 @@ class PageSettings(_Model):
     )
 
 
+StepName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class WebhookSettings(_Model):
+    """Where to tell a site, server to server, that a visitor who allowed personalization
+    gained a signal. Each delivery is signed with HMAC-SHA256 under ``secret``."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    secret: SecretStr = Field(description="Shared signing secret, at least 32 characters.")
+    max_attempts: int = Field(default=8, ge=1, le=20)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_long(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+
 class SiteSettings(_Model):
     id: SiteId
     name: str = Field(default="", max_length=200)
@@ -163,6 +184,17 @@ class SiteSettings(_Model):
         default_factory=lambda: ["none: the data stays on the controller's own ClearSignal"],
         description="Who receives the personal data (GDPR Art. 30(1)(d)).",
     )
+    funnel: list[StepName] = Field(
+        default_factory=lambda: ["cart", "shipping", "payment", "purchase"],
+        max_length=20,
+        description="The funnel's steps in order, as the names of `step` events.",
+    )
+    goal: StepName = Field(
+        default="purchase",
+        description="The step event (or, for 'purchase', also a purchase page) that counts "
+        "as reaching the site's goal in the validation report.",
+    )
+    webhook: WebhookSettings | None = None
 
     @field_validator("purposes")
     @classmethod
@@ -214,6 +246,11 @@ class JobSettings(_Model):
     sequencer_seconds: float = Field(default=5.0, gt=0, le=3600)
     erasure_seconds: float = Field(default=10.0, gt=0, le=3600)
     signals_seconds: float = Field(default=300.0, gt=0, le=86400)
+    sessions_seconds: float = Field(default=300.0, gt=0, le=86400)
+    summaries_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    validation_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)
+    retention_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)
+    webhooks_seconds: float = Field(default=30.0, gt=0, le=3600)
     erasure_settle_seconds: float = Field(
         default=0.0,
         ge=0,
