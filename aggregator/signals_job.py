@@ -23,15 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aggregator.progress import SILENT, Progress
+from aggregator.sessionise import sessionised_events
 from aggregator.signal_rules import RULES, SignalRule
 from aggregator.store import Store
+from aggregator.watermarks import Watermarks
 from clearsignal.settings import PageSettings, Purpose, Settings, SiteSettings
 from consent.clock import EPOCH, utc_now
 
-__all__ = ["LATE_GRACE", "SESSION_GAP_SECONDS", "SignalsJob", "SignalsRun", "page_flag_sql"]
+__all__ = ["SignalsJob", "SignalsRun", "page_flag_sql"]
 
-SESSION_GAP_SECONDS = 30 * 60
-LATE_GRACE = timedelta(hours=1)
 JOB = "signals.compute"
 
 
@@ -63,6 +64,12 @@ def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
         if incremental
         else ""
     )
+    events = sessionised_events(
+        "SELECT * FROM events FINAL WHERE site = {site:String} AND identity = 'analytics' "
+        "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')} "
+        f"AND visitor_key IN consented {scope}",
+        "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
+    )
     return f"""
 consented AS (
     SELECT visitor_key FROM consent_records
@@ -71,23 +78,7 @@ consented AS (
     HAVING argMax(analytics AND {needs}, recorded_at)
        AND argMax(expires_at, recorded_at) > {{as_of:DateTime64(3, 'UTC')}}
 ),
-ev AS (
-    SELECT visitor_key, event_id, type, name, ts, path, props, element,
-           {{as_of:DateTime64(3, 'UTC')}} AS as_of_time,
-           {_flags(site.pages)},
-           sum(gap) OVER (PARTITION BY visitor_key ORDER BY ts, event_id
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
-    FROM (
-        SELECT *,
-               dateDiff('second',
-                        lagInFrame(ts, 1, ts) OVER (PARTITION BY visitor_key ORDER BY ts, event_id
-                                                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),
-                        ts) > {SESSION_GAP_SECONDS} AS gap
-        FROM events FINAL
-        WHERE site = {{site:String}} AND identity = 'analytics'
-          AND ts >= {{since:DateTime64(3, 'UTC')}} AND ts <= {{as_of:DateTime64(3, 'UTC')}}
-          AND visitor_key IN consented {scope}
-    )
+ev AS ({events}
 )"""
 
 
@@ -118,52 +109,54 @@ class SignalsJob:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._watermarks = Watermarks(store, JOB)
         self._lock = threading.Lock()
 
-    def run_once(self, full: bool = False) -> SignalsRun:
-        """Compute every rule for every site; ``full`` ignores the watermarks (backfill)."""
+    def run_once(
+        self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT
+    ) -> SignalsRun:
+        """Compute every rule for every site.
+
+        ``full`` ignores the watermarks and looks at every consented visitor (a backfill);
+        ``since`` also limits that backfill to events from then on.
+        """
         with self._lock:
             run = SignalsRun()
+            progress.begin(len(self._settings.sites) * len(RULES), JOB)
             for site in self._settings.sites:
-                self._run_site(site, run, full)
+                self._run_site(site, run, full or since is not None, since, progress)
                 run.sites += 1
             return run
 
-    def _run_site(self, site: SiteSettings, run: SignalsRun, full: bool) -> None:
+    def _run_site(
+        self,
+        site: SiteSettings,
+        run: SignalsRun,
+        full: bool,
+        since: datetime | None,
+        progress: Progress,
+    ) -> None:
         as_of = self._clock()
-        newest = self._store.scalar(
-            "SELECT max(ingested_at) FROM events WHERE site = {site:String}", {"site": site.id}
-        )
-        watermark = EPOCH if full else self._watermark(site.id)
+        newest = self._watermarks.newest(site.id)
+        changed_since = EPOCH if full else self._watermarks.changed_since(site.id)
         before = self._counts(site.id)
         for rule in RULES:
+            lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
             self._store.command(
                 rule_insert_sql(site, rule, incremental=not full),
                 {
                     "site": site.id,
                     "as_of": as_of,
-                    "since": as_of - timedelta(days=max(site.retention_days, rule.window_days)),
-                    "changed_since": max(EPOCH, watermark - LATE_GRACE),
+                    "since": max(lookback, since) if since is not None else lookback,
+                    "changed_since": changed_since,
                 },
             )
+            progress.advance(f"{site.id} {rule.id}")
         after = self._counts(site.id)
         for rule in RULES:
             new = after.get(rule.id, 0) - before.get(rule.id, 0)
             run.found[rule.id] = run.found.get(rule.id, 0) + new
-        if newest is not None and newest > EPOCH:
-            self._store.insert(
-                "signal_watermarks",
-                [(JOB, site.id, newest, as_of)],
-                ("job", "site", "watermark", "updated_at"),
-            )
-
-    def _watermark(self, site: str) -> datetime:
-        found = self._store.scalar(
-            "SELECT max(watermark) FROM signal_watermarks WHERE job = {job:String} "
-            "AND site = {site:String}",
-            {"job": JOB, "site": site},
-        )
-        return found if isinstance(found, datetime) and found > EPOCH else EPOCH
+        self._watermarks.advance(site.id, newest, as_of)
 
     def _counts(self, site: str) -> dict[str, int]:
         """Stored findings per rule of one site."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from clearsignal.settings import Settings
@@ -49,7 +51,8 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> int:
             print(f"clearsignal: no job named {', '.join(unknown)}; the jobs are: {known}")
             return 2
         for name in names:
-            outcome = services.jobs.run(name)
+            with _Bar(shown=not args.quiet) as progress:
+                outcome = services.jobs.run(name, since=args.since, progress=progress)
             result = outcome.result
             print(
                 f"{name}: {outcome.status} in {outcome.seconds:.2f} s, {result.rows_in} in, "
@@ -86,6 +89,43 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+class _Bar:
+    """A progress bar on stderr for ``run-once`` (``aggregator.progress.Progress``)."""
+
+    def __init__(self, shown: bool) -> None:
+        self._shown = shown
+        self._bar: Any = None
+
+    def begin(self, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(
+            total=total, desc=label, unit=" steps", file=sys.stderr, disable=not self._shown
+        )
+
+    def advance(self, label: str) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(label, refresh=False)
+            self._bar.update(1)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _since(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date or time; use e.g. 2026-11-01 or 2026-11-01T08:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def add_jobs_parser(commands: Any) -> None:
     jobs = commands.add_parser(
         "jobs",
@@ -104,4 +144,12 @@ def add_jobs_parser(commands: Any) -> None:
     ).set_defaults(handler=_scheduler)
     once = actions.add_parser("run-once", help="run jobs once, now (exit 1 if one fails)")
     once.add_argument("names", nargs="+", metavar="NAME", help="job names, or 'all'")
+    once.add_argument(
+        "--since",
+        type=_since,
+        metavar="DATE",
+        help="recompute from this date or time (UTC unless given) on, ignoring what the "
+        "jobs already processed: a backfill after changing a rule or a threshold",
+    )
+    once.add_argument("--quiet", action="store_true", help="no progress bar")
     once.set_defaults(handler=_run_once)

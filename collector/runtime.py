@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.jobs import JobRunner, deployment_jobs
+from aggregator.deployment_jobs import deployment_jobs
+from aggregator.jobs import JobRunner
 from aggregator.migrations import migrate
 from aggregator.scheduler import Scheduler
 from aggregator.store import Store, open_store

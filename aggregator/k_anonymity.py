@@ -1,0 +1,73 @@
+"""Which aggregate groups a site may see: none smaller than k, none derivable by subtraction.
+
+A group is a count of distinct visitors (with an optional value such as clicks). Three
+shapes occur in the daily summaries:
+
+- ``independent``: groups that are not parts of anything published (hot spots). Each is
+  published when it holds at least k visitors.
+- ``chain``: a total followed by ever smaller subsets of it (the day's visitors, then
+  those who reached funnel step 1, step 2, ...). Besides each group, the difference
+  between two published groups is a group too ("reached step 1 but not step 2"), so a
+  group is published only when it and its difference to the last published group are
+  each either 0 or at least k. In a non-increasing chain that bounds every pairwise
+  difference, not only neighbouring ones.
+- ``subsets of a total``: groups inside a published total that are not parts of a chain
+  (visitors with a signal among identified visitors). Each group and its complement
+  (total minus group) must be 0 or at least k.
+
+Zero is publishable: an empty group describes nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+__all__ = ["Group", "chain", "independent", "subsets_of_total"]
+
+
+@dataclass(frozen=True)
+class Group:
+    dimension: str
+    visitors: int
+    value: float
+    suppressed: bool = False
+
+    def hidden(self) -> Group:
+        """The group as stored when suppressed: the small numbers are not kept at all."""
+        return replace(self, visitors=0, value=0.0, suppressed=True)
+
+
+def _safe(count: int, k: int) -> bool:
+    return count == 0 or count >= k
+
+
+def independent(groups: Sequence[Group], k: int) -> list[Group]:
+    return [g if g.visitors >= k else g.hidden() for g in groups]
+
+
+def chain(groups: Sequence[Group], k: int) -> list[Group]:
+    """``groups[0]`` is the total; each next group is a subset of the one before."""
+    published: list[Group] = []
+    last: int | None = None
+    for group in groups:
+        if last is not None and group.visitors > last:
+            raise ValueError(f"{group.dimension} has more visitors than the group before it")
+        difference = 0 if last is None else last - group.visitors
+        if (group.visitors >= k or (group.visitors == 0 and last is not None)) and _safe(
+            difference, k
+        ):
+            published.append(group)
+            last = group.visitors
+        else:
+            published.append(group.hidden())
+            if last is None:  # without its total, nothing in the chain may be shown
+                return published + [g.hidden() for g in groups[len(published) :]]
+    return published
+
+
+def subsets_of_total(groups: Sequence[Group], total: int, k: int) -> list[Group]:
+    return [
+        g if g.visitors >= k and _safe(max(0, total - g.visitors), k) and total >= k else g.hidden()
+        for g in groups
+    ]
