@@ -13,9 +13,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from clearsignal.settings import Settings
-from collector.consent_api import delete_me, get_erasure, get_receipt, post_consent
+from collector.consent_api import get_erasure, get_receipt, post_consent
 from collector.cors import SiteCORSMiddleware
 from collector.ingest import Ingestor, post_events
+from collector.me_api import me_routes
+from collector.me_page import ME_PAGE_ROUTES
 from collector.metrics import CollectorMetrics
 from collector.openapi import openapi_document
 from collector.runtime import Services, open_runtime
@@ -81,13 +83,14 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/consent", post_consent, methods=["POST"]),
         Route("/api/consent/receipts/{receipt_id}", get_receipt, methods=["GET"]),
         Route("/api/erasures/{request_receipt_id}", get_erasure, methods=["GET"]),
-        Route("/api/me", delete_me, methods=["DELETE"]),
+        *me_routes(),
         Route("/api/visitor/signals", post_visitor_signals, methods=["POST"]),
         Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
         Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
         Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),
         Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
         *SNIPPET_ROUTES,
+        *ME_PAGE_ROUTES,
     ]
     cors = Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])

@@ -5,7 +5,9 @@
 * ``GET /api/consent/receipts/{receipt_id}`` the receipt, with its inclusion proof and
   signed checkpoint once integrated: it then verifies offline;
 * ``DELETE /api/me`` a visitor's delete request: a withdrawal of every purpose that the
-  erasure job carries out, answered 202 with the withdrawal receipt;
+  erasure job carries out, answered 202 with the withdrawal receipt. The visitor is named
+  by a ``{site, visitor}`` body, or (as /me sends it) by ``?site=<id>`` and
+  ``Authorization: ClearSignal-Visitor <browser id>`` (``collector.visitor_auth``);
 * ``GET /api/erasures/{request_receipt_id}`` the erasure receipt once carried out.
 
 A request with ``Sec-GPC: 1`` and method ``gpc`` records a denial; an explicit choice
@@ -28,6 +30,7 @@ from collector.consent_wire import MAX_CONSENT_BODY, ConsentIn, ConsentMethod, V
 from collector.cors import note_site
 from collector.http_json import BadRequest, field_errors, json_response, read_body
 from collector.origins import site_accepts
+from collector.visitor_auth import NO_STORE, has_visitor_header, visitor_credentials
 from consent.entries import ConsentDecision
 from consent.errors import NoticeVersionError
 from consent.ledger import ConsentLedger, RecordedConsent
@@ -145,14 +148,23 @@ async def parse_visitor_request(request: Request) -> tuple[VisitorIn, SiteSettin
     return visitor, _site(request, visitor.site)
 
 
+async def _deleting_visitor(request: Request) -> tuple[str, SiteSettings]:
+    """The browser id and site of a delete request, from its header or its body."""
+    if has_visitor_header(request):
+        credentials = visitor_credentials(request)
+        return credentials.browser_id, _site(request, credentials.site.id)
+    visitor, site = await parse_visitor_request(request)
+    return visitor.visitor, site
+
+
 async def delete_me(request: Request) -> Response:
     try:
-        visitor, site = await parse_visitor_request(request)
+        browser_id, site = await _deleting_visitor(request)
     except BadRequest as exc:
         return exc.response()
     decision = ConsentDecision(
         site=site.id,
-        browser_id=visitor.visitor,
+        browser_id=browser_id,
         choices={Purpose.ANALYTICS: False, Purpose.PERSONALIZATION: False},
         notice_version=site.notice.version,
         method="delete_request",
@@ -170,6 +182,7 @@ async def delete_me(request: Request) -> Response:
                 "receipt_url": f"/api/erasures/{recorded.receipt_id}",
             },
         },
+        NO_STORE,
     )
 
 
