@@ -103,7 +103,9 @@ class SummariesJob:
         funnels = self._funnel(site, parameters)
         groups: dict[tuple[date, str], list[Group]] = {}
         for day in days:
-            found = totals.get(day, _Day())
+            found = totals.get(day)
+            if found is None:  # no events that day: nothing to publish or hide
+                continue
             shown = found.visitors >= site.k_anonymity
             funnel = funnels.get(
                 day, [Group(f"{n:02d} {name}", 0, 0) for n, name in enumerate(site.funnel, start=1)]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
 
@@ -15,30 +13,7 @@ from clearsignal.settings import Purpose, Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
-from tests.support.site_requests import ORIGIN
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Visitor:
-    key: str
-    events: list[list[Any]] = field(default_factory=list)
-
-    def add(
-        self, at: datetime, type_: str = "pageview", path: str = "/demo/", **extra: Any
-    ) -> None:
-        self.events.append([
-            "demo", self.key, "analytics", secrets.token_hex(8), type_, extra.get("name", ""),
-            at, ORIGIN + path, path, extra.get("props", {}), extra.get("element", {}),
-            at, at + timedelta(days=180),
-        ])  # fmt: skip
-
-
-COLUMNS = [
-    "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
-    "props", "element", "ingested_at", "expires_at",
-]  # fmt: skip
+from tests.support.event_history import COLUMNS, NOW, Visitor, days_ago, save  # noqa: F401
 
 
 @dataclass
@@ -56,8 +31,7 @@ class Shop:
         return Visitor(self.ledger.visitor_key("demo", browser_id))
 
     def save(self, *visitors: Visitor) -> None:
-        rows = [row for v in visitors for row in v.events]
-        self.store.insert("events", rows, COLUMNS)
+        save(self.store, *visitors)
 
     def found(self, rule_id: str) -> dict[str, tuple[float, int]]:
         rows = self.store.rows(
@@ -72,10 +46,6 @@ class Shop:
 def shop(migrated_store: Store, settings: Settings) -> Shop:
     ledger = ConsentLedger(migrated_store, settings, SiteKeys(settings.site_key_dir))
     return Shop(migrated_store, ledger, SignalsJob(migrated_store, settings, clock=lambda: NOW))
-
-
-def days_ago(days: float, minutes: float = 0) -> datetime:
-    return NOW - timedelta(days=days) + timedelta(minutes=minutes)
 
 
 def test_price_uncertainty_needs_three_pricing_visits_within_a_week(shop: Shop) -> None:
