@@ -34,8 +34,8 @@ def _verification(receipt: dict[str, Any], reader: LogReader) -> dict[str, Any]:
         return {"status": "failed", "detail": str(exc)}
     return {
         "status": "verified",
-        "detail": f"entry {verified.log_index} of the log, proven against the checkpoint of "
-        f"{verified.tree_size} entries signed at {verified.checkpoint_time} (unix seconds)",
+        "detail": f"entry {verified.log_index} of the log, proven against the signed "
+        f"checkpoint of {verified.tree_size} entries",
         "log_index": verified.log_index,
         "tree_size": verified.tree_size,
         "checkpoint_time": verified.checkpoint_time,

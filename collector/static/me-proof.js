@@ -8,7 +8,8 @@
 //
 // window.clearsignalProof.verifyReceipt(receipt, vkey) resolves to
 // { status: 'verified' | 'pending' | 'failed' | 'unchecked', detail }. 'unchecked':
-// this browser has no Ed25519 in WebCrypto, so only steps 1 and 3 ran.
+// this browser has no Ed25519 in WebCrypto, so only steps 1 and 3 ran; or no WebCrypto
+// at all (browsers offer it to HTTPS pages only), so nothing ran here.
 'use strict'
 
 window.clearsignalProof = (() => {
@@ -104,6 +105,11 @@ window.clearsignalProof = (() => {
     const log = receipt.log || {}
     if (log.status !== 'included')
       return { status: 'pending', detail: 'not yet under a signed checkpoint' }
+    if (!window.crypto?.subtle)
+      return {
+        status: 'unchecked',
+        detail: 'this page is not served over HTTPS, so the browser offers no WebCrypto',
+      }
     try {
       const leaf = await sha256(LEAF, encoder.encode(receipt.entry))
       if (toHex(leaf) !== receipt.leaf_hash)

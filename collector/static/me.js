@@ -151,8 +151,12 @@
       ? KIND.erasure
       : `${KIND[record.kind]}: analytics ${CHOICE[record.analytics]}, personalization ${CHOICE[record.personalization]}`
 
-  const statusCell = (verification) =>
-    element('td', { class: verification.status }, `${verification.status}: ${verification.detail}`)
+  const statusCell = (verification) => {
+    const signed = verification.checkpoint_time
+      ? ` signed ${when(new Date(verification.checkpoint_time * 1000).toISOString())}`
+      : ''
+    return element('td', { class: verification.status }, `${verification.status}: ${verification.detail}${signed}`)
+  }
 
   const renderReceipts = () => {
     const byId = new Map(held.receipts.map((item) => [item.receipt.receipt_id, item]))

@@ -124,6 +124,11 @@ def browser() -> Iterator[Any]:
         playwright.stop()
 
 
+def note_console_error(visit: Visit, message: Any) -> None:
+    if message.type == "error":
+        visit.console_errors.append(message.text)
+
+
 @pytest.fixture
 def make_visit(browser: Any, collector: Collector) -> Iterator[Callable[..., Visit]]:
     """Opens a fresh context; ``init_script`` runs before each page's own scripts, other
@@ -145,6 +150,7 @@ def make_visit(browser: Any, collector: Collector) -> Iterator[Callable[..., Vis
             ),
         )
         visit.page.on("pageerror", lambda error: visit.errors.append(str(error)))
+        visit.page.on("console", lambda message: note_console_error(visit, message))
         return visit
 
     yield make

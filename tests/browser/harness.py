@@ -196,6 +196,8 @@ class Visit:
     requests: list[SentRequest] = field(default_factory=list)
     debug: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # every URL the context requested
+    console_errors: list[str] = field(default_factory=list)  # CSP violations show here
 
     def url(self, fixture: str, origin: str | None = None, **tag: str | None) -> str:
         """A fixture page's URL; ``tag`` sets (or, with None, removes) snippet attributes:
@@ -275,6 +277,7 @@ class Visit:
 
 
 def on_request(visit: Visit, request: Any) -> None:
+    visit.urls.append(request.url)
     if "/api/" not in request.url or request.method != "POST":
         return
     raw = request.post_data

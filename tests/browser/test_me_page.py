@@ -1,0 +1,265 @@
+"""The visitor's data explanation page (/me) in a real browser, driven as a person would:
+allow analytics on a shop page, browse, open /me from the site's link, read the events
+and an explained signal, download everything, delete everything; plus what a visitor
+without consent sees, the page's security headers, and its accessibility basics.
+
+The last full run's /me is saved as docs/screenshots/me.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO, Collector, Visit, types
+
+SCREENSHOT = REPO / "docs" / "screenshots" / "me.png"
+TIME_ZONE = "Europe/Paris"
+BROWSER_ID = "() => localStorage.getItem('cs_id')"
+
+
+@pytest.fixture(scope="module")
+def browser(browser: Any, collector: Collector) -> Iterator[Any]:
+    """A chromium of this module's own that takes the test shop (plain HTTP) for a secure
+    origin, as a site served over HTTPS is: browsers give WebCrypto, which /me checks
+    receipts with, only to secure pages."""
+    secure = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={collector.origin}"],
+    )
+    try:
+        yield secure
+    finally:
+        secure.close()
+
+
+def local_minute(ts: datetime) -> str:
+    """How /me writes a time in the visitor's zone: "4 March 10:12"."""
+    moment = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(ZoneInfo(TIME_ZONE))
+    return f"{moment.day} {moment:%B %H:%M}"
+
+
+def allow_and_browse(visit: Visit) -> str:
+    """On the shop's pricing page: allow analytics in its banner, view the page again,
+    rage-click twice; returns the visitor key, once the store holds those events."""
+    visit.open("pricing.html")
+    visit.page.click("#allow")
+    visit.wait_for(lambda: visit.page.evaluate(BROWSER_ID) is not None)
+    subject = json.loads(visit.storage()["cs_receipt"])["subject"]
+    visit.open("pricing.html")
+    box = visit.page.locator("#spot").bounding_box()
+    for burst in range(2):  # two rage clicks in one visit: the rule's threshold
+        for step in range(3):
+            visit.page.mouse.click(box["x"] + 20 + step, box["y"] + 20)
+        visit.idle(1200 if burst == 0 else 0)
+    visit.stored(
+        lambda rows: (
+            types([r for r in rows if r["visitor_key"] == subject]).count("rage_click") == 2
+            and any(r["type"] == "pageview" and r["identity"] == "analytics" for r in rows)
+        )
+    )
+    return str(subject)
+
+
+def open_me_from_the_sites_link(visit: Visit) -> None:
+    link = visit.page.locator("#your-data")
+    visit.wait_for(lambda: link.get_attribute("href") != "#")
+    assert (
+        visit.page.evaluate("clearsignal.explainUrl()") == f"{visit.collector.origin}/me?site=demo"
+    )
+    link.click()
+    visit.page.wait_for_url("**/me?site=demo")
+    visit.page.wait_for_selector("#timeline li")
+
+
+def rows_of(visit: Visit, table: str, visitor_key: str) -> int:
+    count: int = visit.collector.store.scalar(
+        f"SELECT count() FROM {table} FINAL WHERE visitor_key = {{key:String}}",
+        {"key": visitor_key},
+    )
+    return count
+
+
+def heading_levels(page: Any) -> list[int]:
+    return list(
+        page.evaluate(
+            "() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]"
+            ".filter((h) => h.checkVisibility()).map((h) => Number(h.tagName[1]))"
+        )
+    )
+
+
+def unnamed_controls(page: Any) -> list[str]:
+    """Visible form controls and buttons without a label or text, by outer HTML."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('input, select, textarea, button, a, summary')]
+              .filter((c) => c.checkVisibility())
+              .filter((c) => !(c.labels?.length ? [...c.labels].some((l) => l.textContent.trim())
+                                : (c.textContent.trim() || c.getAttribute('aria-label'))))
+              .map((c) => c.outerHTML)"""
+        )
+    )
+
+
+def tab_to(page: Any, element_id: str, presses: int = 80) -> None:
+    """Move the keyboard focus with Tab alone until it reaches the element."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
+
+
+def check_accessibility(page: Any) -> None:
+    assert page.title() == "Your data on Browser test site demo — ClearSignal"
+    assert page.locator("html").get_attribute("lang") == "en"
+    levels = heading_levels(page)
+    assert levels[0] == 1
+    assert levels.count(1) == 1
+    assert all(later <= earlier + 1 for earlier, later in pairwise(levels))
+    assert unnamed_controls(page) == []
+    assert page.get_by_role("checkbox", name=re.compile("^Analytics")).is_checked()
+    assert page.get_by_role("button", name="Download everything (JSON)").is_visible()
+    assert page.get_by_role("table").get_by_role("columnheader").count() == 5
+
+
+def test_a_visitor_reads_downloads_and_deletes_their_data(
+    make_visit: Callable[..., Visit],
+) -> None:
+    visit = make_visit(timezone_id=TIME_ZONE)
+    subject = allow_and_browse(visit)
+    browser_id = visit.page.evaluate(BROWSER_ID)
+    visit.collector.run_jobs("signals.compute")
+    assert rows_of(visit, "signals", subject) == 1
+    open_me_from_the_sites_link(visit)
+    page = visit.page
+
+    # The timeline: every stored pricing view of theirs, in words and local time.
+    viewed = visit.collector.store.rows(
+        "SELECT ts FROM events FINAL WHERE visitor_key = {key:String} AND type = 'pageview'",
+        {"key": subject},
+    )
+    timeline = page.locator("#timeline li").all_inner_texts()
+    for (ts,) in viewed:
+        assert f"Viewed Pricing — {local_minute(ts)}" in timeline
+    # The signal, explained with its evidence.
+    signal = page.locator("article[data-rule='rage_clicks']")
+    assert signal.locator("h3").inner_text() == "Frustration: rage clicks"
+    text = signal.inner_text()
+    assert "You clicked repeatedly on something that did not respond, 2 times" in text
+    assert "Why it matters" in text
+    assert "What the site may do" in text
+    assert "rage_clicks, version 1" in text
+    assert signal.locator(".evidence li").count() == 2
+    # Consent and its receipt, proven by the collector and again by the browser.
+    assert "under notice version 1" in page.locator("#consent-summary").inner_text()
+    row = page.locator("#receipt-rows tr").first
+    page.wait_for_function(
+        "() => !document.querySelector('#receipt-rows tr td:last-child').textContent"
+        ".startsWith('checking')"
+    )
+    cells = row.locator("td").all_inner_texts()
+    assert cells[3].startswith("verified: entry")
+    assert cells[4].startswith("verified: entry"), cells[4]
+    assert "Your IP address." in page.locator("#never-collected").inner_text()
+    assert "180 days" in page.locator("#retention").inner_text()
+
+    check_accessibility(page)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Download everything, with the keyboard.
+    tab_to(page, "download")
+    with page.expect_download() as download_info:
+        page.keyboard.press("Enter")
+    download = download_info.value
+    assert download.suggested_filename == "clearsignal-demo-my-data.json"
+    exported = json.loads(Path(download.path()).read_text())
+    assert exported["visitor_key"] == subject
+    assert exported["events"]["total"] == rows_of(visit, "events", subject)
+    assert exported["events"]["next"] is None
+    assert [s["rule_id"] for s in exported["signals"]] == ["rage_clicks"]
+
+    # Delete everything, with the keyboard; then nothing is left, in the page or the store.
+    tab_to(page, "delete")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "confirm-yes"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.startsWith('Everything is deleted')",
+        timeout=60_000,
+    )
+    assert (rows_of(visit, "events", subject), rows_of(visit, "signals", subject)) == (0, 0)
+    assert page.locator("#timeline li").count() == 0
+    assert page.locator("#timeline-summary").inner_text() == "No event is linked to you."
+    assert page.locator("article.signal").count() == 0
+    assert "Erased on" in page.locator("#erasure-detail").inner_text()
+    assert "cs_id" not in visit.storage()
+
+    # The id went only into headers and bodies: never a URL, never another origin.
+    assert all(browser_id not in url for url in visit.urls)
+    assert {urlsplit(url).netloc for url in visit.urls} == {urlsplit(visit.collector.origin).netloc}
+    assert browser_id not in visit.collector.log_path.read_text(errors="replace")
+    # The erasure receipt answers 404 until the job has run; nothing else may complain.
+    assert [e for e in visit.console_errors if "status of 404" not in e] == []
+    assert visit.errors == []
+
+
+def test_a_visitor_without_consent_sees_that_nothing_is_linked(visit: Visit) -> None:
+    visit.open("pricing.html")
+    visit.page.goto(f"{visit.collector.origin}/me?site=demo")
+    visit.page.wait_for_selector("#nothing:not([hidden])")
+    page = visit.page
+    assert page.locator("#nothing h2").inner_text() == "Nothing is linked to you"
+    assert "keeps no ClearSignal id" in page.locator("#nothing-reason").inner_text()
+    assert "48 hours" in page.locator("#anonymous-counting").inner_text()
+    assert page.locator("#consent").is_hidden()
+    assert page.locator("#actions").is_hidden()
+    asked = [urlsplit(url) for url in visit.urls if "/api/me" in url]
+    assert [(u.path, u.query) for u in asked] == [("/api/me/about", "site=demo")]
+    levels = heading_levels(page)
+    assert levels[0] == 1
+    assert all(later <= earlier + 1 for earlier, later in pairwise(levels))
+
+
+def test_one_visitors_page_shows_nothing_of_another(make_visit: Callable[..., Visit]) -> None:
+    alice, bob = make_visit(), make_visit()
+    alice_key, bob_key = allow_and_browse(alice), allow_and_browse(bob)
+    open_me_from_the_sites_link(alice)
+    with alice.page.expect_download() as download_info:
+        alice.page.click("#download")
+    exported = json.loads(Path(download_info.value.path()).read_text())
+    urls = [event["url"] for event in exported["events"]["items"]]
+    assert urls
+    assert all(f"/{alice.run}/" in url for url in urls)
+    assert bob_key not in json.dumps(exported)
+    assert alice_key != bob_key
+    assert rows_of(bob, "events", bob_key) > 0  # Bob's data is there, just not Alice's to see
+
+
+def test_the_page_runs_under_a_strict_content_security_policy(visit: Visit) -> None:
+    response = visit.page.goto(f"{visit.collector.origin}/me?site=demo")
+    headers = response.headers
+    assert headers["cache-control"] == "no-store"
+    policy = headers["content-security-policy"]
+    for directive in ("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"):
+        assert directive in policy
+    visit.page.wait_for_selector("#nothing:not([hidden])")
+    # An injected inline script is refused by the browser.
+    visit.page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
+        " document.body.append(s) }"
+    )
+    assert visit.page.evaluate("() => window.ran") is None
+    assert any("Content Security Policy" in message for message in visit.console_errors)
