@@ -17,6 +17,7 @@ from aggregator.signals_job import SignalsJob
 from aggregator.store import Store
 from aggregator.summaries_job import SummariesJob
 from aggregator.validation_job import ValidationJob
+from aggregator.webhooks import WebhookJob
 from clearsignal.settings import Settings
 from consent.erasure import Eraser
 from consent.ledger import ConsentLedger
@@ -48,6 +49,7 @@ def deployment_jobs(
     summaries = SummariesJob(store, settings)
     validation = ValidationJob(store, settings)
     retention = RetentionJob(store, settings)
+    webhooks = WebhookJob(store, settings)
 
     def sequence(_: JobContext) -> JobResult:
         run = sequencer.run_once()
@@ -88,6 +90,15 @@ def deployment_jobs(
         salts.prepare()
         destroyed = salts.destroy_expired()
         return JobResult(0, len(destroyed), f"destroyed salts of {destroyed}")
+
+    def deliver(_: JobContext) -> JobResult:
+        run = webhooks.run_once()
+        return JobResult(
+            run.queued,
+            run.delivered,
+            f"{run.delivered} delivered, {run.retrying} to retry, {run.failed} failed, "
+            f"{run.cancelled} cancelled",
+        )
 
     every = settings.jobs
     return [
@@ -142,5 +153,12 @@ def deployment_jobs(
             "create tomorrow's measurement salt and destroy salts older than 48 hours",
             3600.0,
             rotate_salts,
+        ),
+        Job(
+            "webhooks.deliver",
+            "send signed webhooks for new signals of visitors who allow personalization, "
+            "retrying failed deliveries with backoff",
+            every.webhooks_seconds,
+            deliver,
         ),
     ]

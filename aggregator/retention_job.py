@@ -28,7 +28,12 @@ from consent.erasure import KEPT_TABLES
 __all__ = ["AGE_COLUMNS", "RetentionJob", "RetentionRun"]
 
 JOB = "retention.purge"
-AGE_COLUMNS = {"events": "ts", "signals": "window_end", "sessions": "session_end"}
+AGE_COLUMNS = {
+    "events": "ts",
+    "signals": "window_end",
+    "sessions": "session_end",
+    "webhook_deliveries": "attempted_at",
+}
 
 
 @dataclass

@@ -155,19 +155,22 @@ WHERE arrayCount(p -> p >= first_shipping_at, purchases_at) = 0
   AND dateDiff('second', shipping_at, ended_at) <= {max_seconds_after}
 """
 
+# Declining activity is judged as of the start of the day (UTC) of the run, so every run
+# on one day writes the same finding (same window), whatever the time of the run.
 _DECLINING = """
 SELECT visitor_key, toDateTime(as_of - 28 * 86400) AS window_start, toDateTime(as_of) AS window_end,
        toFloat64(recent) / greatest(earlier, 1) AS value,
        arraySlice(arraySort(s -> s.2, starts), 1, {evidence}) AS evidence
 FROM (
     SELECT visitor_key, any(as_of_s) AS as_of,
-           uniqExactIf(session, toUnixTimestamp(starts_at) >= as_of_s - 14 * 86400) AS recent,
+           uniqExactIf(session, toUnixTimestamp(starts_at) >= as_of_s - 14 * 86400
+                                AND toUnixTimestamp(starts_at) <= as_of_s) AS recent,
            uniqExactIf(session, toUnixTimestamp(starts_at) < as_of_s - 14 * 86400
                                 AND toUnixTimestamp(starts_at) >= as_of_s - 28 * 86400) AS earlier,
            groupArray((first_id, starts_at, 'session started')) AS starts
     FROM (
         SELECT visitor_key, session, min(ts) AS starts_at, argMin(event_id, ts) AS first_id,
-               any(toUnixTimestamp(as_of_time)) AS as_of_s
+               any(toUnixTimestamp(toStartOfDay(as_of_time))) AS as_of_s
         FROM ev GROUP BY visitor_key, session
     )
     GROUP BY visitor_key

@@ -9,6 +9,7 @@ rules, independent of the SQL).
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import pytest
 
@@ -36,7 +37,9 @@ def test_every_rule_matches_the_planted_truth(
     store = open_store(chdb_dsn, database)
     try:
         migrate(store)
-        summary = simulate(store, settings, VISITORS, DAYS, seed=7)
+        # Declining activity is judged as of the start of a day: end the simulation there.
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        summary = simulate(store, settings, VISITORS, DAYS, seed=7, end=midnight)
         SignalsJob(store, settings, clock=lambda: summary.end).run_once(full=True)
         found: dict[str, set[str]] = defaultdict(set)
         for rule_id, key in store.rows("SELECT DISTINCT rule_id, visitor_key FROM signals FINAL"):

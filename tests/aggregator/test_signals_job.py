@@ -13,7 +13,7 @@ from clearsignal.settings import Purpose, Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
-from tests.support.event_history import COLUMNS, NOW, Visitor, days_ago, save  # noqa: F401
+from tests.support.event_history import NOW, Visitor, days_ago, save
 
 
 @dataclass

@@ -31,7 +31,7 @@ from consent.entries import ConsentDecision
 from consent.erasure import Eraser
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
-from tests.aggregator.test_signals_job import COLUMNS, NOW, Visitor
+from tests.support.event_history import COLUMNS, NOW, Visitor
 from tests.support.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec-" + "4f1c9a7e" * 5
