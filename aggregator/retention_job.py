@@ -13,16 +13,12 @@ job.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aggregator.deletes import delete_where, utc_text
 from aggregator.progress import SILENT, Progress
-from aggregator.store import Store
-from clearsignal.settings import Settings
-from consent.clock import utc_now
+from aggregator.store_job import StoreJob
 from consent.erasure import KEPT_TABLES
 
 __all__ = ["AGE_COLUMNS", "RetentionJob", "RetentionRun"]
@@ -41,15 +37,7 @@ class RetentionRun:
     rows_deleted: dict[str, int] = field(default_factory=dict)  # table -> rows
 
 
-class RetentionJob:
-    def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        self._store = store
-        self._settings = settings
-        self._clock = clock
-        self._lock = threading.Lock()
-
+class RetentionJob(StoreJob):
     def tables(self) -> list[str]:
         rows = self._store.rows(
             "SELECT t.name FROM system.tables AS t "

@@ -10,7 +10,6 @@ then insert the same rows, which ``ReplacingMergeTree`` collapses.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from aggregator.deletes import delete_where, utc_text
 from aggregator.progress import SILENT, Progress
 from aggregator.sessionise import sessionised_events
 from aggregator.store import Store
+from aggregator.store_job import StoreJob
 from aggregator.watermarks import Watermarks
 from clearsignal.settings import Settings, SiteSettings
 from consent.clock import EPOCH, utc_now
@@ -62,18 +62,12 @@ class SessionsRun:
     sessions: int = 0
 
 
-class SessionsJob:
+class SessionsJob(StoreJob):
     def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        clock: Callable[[], datetime] = utc_now,
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        self._store = store
-        self._settings = settings
-        self._clock = clock
+        super().__init__(store, settings, clock)
         self._watermarks = Watermarks(store, JOB)
-        self._lock = threading.Lock()
 
     def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> SessionsRun:
         """Recompute the sessions of visitors with new events; ``since`` recomputes every

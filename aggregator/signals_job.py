@@ -18,7 +18,6 @@ Erased visitors have no events left and no consent, so they never reappear.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from aggregator.progress import SILENT, Progress
 from aggregator.sessionise import sessionised_events
 from aggregator.signal_rules import RULES, SignalRule
 from aggregator.store import Store
+from aggregator.store_job import StoreJob
 from aggregator.watermarks import Watermarks
 from clearsignal.settings import PageSettings, Purpose, Settings, SiteSettings
 from consent.clock import EPOCH, utc_now
@@ -102,15 +102,12 @@ class SignalsRun:
     sites: int = 0
 
 
-class SignalsJob:
+class SignalsJob(StoreJob):
     def __init__(
         self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        self._store = store
-        self._settings = settings
-        self._clock = clock
+        super().__init__(store, settings, clock)
         self._watermarks = Watermarks(store, JOB)
-        self._lock = threading.Lock()
 
     def run_once(
         self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT

@@ -17,7 +17,6 @@ A group that was published before and is gone now is rewritten as suppressed.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +25,7 @@ from typing import Any
 from aggregator.k_anonymity import Group, chain, independent, subsets_of_total
 from aggregator.progress import SILENT, Progress
 from aggregator.store import Store
+from aggregator.store_job import StoreJob
 from aggregator.watermarks import Watermarks
 from clearsignal.settings import Settings, SiteSettings
 from consent.clock import utc_now
@@ -55,15 +55,12 @@ class _Day:
     sessions: int = 0
 
 
-class SummariesJob:
+class SummariesJob(StoreJob):
     def __init__(
         self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        self._store = store
-        self._settings = settings
-        self._clock = clock
+        super().__init__(store, settings, clock)
         self._watermarks = Watermarks(store, JOB)
-        self._lock = threading.Lock()
 
     def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> SummariesRun:
         """Recompute the days with new events; ``since`` recomputes every day from then."""

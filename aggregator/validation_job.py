@@ -18,17 +18,14 @@ a difference and 95% Wilson intervals, labelled as an association.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aggregator.progress import SILENT, Progress
 from aggregator.signal_rules import RULES
 from aggregator.signals_job import page_flag_sql
-from aggregator.store import Store
-from clearsignal.settings import Settings, SiteSettings
-from consent.clock import utc_now
+from aggregator.store_job import StoreJob
+from clearsignal.settings import SiteSettings
 
 __all__ = ["PERIOD_DAYS", "ValidationJob", "ValidationRun"]
 
@@ -89,15 +86,7 @@ class ValidationRun:
     suppressed: int = 0
 
 
-class ValidationJob:
-    def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        self._store = store
-        self._settings = settings
-        self._clock = clock
-        self._lock = threading.Lock()
-
+class ValidationJob(StoreJob):
     def run_once(self, progress: Progress = SILENT) -> ValidationRun:
         with self._lock:
             run = ValidationRun()
