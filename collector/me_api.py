@@ -27,14 +27,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clearsignal.settings import Settings
 from collector.consent_api import delete_me
 from collector.http_json import BadRequest, json_response
 from collector.me_about import site_explanation
 from collector.me_export import EVENTS_PAGE_MAX, EventCursor, event_page, visitor_export
 from collector.rate_limit import RateLimiter
 from collector.runtime import Services
-from collector.visitor_auth import NO_STORE, VisitorRefused, visitor_credentials
+from collector.visitor_auth import NO_STORE, VisitorRefused, site_in_query, visitor_credentials
 
 __all__ = ["ME_BURST", "ME_RATE", "NOTHING_HELD", "me_routes"]
 
@@ -105,15 +104,10 @@ async def get_my_events(request: Request) -> Response:
 
 
 async def get_about(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    site_id = request.query_params.get("site", "")
-    site = settings.site(site_id)
-    if site is None:
-        return json_response(
-            404,
-            {"error": "unknown_site", "detail": f"no site {site_id!r}; use ?site=<id>"},
-            NO_STORE,
-        )
+    try:
+        site = site_in_query(request)
+    except BadRequest as exc:
+        return exc.response()
     return json_response(200, site_explanation(site), NO_STORE)
 
 

@@ -161,13 +161,22 @@ def _signal(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _consent_records(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
-    rows = store.dicts(
-        "SELECT receipt_id, kind, method, analytics, personalization, notice_version, "
-        f"recorded_at, expires_at FROM consent_records WHERE {_VISITOR} "
-        "ORDER BY recorded_at DESC, receipt_id DESC",
+def _visitor_rows(
+    store: Store, site: SiteSettings, visitor_key: str, columns: str, source: str, order: str
+) -> list[dict[str, Any]]:
+    return store.dicts(
+        f"SELECT {columns} FROM {source} WHERE {_VISITOR} ORDER BY {order}",
         {"site": site.id, "key": visitor_key},
     )
+
+
+def _consent_records(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+    columns = (
+        "receipt_id, kind, method, analytics, personalization, notice_version, recorded_at, "
+        "expires_at"
+    )
+    order = "recorded_at DESC, receipt_id DESC"
+    rows = _visitor_rows(store, site, visitor_key, columns, "consent_records", order)
     return [
         {
             "receipt_id": row["receipt_id"],
@@ -201,11 +210,11 @@ def _current(records: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
 
 
 def _signals(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
-    rows = store.dicts(
-        "SELECT rule_id, rule_version, window_start, window_end, value, evidence, "
-        f"computed_at, expires_at FROM signals FINAL WHERE {_VISITOR} "
-        "ORDER BY window_end DESC, rule_id",
-        {"site": site.id, "key": visitor_key},
+    columns = (
+        "rule_id, rule_version, window_start, window_end, value, evidence, computed_at, expires_at"
+    )
+    rows = _visitor_rows(
+        store, site, visitor_key, columns, "signals FINAL", "window_end DESC, rule_id"
     )
     return [_signal(row) for row in rows]
 

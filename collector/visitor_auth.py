@@ -29,6 +29,7 @@ __all__ = [
     "VisitorCredentials",
     "VisitorRefused",
     "has_visitor_header",
+    "site_in_query",
     "visitor_credentials",
 ]
 
@@ -74,6 +75,11 @@ def visitor_credentials(request: Request) -> VisitorCredentials:
         )
     if not _BROWSER_ID.fullmatch(browser_id.strip()):
         raise _unauthorized("the browser id must be 22 characters of A-Z, a-z, 0-9, '-' or '_'")
+    return VisitorCredentials(site_in_query(request), browser_id.strip())
+
+
+def site_in_query(request: Request) -> SiteSettings:
+    """The configured site that ``?site=<id>`` names; 403 ``unknown_site`` otherwise."""
     settings: Settings = request.app.state.settings
     site_id = request.query_params.get("site", "")
     site = settings.site(site_id)
@@ -85,4 +91,4 @@ def visitor_credentials(request: Request) -> VisitorCredentials:
                 "detail": f"name a configured site (?site=<id>), not {site_id!r}",
             },
         )
-    return VisitorCredentials(site, browser_id.strip())
+    return site

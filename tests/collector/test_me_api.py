@@ -363,7 +363,7 @@ def test_the_site_explanation_needs_no_id(client: TestClient) -> None:
     }
     assert about["retention"]["events_days"] == 180
     assert "price_uncertainty" in {r["id"] for r in about["rules"]}
-    assert client.get("/api/me/about", params={"site": "nosuch"}).status_code == 404
+    assert client.get("/api/me/about", params={"site": "nosuch"}).status_code == 403
 
 
 def test_the_browser_id_is_never_logged(
