@@ -35,7 +35,7 @@ def _verification(receipt: dict[str, Any], reader: LogReader) -> dict[str, Any]:
     return {
         "status": "verified",
         "detail": f"entry {verified.log_index} of the log, proven against the signed "
-        f"checkpoint of {verified.tree_size} entries",
+        f"checkpoint of {verified.tree_size} {'entry' if verified.tree_size == 1 else 'entries'}",
         "log_index": verified.log_index,
         "tree_size": verified.tree_size,
         "checkpoint_time": verified.checkpoint_time,

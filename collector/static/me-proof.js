@@ -69,7 +69,7 @@ window.clearsignalProof = (() => {
     const split = note.lastIndexOf('\n\n')
     if (split < 0) throw new Error('the checkpoint has no signature lines')
     const text = note.slice(0, split + 1)
-    const [origin, size, root, timestamp] = text.split('\n')
+    const [origin, size, root] = text.split('\n')
     const line = note
       .slice(split + 2)
       .split('\n')
@@ -83,7 +83,6 @@ window.clearsignalProof = (() => {
       origin,
       treeSize: Number(size),
       rootHash: fromBase64(root),
-      time: Number((timestamp || '').replace('Timestamp: ', '')),
       signature: blob.slice(4),
     }
   }
@@ -98,7 +97,8 @@ window.clearsignalProof = (() => {
     } catch {
       return null
     }
-    return crypto.subtle.verify({ name: 'Ed25519' }, publicKey, note.signature, encoder.encode(note.text))
+    const text = encoder.encode(note.text)
+    return crypto.subtle.verify({ name: 'Ed25519' }, publicKey, note.signature, text)
   }
 
   const verifyReceipt = async (receipt, vkey) => {
@@ -127,7 +127,7 @@ window.clearsignalProof = (() => {
         return { status: 'failed', detail: 'the checkpoint signature does not verify' }
       const where = `entry ${log.log_index} of ${note.treeSize}`
       return signed
-        ? { status: 'verified', detail: `${where}; root and Ed25519 signature checked`, time: note.time }
+        ? { status: 'verified', detail: `${where}; root and Ed25519 signature checked` }
         : { status: 'unchecked', detail: `${where}; this browser cannot check Ed25519 signatures` }
     } catch (error) {
       return { status: 'failed', detail: String(error.message || error) }

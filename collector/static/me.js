@@ -44,9 +44,10 @@
   const show = (id, visible = true) => ($(id).hidden = !visible)
   const say = (text) => ($('status').textContent = text)
 
-  const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long' })
-  const yearFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' })
-  const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false })
+  const format = (options) => new Intl.DateTimeFormat('en-GB', options)
+  const dateFormat = format({ day: 'numeric', month: 'long' })
+  const yearFormat = format({ day: 'numeric', month: 'long', year: 'numeric' })
+  const timeFormat = format({ hour: '2-digit', minute: '2-digit', hour12: false })
   // "4 March 10:12" in the visitor's time zone (with the year when it is not this one).
   const when = (iso) => {
     const moment = new Date(iso)
@@ -58,7 +59,8 @@
 
   const api = (path, options = {}) => {
     const headers = { ...(options.headers || {}) }
-    if (browserId && options.authorize !== false) headers.Authorization = `ClearSignal-Visitor ${browserId}`
+    if (browserId && options.authorize !== false)
+      headers.Authorization = `ClearSignal-Visitor ${browserId}`
     return fetch(path, { ...options, headers, cache: 'no-store', credentials: 'same-origin' })
   }
   const query = (fields) => new URLSearchParams({ site, ...fields }).toString()
@@ -79,7 +81,12 @@
     fill(
       $('rules'),
       ...about.rules.map((rule) =>
-        element('li', {}, element('strong', {}, rule.title), ` (${rule.id}, version ${rule.version}): ${rule.why}`),
+        element(
+          'li',
+          {},
+          element('strong', {}, rule.title),
+          ` (${rule.id}, version ${rule.version}): ${rule.why}`,
+        ),
       ),
     )
     renderRetention()
@@ -87,16 +94,15 @@
 
   const renderRetention = () => {
     const retention = about.retention
-    const events = held?.events
+    const between = held?.events.deleted_between
+    const expires = held?.consent.current.expires_at
     const lines = [
       `Events: each is deleted ${retention.events_days} days after it happened` +
-        (events?.deleted_between
-          ? `; yours between ${day(events.deleted_between[0])} and ${day(events.deleted_between[1])}.`
-          : '.'),
+        (between ? `; yours between ${day(between[0])} and ${day(between[1])}.` : '.'),
       `Signals: each is deleted ${retention.signals_days} days after its newest evidence` +
         (held?.signals.length ? '; the date is given with each signal above.' : '.'),
       `Consent: a decision holds for ${retention.consent_days} days; then the site asks again` +
-        (held?.consent.current.expires_at ? ` (yours: ${day(held.consent.current.expires_at)}).` : '.'),
+        (expires ? ` (yours: ${day(expires)}).` : '.'),
       `Consent records and receipts: ${retention.consent_records}`,
     ]
     fill($('retention'), ...lines.map((line) => element('li', {}, line)))
@@ -104,7 +110,8 @@
 
   const showNothing = (reason) => {
     $('nothing-reason').textContent = reason
-    for (const id of ['consent', 'receipts', 'timeline-section', 'signals-section', 'actions']) show(id, false)
+    for (const id of ['consent', 'receipts', 'timeline-section', 'signals-section', 'actions'])
+      show(id, false)
     show('nothing')
   }
 
@@ -119,8 +126,8 @@
     if (current.recorded_at) {
       fill(
         $('consent-summary'),
-        `Your current decision was recorded on ${when(current.recorded_at)}, under notice version ` +
-          `${current.notice_version}. Read `,
+        `Your current decision was recorded on ${when(current.recorded_at)}, ` +
+          `under notice version ${current.notice_version}. Read `,
         link,
         '.',
       )
@@ -128,13 +135,15 @@
       fill($('consent-summary'), 'You have no consent in force on this site. Read ', link, '.')
     }
     const items = about.purposes.map((purpose) => {
-      const state =
-        purpose.id === 'measurement' ? (purpose.needs_consent ? CHOICE[current.analytics] : 'no consent needed') : CHOICE[current[purpose.id]]
+      let state = CHOICE[current[purpose.id]]
+      if (purpose.id === 'measurement')
+        state = purpose.needs_consent ? CHOICE[current.analytics] : 'no consent needed'
+      const basis = purpose.lawful_basis.replace('_', ' ')
       return element(
         'li',
         {},
         element('strong', {}, purpose.id[0].toUpperCase() + purpose.id.slice(1)),
-        `: ${state} (lawful basis: ${purpose.lawful_basis.replace('_', ' ')}). ${purpose.description}`,
+        `: ${state} (lawful basis: ${basis}). ${purpose.description}`,
       )
     })
     fill($('purposes'), ...items)
@@ -149,13 +158,15 @@
   const decisionText = (record) =>
     record.kind === 'erasure'
       ? KIND.erasure
-      : `${KIND[record.kind]}: analytics ${CHOICE[record.analytics]}, personalization ${CHOICE[record.personalization]}`
+      : `${KIND[record.kind]}: analytics ${CHOICE[record.analytics]}, ` +
+        `personalization ${CHOICE[record.personalization]}`
 
   const statusCell = (verification) => {
     const signed = verification.checkpoint_time
       ? ` signed ${when(new Date(verification.checkpoint_time * 1000).toISOString())}`
       : ''
-    return element('td', { class: verification.status }, `${verification.status}: ${verification.detail}${signed}`)
+    const text = `${verification.status}: ${verification.detail}${signed}`
+    return element('td', { class: verification.status }, text)
   }
 
   const renderReceipts = () => {
@@ -163,8 +174,9 @@
     const rows = held.consent.records.map((record) => {
       const item = byId.get(record.receipt_id)
       const browserCell = element('td', { class: 'pending' }, item ? 'checking…' : 'not listed')
+      const proof = window.clearsignalProof
       if (item)
-        window.clearsignalProof.verifyReceipt(item.receipt, held.log.verifier_key).then((result) => {
+        proof.verifyReceipt(item.receipt, held.log.verifier_key).then((result) => {
           browserCell.className = result.status
           browserCell.textContent = `${result.status}: ${result.detail}`
         })
@@ -237,7 +249,9 @@
     const evidence = element(
       'ul',
       { class: 'evidence' },
-      ...signal.evidence.map((item) => element('li', {}, timeElement(item.ts), ` — ${item.detail || item.event_id}`)),
+      ...signal.evidence.map((item) =>
+        element('li', {}, timeElement(item.ts), ` — ${item.detail || item.event_id}`),
+      ),
     )
     const term = (label, ...value) => [element('dt', {}, label), element('dd', {}, ...value)]
     return element(
@@ -260,9 +274,10 @@
   const renderSignals = () => {
     const signals = held.signals
     fill($('signals'), ...signals.map(signalArticle))
+    const count = `${signals.length} signal${signals.length === 1 ? '' : 's'}`
     $('signals-summary').textContent = signals.length
-      ? `${signals.length} signal${signals.length === 1 ? '' : 's'} found in your visits. Each says what ` +
-        'was noticed and from which events, why it matters and what the site may do with it.'
+      ? `${count} found in your visits. Each says what was noticed and from which events, ` +
+        'why it matters and what the site may do with it.'
       : 'Nothing: no rule has found anything in your visits.'
     show('signals-section')
   }
@@ -371,7 +386,10 @@
     await load()
     show('erasure')
     show('delete', false)
-    say('Everything is deleted: no event or signal of yours is left. This browser no longer keeps your id.')
+    say(
+      'Everything is deleted: no event or signal of yours is left. ' +
+        'This browser no longer keeps your id.',
+    )
     $('erasure-title').setAttribute('tabindex', '-1')
     $('erasure-title').focus()
   }
@@ -396,7 +414,8 @@
     })
     $('confirm-yes').addEventListener('click', erase)
 
-    if (!site) return say('This page needs to know the site: open it from the site’s link (/me?site=<id>).')
+    if (!site)
+      return say('This page needs to know the site: open it from the site’s link (/me?site=<id>).')
     const response = await fetch(`/api/me/about?${query({})}`, { cache: 'no-store' })
     if (!response.ok) return say(`There is no site “${site}” here.`)
     about = await response.json()

@@ -216,6 +216,89 @@ def test_a_visitor_reads_downloads_and_deletes_their_data(
     assert visit.errors == []
 
 
+TAMPERED_RECEIPTS = """async () => {
+  const held = await fetch('/api/me?site=demo', {
+    headers: { Authorization: 'ClearSignal-Visitor ' + localStorage.cs_id },
+  }).then((response) => response.json())
+  const receipt = held.receipts.find((item) => item.receipt.log.status === 'included').receipt
+  const log = receipt.log
+  const lines = log.checkpoint.split('\\n')
+  const at = lines.findIndex((line) => line.startsWith('— '))
+  const parts = lines[at].split(' ')
+  const blob = Uint8Array.from(atob(parts[2]), (c) => c.charCodeAt(0))
+  blob[10] ^= 1  // one bit of the Ed25519 signature
+  parts[2] = btoa(String.fromCharCode(...blob))
+  lines[at] = parts.join(' ')
+  const variants = {
+    as_served: {},
+    entry: { entry: receipt.entry.replace('"granted"', '"denied"') },
+    proof: { log: { ...log, inclusion_proof: [...log.inclusion_proof].reverse().concat(['AAAA']) } },
+    index: { log: { ...log, log_index: log.log_index + log.tree_size } },
+    signature: { log: { ...log, checkpoint: lines.join('\\n') } },
+  }
+  const found = {}
+  for (const [name, change] of Object.entries(variants)) {
+    const verdict = await clearsignalProof.verifyReceipt({ ...receipt, ...change }, held.log.verifier_key)
+    found[name] = verdict.status + ': ' + verdict.detail
+  }
+  return found
+}"""
+
+
+def test_a_visitor_changes_and_withdraws_consent_on_the_page(
+    make_visit: Callable[..., Visit],
+) -> None:
+    visit = make_visit()
+    visit.open("pricing.html")
+    visit.page.click("#allow")
+    visit.wait_for(lambda: visit.page.evaluate(BROWSER_ID) is not None)
+    subject = json.loads(visit.storage()["cs_receipt"])["subject"]
+    visit.open("pricing.html")
+    visit.stored(lambda rows: any(r["visitor_key"] == subject for r in rows))
+    open_me_from_the_sites_link(visit)
+    page = visit.page
+
+    # The page's own receipt check fails on any change to a receipt.
+    page.wait_for_selector("#receipt-rows td.verified")
+    verdicts = page.evaluate(TAMPERED_RECEIPTS)
+    assert verdicts["as_served"].startswith("verified")
+    assert verdicts["entry"] == "failed: the leaf hash is not the hash of the entry"
+    assert verdicts["proof"] == "failed: the inclusion proof does not lead to the signed root"
+    assert verdicts["index"] == "failed: the inclusion proof does not lead to the signed root"
+    assert verdicts["signature"] == "failed: the checkpoint signature does not verify"
+
+    page.get_by_label(re.compile("^Personalization")).uncheck()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.startsWith('Saved')"
+    )
+    assert page.locator("#receipt-rows tr").count() == 2
+    newest = page.locator("#receipt-rows tr").first.inner_text()
+    assert "analytics allowed, personalization not allowed" in newest
+    assert not page.get_by_label(re.compile("^Personalization")).is_checked()
+
+    page.get_by_role("button", name="Withdraw all consent").click()
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.startsWith('Consent withdrawn')"
+    )
+    assert "cs_id" not in visit.storage()
+    assert page.locator("#consent-form").is_hidden()
+    kinds = visit.collector.store.rows(
+        "SELECT kind, method FROM consent_records WHERE visitor_key = {key:String} "
+        "ORDER BY recorded_at",
+        {"key": subject},
+    )
+    # Then the erasure's own record, once the job has run.
+    assert [tuple(map(str, row)) for row in kinds][:3] == [
+        ("consent", "banner"),
+        ("consent", "page"),
+        ("withdrawal", "page"),
+    ]
+    visit.wait_for(lambda: rows_of(visit, "events", subject) == 0, timeout=60)
+    page.reload()
+    page.wait_for_selector("#nothing:not([hidden])")
+
+
 def test_a_visitor_without_consent_sees_that_nothing_is_linked(visit: Visit) -> None:
     visit.open("pricing.html")
     visit.page.goto(f"{visit.collector.origin}/me?site=demo")
