@@ -2,10 +2,10 @@
 
 ``visitor_export`` reads, for a visitor key: the consent records (with receipts and their
 log verification), the events (newest first, a page at a time or all), the signals with
-their plain-language explanation and evidence, and the retention dates. Every answer,
-for a visitor with data or without, runs the same queries in the same order, so whether
-a key is known shows in the result only, not in the work done. A key that holds
-nothing (never seen, or another site's browser id) gives ``None``.
+their plain-language explanation and evidence, and the retention dates. Every key runs
+the same queries in the same order (plus a receipt lookup per consent record, of which a
+key holding nothing has none): a key never seen and the key of another site's browser id
+cost the same work and give the same ``None``.
 """
 
 from __future__ import annotations
