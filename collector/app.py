@@ -28,7 +28,7 @@ from collector.transparency_api import (
     get_inclusion,
     get_public_key,
 )
-from collector.visitor_api import post_visitor_signals
+from collector.visitor_api import get_visitor_signals, post_visitor_signals
 
 __all__ = ["Services", "create_app"]
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/erasures/{request_receipt_id}", get_erasure, methods=["GET"]),
         *me_routes(),
         Route("/api/visitor/signals", post_visitor_signals, methods=["POST"]),
+        Route("/api/visitor/signals", get_visitor_signals, methods=["GET"]),
         Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
         Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
         Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),

@@ -1,8 +1,14 @@
-"""``POST /api/visitor/signals``: a visitor's own signals, for proactive help on the page.
+"""``/api/visitor/signals``: a visitor's own signals, for proactive help on the page.
 
-Body ``{"site", "visitor"}`` (the browser id is the bearer secret; it never appears in a
-URL). Answers only with a current personalization grant, so that a page adapts to a
-visitor only when they agreed to it; otherwise 403 with the reason.
+Two forms, the browser id (a bearer secret) never in a URL:
+
+- ``GET /api/visitor/signals?site=<id>`` with ``Authorization: ClearSignal-Visitor <id>``
+  (``collector.visitor_auth``), for pages on the collector's own origin;
+- ``POST /api/visitor/signals`` with the body ``{"site", "visitor"}`` as ``text/plain``,
+  which a site's page on another origin sends without a CORS preflight (``cs-signals.js``).
+
+Answers only with a current personalization grant, so that a page adapts to a visitor
+only when they agreed to it; otherwise 403 with the reason.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from starlette.responses import Response
 
 from aggregator.signal_rules import rule
 from aggregator.store import Store
+from clearsignal.settings import SiteSettings
 from collector.consent_api import parse_visitor_request
 from collector.http_json import BadRequest, json_response
+from collector.visitor_auth import NO_STORE, visitor_credentials
 from consent.ledger import ConsentLedger
 
-__all__ = ["post_visitor_signals"]
+__all__ = ["get_visitor_signals", "post_visitor_signals"]
 
 
 def _signals(store: Store, site: str, visitor_key: str) -> list[dict[str, Any]]:
@@ -55,8 +63,20 @@ async def post_visitor_signals(request: Request) -> Response:
         visitor, site = await parse_visitor_request(request)
     except BadRequest as exc:
         return exc.response()
+    return await _answer(request, site, visitor.visitor)
+
+
+async def get_visitor_signals(request: Request) -> Response:
+    try:
+        credentials = visitor_credentials(request)
+    except BadRequest as exc:
+        return exc.response()
+    return await _answer(request, credentials.site, credentials.browser_id)
+
+
+async def _answer(request: Request, site: SiteSettings, browser_id: str) -> Response:
     ledger: ConsentLedger = request.app.state.services.ledger
-    key = ledger.visitor_key(site.id, visitor.visitor)
+    key = ledger.visitor_key(site.id, browser_id)
     state = await run_in_threadpool(ledger.current, site.id, key)
     if state is None or not state.allows_personalization(datetime.now(UTC)):
         return json_response(
@@ -65,7 +85,8 @@ async def post_visitor_signals(request: Request) -> Response:
                 "error": "no_personalization_consent",
                 "detail": "signals are shared with the page only with personalization consent",
             },
+            NO_STORE,
         )
     store: Store = request.app.state.services.store
     found = await run_in_threadpool(_signals, store, site.id, key)
-    return json_response(200, {"signals": found}, {"Cache-Control": "no-store"})
+    return json_response(200, {"signals": found}, NO_STORE)

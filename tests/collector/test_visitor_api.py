@@ -1,4 +1,5 @@
-"""POST /api/visitor/signals: a visitor's own signals, only with personalization consent."""
+"""/api/visitor/signals (GET with the id in a header, POST with it in the body): a
+visitor's own signals, only with personalization consent."""
 
 from __future__ import annotations
 
@@ -69,3 +70,22 @@ def test_foreign_origins_and_bad_bodies_are_refused(client: TestClient) -> None:
     assert client.post("/api/visitor/signals", json=body, headers=foreign).status_code == 403
     bad = client.post("/api/visitor/signals", json={"site": "demo"}, headers=HEADERS)
     assert bad.status_code == 400
+
+
+def test_the_get_form_takes_the_id_in_the_authorization_header(client: TestClient) -> None:
+    mine, theirs = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    for browser_id in (mine, theirs):
+        client.post("/api/consent", json=decision(browser_id), headers=HEADERS)
+    add_signal(client, mine)
+    url = "/api/visitor/signals?site=demo"
+    response = client.get(url, headers={"authorization": f"ClearSignal-Visitor {mine}"})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert [s["rule_id"] for s in response.json()["signals"]] == ["shipping_cost_shock"]
+    other = client.get(url, headers={"authorization": f"ClearSignal-Visitor {theirs}"})
+    assert other.json() == {"signals": []}
+    assert client.get(url).status_code == 401
+    wrong_site = client.get(
+        "/api/visitor/signals?site=nope", headers={"authorization": f"ClearSignal-Visitor {mine}"}
+    )
+    assert wrong_site.status_code == 403
