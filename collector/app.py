@@ -15,6 +15,7 @@ from starlette.routing import Route
 from clearsignal.settings import Settings
 from collector.consent_api import get_erasure, get_receipt, post_consent
 from collector.cors import SiteCORSMiddleware
+from collector.demo_shop import demo_shop_routes
 from collector.ingest import Ingestor, post_events
 from collector.me_api import me_routes
 from collector.me_page import ME_PAGE_ROUTES
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,
+        *demo_shop_routes(settings),
     ]
     cors = Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
