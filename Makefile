@@ -14,6 +14,7 @@ SYSTEM_TOOLS := chromium:chromium wrk:wrk node:nodejs npm:npm
 
 run: $(STAMP) snippet
 	$(BIN)/clearsignal migrate
+	$(BIN)/clearsignal demo seed
 	$(BIN)/clearsignal serve
 
 test: $(STAMP) system-deps snippet lint typecheck pytest

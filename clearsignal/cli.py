@@ -1,6 +1,6 @@
 """The ``clearsignal`` command line.
 
-    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | admin
+    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | demo | admin
 
 Each subcommand is a small function here that calls into the packages; settings are
 loaded once, and a settings error is printed as one paragraph with exit status 2.
@@ -14,7 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from clearsignal.admin_command import add_admin_parser
 from clearsignal.audit_command import add_audit_parser
+from clearsignal.demo_command import add_demo_parser
 from clearsignal.jobs_command import add_jobs_parser
 from clearsignal.settings import Settings, SettingsError, load_settings
 from clearsignal.simulate_command import add_simulate_parser
@@ -91,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs_parser(commands)
     add_audit_parser(commands)
     add_simulate_parser(commands)
+    add_admin_parser(commands)
+    add_demo_parser(commands)
     return parser
 
 
