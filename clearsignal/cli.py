@@ -30,8 +30,10 @@ log = logging.getLogger("clearsignal")
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from collector.admin.demo_accounts import announce_demo_accounts
     from collector.app import create_app
 
+    announce_demo_accounts(settings)
     app = create_app(settings)
     # access_log=False: uvicorn's access log would write every visitor's IP address.
     uvicorn.run(

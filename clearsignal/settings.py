@@ -31,6 +31,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "AdminRole",
+    "AdminSettings",
+    "AdminUser",
     "LawfulBasis",
     "NoticeSettings",
     "Purpose",
@@ -260,6 +263,41 @@ class JobSettings(_Model):
     )
 
 
+class AdminRole(StrEnum):
+    SITE_OWNER = "site_owner"  # a site's aggregates only
+    PRIVACY_OFFICER = "privacy_officer"  # the consent log, erasures, exports, the ROPA
+
+
+SCRYPT_HASH_PATTERN = r"^scrypt\$ln=\d{1,2},r=\d{1,2},p=\d{1,2}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$"
+
+
+class AdminUser(_Model):
+    """An /admin account. ``password_hash`` is what ``clearsignal admin hash-password``
+    prints: ``scrypt$ln=15,r=8,p=1$<salt>$<key>`` (base64); the password is never stored."""
+
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    role: AdminRole
+    password_hash: str = Field(pattern=SCRYPT_HASH_PATTERN, repr=False)
+    sites: list[SiteId] = Field(
+        default_factory=list,
+        description="The sites the account may see; required for a site_owner, empty "
+        "means every site for a privacy_officer.",
+    )
+
+    @model_validator(mode="after")
+    def _owner_has_sites(self) -> Self:
+        if self.role == AdminRole.SITE_OWNER and not self.sites:
+            raise ValueError("a site_owner account must name its sites")
+        return self
+
+
+class AdminSettings(_Model):
+    users: list[AdminUser] = Field(default_factory=list)
+    session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -282,12 +320,25 @@ class Settings(BaseSettings):
     demo: bool = Field(
         default=True, description="Serve the demo shop and its 'run jobs now' action."
     )
+    admin: AdminSettings = AdminSettings()
 
     @model_validator(mode="after")
     def _sites_unique(self) -> Self:
         ids = [s.id for s in self.sites]
         if len(set(ids)) != len(ids):
             raise ValueError("site ids must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _admin_users_known_sites(self) -> Self:
+        names = [user.username for user in self.admin.users]
+        if len(set(names)) != len(names):
+            raise ValueError("admin usernames must be unique")
+        known = {site.id for site in self.sites}
+        for user in self.admin.users:
+            unknown = sorted(set(user.sites) - known)
+            if unknown:
+                raise ValueError(f"admin user {user.username} names unknown sites {unknown}")
         return self
 
     @classmethod

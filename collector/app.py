@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from clearsignal.settings import Settings
+from collector.admin import admin_routes, open_admin
 from collector.consent_api import get_erasure, get_receipt, post_consent
 from collector.cors import SiteCORSMiddleware
 from collector.demo_shop import demo_shop_routes
@@ -70,6 +71,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.services = services
         app.state.nudge = services.scheduler.nudge if services.scheduler else None
         app.state.ingestor = Ingestor(services.pipeline, services.spool, collector_metrics)
+        app.state.admin = await run_in_threadpool(
+            open_admin, settings, services.store, services.log_reader
+        )
         try:
             yield
         finally:
@@ -93,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,
+        *admin_routes(),
         *demo_shop_routes(settings),
     ]
     cors = Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)

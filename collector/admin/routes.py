@@ -1,0 +1,71 @@
+"""The /admin route table: every route with the roles that may use it.
+
+This table is the only way /admin routes enter the app (``ADMIN_ROUTES`` through
+``admin_routes()``), and every row passes the guard in ``collector.admin.guard``; the
+tests enumerate the app's router and check each /admin route against it.
+
+A ``site_owner`` reaches the dashboard (aggregates only) and nothing with a visitor key
+or receipt id in it; a ``privacy_officer`` reaches the dashboard and the console.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from clearsignal.settings import AdminRole
+from collector.admin.console_pages import consent_log, erasures, receipt
+from collector.admin.console_tools import (
+    actions,
+    export_download,
+    export_form,
+    ropa,
+    verify_form,
+    verify_run,
+)
+from collector.admin.dashboard_page import dashboard
+from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_routes
+from collector.admin.login import home, login_form, login_submit, logout
+
+__all__ = ["ADMIN_ROUTES", "admin_routes"]
+
+STYLE_SHEET = Path(__file__).resolve().parents[1] / "static" / "admin.css"
+OPEN: frozenset[AdminRole] = frozenset()
+EVERY_ROLE = frozenset(AdminRole)
+OFFICER = frozenset({AdminRole.PRIVACY_OFFICER})
+
+
+@cache
+def _style() -> bytes:
+    return STYLE_SHEET.read_bytes()
+
+
+async def style_sheet(context: AdminContext) -> Response:
+    headers = SECURITY_HEADERS | {"Cache-Control": "no-cache"}
+    return Response(_style(), 200, headers, media_type="text/css; charset=utf-8")
+
+
+ADMIN_ROUTES: list[AdminRoute] = [
+    AdminRoute("/admin/admin.css", style_sheet, roles=OPEN),
+    AdminRoute("/admin/login", login_form, roles=OPEN),
+    AdminRoute("/admin/login", login_submit, ("POST",), roles=OPEN),
+    AdminRoute("/admin/logout", logout, ("POST",), roles=EVERY_ROLE),
+    AdminRoute("/admin", home, roles=EVERY_ROLE),
+    AdminRoute("/admin/dashboard", dashboard, roles=EVERY_ROLE, nav="Dashboard"),
+    AdminRoute("/admin/console", consent_log, roles=OFFICER, nav="Consent log"),
+    AdminRoute("/admin/console/receipts/{receipt_id}", receipt, roles=OFFICER),
+    AdminRoute("/admin/console/erasures", erasures, roles=OFFICER, nav="Erasure requests"),
+    AdminRoute("/admin/console/verify", verify_form, roles=OFFICER, nav="Verify the log"),
+    AdminRoute("/admin/console/verify", verify_run, ("POST",), roles=OFFICER),
+    AdminRoute("/admin/console/export", export_form, roles=OFFICER, nav="Export"),
+    AdminRoute("/admin/console/export", export_download, ("POST",), roles=OFFICER),
+    AdminRoute("/admin/console/ropa", ropa, roles=OFFICER, nav="Record of processing"),
+    AdminRoute("/admin/console/actions", actions, roles=OFFICER, nav="Admin actions"),
+]
+
+
+def admin_routes() -> list[Route]:
+    return guarded_routes(ADMIN_ROUTES)

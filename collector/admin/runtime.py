@@ -1,0 +1,51 @@
+"""What /admin holds while the server runs: accounts, session codec, lockout, action log.
+
+Opened in the app's lifespan (``open_admin``), after the store: the session key is read
+(or created) under ``<data_dir>/admin``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aggregator.store import Store
+from clearsignal.settings import Settings
+from collector.admin.accounts import AdminAccounts
+from collector.admin.audit_log import AdminActionLog
+from collector.admin.lockout import Lockout
+from collector.admin.sessions import Revocations, SessionCodec, load_session_key
+from consent.log_reader import LogReader
+
+__all__ = ["AdminRuntime", "open_admin"]
+
+
+@dataclass
+class AdminRuntime:
+    settings: Settings
+    store: Store
+    log_reader: LogReader
+    accounts: AdminAccounts
+    codec: SessionCodec
+    lockout: Lockout
+    actions: AdminActionLog
+    clock: Callable[[], float] = time.time  # Unix seconds: session expiry
+
+
+def open_admin(settings: Settings, store: Store, log_reader: LogReader) -> AdminRuntime:
+    directory = settings.data_dir / "admin"
+    accounts = AdminAccounts(settings)
+    codec = SessionCodec(
+        load_session_key(directory / "session.key"),
+        Revocations(directory / "revoked.json"),
+        settings.admin.session_minutes * 60,
+    )
+    lockout = Lockout(
+        settings.admin.max_failures,
+        window=settings.admin.lockout_minutes * 60,
+        lock_for=settings.admin.lockout_minutes * 60,
+    )
+    return AdminRuntime(
+        settings, store, log_reader, accounts, codec, lockout, AdminActionLog(store)
+    )
