@@ -154,10 +154,11 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], x_label: str, k: i
     parts = []
     for i, bar in enumerate(bars):
         row_y = TOP + i * row_h
-        label = bar.label if len(bar.label) <= 32 else bar.label[:31] + "…"
+        label = esc(bar.label)
+        if len(bar.label) > 32:  # shortened, with the whole label as its tooltip
+            label = f"<title>{label}</title>{esc(bar.label[:31])}…"
         parts.append(
-            f'<text class="label" x="{label_w - 8}" y="{row_y + 18}" text-anchor="end">'
-            f"<title>{esc(bar.label)}</title>{esc(label)}</text>"
+            f'<text class="label" x="{label_w - 8}" y="{row_y + 18}" text-anchor="end">{label}</text>'
         )
         if bar.value is None:
             parts.append(

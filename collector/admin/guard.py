@@ -156,16 +156,21 @@ def _login_redirect(request: Request) -> Response:
     return RedirectResponse(target, 303, headers=SECURITY_HEADERS)
 
 
-async def _authorise(route: AdminRoute, context: AdminContext) -> Response | None:
-    """Fill in the session and form; an answer if the request may not go on."""
+async def _authorise(
+    route: AdminRoute, context: AdminContext, table: list[AdminRoute]
+) -> Response | None:
+    """Fill in the session, navigation and form; an answer if the request may not go on."""
     request, runtime = context.request, context.runtime
     now = runtime.clock()
     session = runtime.codec.read(request.cookies.get(SESSION_COOKIE), now)
     if session is not None:
         user = await run_in_threadpool(runtime.accounts.find, session.username)
-        if runtime.codec.still_valid_for(session, user):
+        if user is not None and runtime.codec.still_valid_for(session, user):
             context.session, context.user = session, user
             context.csrf = runtime.codec.csrf_token(session)
+            context.nav = [
+                Nav(row.nav, row.path) for row in table if row.nav and user.role in row.roles
+            ]
     if route.roles and context.user is None:
         if request.method == "GET":
             return _login_redirect(request)
@@ -196,15 +201,9 @@ def _guard(route: AdminRoute, table: list[AdminRoute]) -> Callable[[Request], Aw
         runtime: AdminRuntime = request.app.state.admin
         context = AdminContext(request, runtime, _client(request, runtime), [])
         try:
-            early = await _authorise(route, context)
+            early = await _authorise(route, context, table)
             if early is not None:
                 return early
-            if context.user is not None:
-                context.nav = [
-                    Nav(row.nav, row.path)
-                    for row in table
-                    if row.nav and context.user.role in row.roles
-                ]
             return await route.endpoint(context)
         except Refused as refused:
             return context.page(refused.title, f"<p>{esc(refused.message)}</p>", refused.status)

@@ -1,0 +1,89 @@
+"""/admin accounts the tests sign in with, and signing in over HTTP.
+
+Hashes use scrypt with N = 2^10 (the lowest cost the product accepts) so that tests stay
+fast; the product hashes with N = 2^15.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from clearsignal.settings import AdminRole, AdminSettings, AdminUser
+from collector.admin.accounts import hash_password
+from collector.admin.audit_log import LoggedAction
+from collector.admin.runtime import AdminRuntime
+
+__all__ = [
+    "OFFICER",
+    "OWNER",
+    "PASSWORDS",
+    "admin_runtime",
+    "admin_settings",
+    "csrf_token",
+    "logged_actions",
+    "sign_in",
+]
+
+OWNER, OFFICER = "owner", "officer"
+PASSWORDS = {OWNER: "owner-password-0001", OFFICER: "officer-password-0001"}
+TEST_COST = 10
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@cache
+def _hash(password: str) -> str:
+    return hash_password(password, ln=TEST_COST)
+
+
+def admin_settings(owner_sites: tuple[str, ...] = ("demo",), **options: Any) -> AdminSettings:
+    """A site owner of ``owner_sites`` and a privacy officer of every site."""
+    return AdminSettings(
+        users=[
+            AdminUser(
+                username=OWNER,
+                role=AdminRole.SITE_OWNER,
+                password_hash=_hash(PASSWORDS[OWNER]),
+                sites=list(owner_sites),
+            ),
+            AdminUser(
+                username=OFFICER,
+                role=AdminRole.PRIVACY_OFFICER,
+                password_hash=_hash(PASSWORDS[OFFICER]),
+            ),
+        ],
+        **options,
+    )
+
+
+def csrf_token(page: str) -> str:
+    found = _CSRF.search(page)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found[1]
+
+
+def sign_in(client: Any, username: str, password: str | None = None) -> Any:
+    """Sign in through the form as a browser does; returns the answer to the POST."""
+    form = client.get("/admin/login")
+    assert form.status_code == 200
+    return client.post(
+        "/admin/login",
+        data={
+            "csrf": csrf_token(form.text),
+            "username": username,
+            "password": PASSWORDS[username] if password is None else password,
+        },
+        follow_redirects=False,
+    )
+
+
+def admin_runtime(client: Any) -> AdminRuntime:
+    runtime: AdminRuntime = client.app.state.admin
+    return runtime
+
+
+def logged_actions(client: Any, action: str | None = None) -> list[LoggedAction]:
+    """The admin action log, oldest first; only ``action`` rows if given."""
+    found = reversed(admin_runtime(client).actions.recent(500))
+    return [row for row in found if action is None or row.action == action]
