@@ -70,6 +70,7 @@ def _head(title: str, frame: Frame) -> str:
         '  <meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"  <title>{escape(title)} — {_SHOP_NAME_HTML} (ClearSignal demo)</title>\n"
         '  <link rel="stylesheet" href="/demo/shop.css">\n'
+        '  <link rel="icon" href="/demo/icon.svg" type="image/svg+xml">\n'
         f"{scripts}</head>\n"
     )
 

@@ -10,8 +10,8 @@ Routes (``demo_shop_routes(settings)``; none unless ``settings.demo`` is on and 
   (``POST`` there is the payment form, answered with 303 to the page), ``/demo/contact``
   (``POST``: 303 to ``/demo/contact/thanks``), ``/demo/privacy`` (the site's notice text
   and version, as consent is recorded under them);
-* ``GET /demo/shop.css`` and ``GET /demo/shop.js`` (the consent banner, and the
-  "What do you know about me?" link from ``clearsignal.explainUrl()``);
+* ``GET /demo/shop.css``, ``GET /demo/icon.svg`` and ``GET /demo/shop.js`` (the consent
+  banner, and the "What do you know about me?" link from ``clearsignal.explainUrl()``);
 * ``POST /demo/run-jobs``: ``collector.demo_jobs``.
 
 Every page and file is served with /me's strict Content Security Policy: nothing is
@@ -42,6 +42,7 @@ DEMO_SITE = "demo"
 _FILES = {
     "/demo/shop.css": ("demo-shop.css", "text/css; charset=utf-8"),
     "/demo/shop.js": ("demo-shop.js", "text/javascript; charset=utf-8"),
+    "/demo/icon.svg": ("demo-icon.svg", "image/svg+xml"),
 }
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]

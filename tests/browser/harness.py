@@ -174,6 +174,14 @@ class Collector:
             {"site": site, "run": f"/{run}/"},
         )
 
+    def visitor_events(self, visitor_key: str) -> Rows:
+        """One visitor's stored events on any page, with their times."""
+        return self.store.dicts(
+            f"SELECT {STORED_COLUMNS}, ts FROM events FINAL "
+            "WHERE visitor_key = {key:String} ORDER BY ts",
+            {"key": visitor_key},
+        )
+
 
 @dataclass
 class SentRequest:
@@ -256,14 +264,26 @@ class Visit:
         return [event for entry in self.received() for event in json.loads(entry["body"])["events"]]
 
     def stored(
-        self, condition: Callable[[Rows], bool] = bool, timeout: float = 20, site: str = "demo"
+        self,
+        condition: Callable[[Rows], bool] = bool,
+        timeout: float = 20,
+        site: str = "demo",
+        visitor_key: str | None = None,
     ) -> Rows:
-        """This test's stored events once ``condition`` holds for them (else as they are)."""
+        """This test's stored events once ``condition`` holds for them (else as they are);
+        with ``visitor_key``, that visitor's events on any page (the demo shop's addresses
+        carry no run token)."""
+
+        def read() -> Rows:
+            if visitor_key is not None:
+                return self.collector.visitor_events(visitor_key)
+            return self.collector.stored(self.run, site)
+
         deadline = time.monotonic() + timeout
-        rows = self.collector.stored(self.run, site)
+        rows = read()
         while not condition(rows) and time.monotonic() < deadline:
             self.idle(250)
-            rows = self.collector.stored(self.run, site)
+            rows = read()
         return rows
 
     def settled(self) -> None:

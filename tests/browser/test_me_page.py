@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.accessibility import check_basics, heading_levels, tab_to
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO, Collector, Visit, types
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "me.png"
@@ -90,45 +91,8 @@ def rows_of(visit: Visit, table: str, visitor_key: str) -> int:
     return count
 
 
-def heading_levels(page: Any) -> list[int]:
-    return list(
-        page.evaluate(
-            "() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]"
-            ".filter((h) => h.checkVisibility()).map((h) => Number(h.tagName[1]))"
-        )
-    )
-
-
-def unnamed_controls(page: Any) -> list[str]:
-    """Visible form controls and buttons without a label or text, by outer HTML."""
-    return list(
-        page.evaluate(
-            """() => [...document.querySelectorAll('input, select, textarea, button, a, summary')]
-              .filter((c) => c.checkVisibility())
-              .filter((c) => !(c.labels?.length ? [...c.labels].some((l) => l.textContent.trim())
-                                : (c.textContent.trim() || c.getAttribute('aria-label'))))
-              .map((c) => c.outerHTML)"""
-        )
-    )
-
-
-def tab_to(page: Any, element_id: str, presses: int = 80) -> None:
-    """Move the keyboard focus with Tab alone until it reaches the element."""
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement?.id") == element_id:
-            return
-    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
-
-
 def check_accessibility(page: Any) -> None:
-    assert page.title() == "Your data on Browser test site demo — ClearSignal"
-    assert page.locator("html").get_attribute("lang") == "en"
-    levels = heading_levels(page)
-    assert levels[0] == 1
-    assert levels.count(1) == 1
-    assert all(later <= earlier + 1 for earlier, later in pairwise(levels))
-    assert unnamed_controls(page) == []
+    check_basics(page, "Your data on Browser test site demo — ClearSignal")
     assert page.get_by_role("checkbox", name=re.compile("^Analytics")).is_checked()
     assert page.get_by_role("button", name="Download everything (JSON)").is_visible()
     assert page.get_by_role("table").get_by_role("columnheader").count() == 5
