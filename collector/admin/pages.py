@@ -103,7 +103,7 @@ def _header(nav: Sequence[Nav], user: AdminUser | None, csrf: str, current: str)
         f'<nav aria-label="Admin sections"><ul>{links}</ul></nav>'
         f'<p class="who">Signed in as <strong>{esc(user.username)}</strong> ({esc(role)})</p>'
         f'<form method="post" action="/admin/logout" class="logout">{hidden("csrf", csrf)}'
-        '<button type="submit">Sign out</button></form></header>'
+        '<button type="submit" id="sign-out">Sign out</button></form></header>'
     )
 
 

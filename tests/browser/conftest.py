@@ -80,7 +80,12 @@ def collector(
         CLEARSIGNAL_STORE__DSN=clickhouse_http.url,
         CLEARSIGNAL_STORE__DATABASE=database,
         CLEARSIGNAL_SITES=json.dumps(
-            [site_settings("demo", origin), site_settings("strictshop", origin, strict=True)]
+            [
+                site_settings("demo", origin),
+                site_settings("strictshop", origin, strict=True),
+                # /admin's dashboard, over a simulated history of its own
+                site_settings("adminshop", origin) | {"name": "Example shop", "k_anonymity": 5},
+            ]
         ),
         PYTHONPATH=str(REPO),
         PYTHONUNBUFFERED="1",

@@ -135,9 +135,20 @@ class Collector:
         return received
 
     def run_jobs(self, *names: str) -> None:
-        """``clearsignal jobs run-once NAME...`` on the collector's store and keys; a data
-        directory of its own keeps it off the running collector's spool."""
-        work = self.data_dir.parent / f"jobs-{uuid.uuid4().hex[:8]}"
+        """``clearsignal jobs run-once NAME...`` on the collector's store and keys."""
+        self.clearsignal("jobs", "run-once", *names)
+
+    def simulate(self, site: str, visitors: int, days: int, seed: int = 1) -> None:
+        """``clearsignal simulate``: a simulated history of ``site`` in the collector's store."""
+        self.clearsignal(
+            "simulate", "--site", site, "--visitors", str(visitors), "--days", str(days),
+            "--seed", str(seed),
+        )  # fmt: skip
+
+    def clearsignal(self, *args: str, timeout: float = 300) -> str:
+        """A ``clearsignal`` command on the collector's store and keys; a data directory
+        of its own keeps it off the running collector's spool. Returns what it printed."""
+        work = self.data_dir.parent / f"command-{uuid.uuid4().hex[:8]}"
         work.mkdir()
         env = {
             **self.env,
@@ -145,11 +156,12 @@ class Collector:
             "CLEARSIGNAL_SITE_KEYS_DIR": str(self.data_dir / "keys" / "sites"),
             "CLEARSIGNAL_SIGNING_KEY_PATH": str(self.data_dir / "keys" / "log.key"),
         }
-        command = [sys.executable, "-m", "clearsignal", "jobs", "run-once", *names]
+        command = [sys.executable, "-m", "clearsignal", *args]
         done = subprocess.run(
-            command, cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False
+            command, cwd=work, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
         assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"
+        return done.stdout
 
     def everything_kept(self) -> str:
         """Every row of every table of the collector's database, and every file of its
