@@ -48,9 +48,10 @@ class ConsentQuery:
     choice: str = ""
 
     def describe(self) -> str:
-        """The search as logged: every criterion given."""
+        """The search as logged: every criterion given, but not a visitor key's value (the
+        admin action log holds no visitor key, so that erasure has nothing to find there)."""
         given = {
-            "receipt": self.receipt_id, "visitor": self.visitor_key,
+            "receipt": self.receipt_id, "visitor": "(a visitor key)" if self.visitor_key else "",
             "since": self.since or "", "until": self.until or "", "kind": self.kind,
             "purpose": self.purpose, "choice": self.choice, "sites": ",".join(self.sites),
         }  # fmt: skip

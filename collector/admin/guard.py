@@ -142,7 +142,12 @@ async def _read_form(request: Request) -> dict[str, str]:
         body += chunk
         if len(body) > FORM_LIMIT:
             raise Refused(413, "Form too large", f"A form may hold {FORM_LIMIT} bytes.")
-    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50)
+    try:
+        fields = parse_qsl(
+            body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50
+        )
+    except ValueError:
+        raise Refused(400, "Not this form", "Send the page's form as it is.") from None
     return dict(fields)
 
 

@@ -131,6 +131,8 @@ def test_forms_without_the_sessions_csrf_token_are_refused(
         assert "This form was not issued for your session." in answer.text
     as_json = client.post("/admin/console/verify", json={"csrf": own})
     assert as_json.status_code == 415
+    crowded = client.post("/admin/console/verify", data={f"f{n}": "x" for n in range(60)})
+    assert crowded.status_code == 400
     assert client.post("/admin/console/verify", data={"csrf": own}).status_code == 200
     refused = [a for a in logged_actions(client) if a.action == "refused_csrf"]
     assert len(refused) == 4

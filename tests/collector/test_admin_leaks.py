@@ -121,3 +121,5 @@ def test_the_privacy_officer_asking_the_same_gets_the_visitors_record(shop: Shop
     assert visitor[:12] in console.text
     assert visitor in answers[("/admin/console/receipts/{receipt_id}", "GET")].text
     assert receipt in answers[("/admin/console/export", "POST")].text
+    assert logged_actions(shop.client, "search_consent_log")
+    assert all(visitor not in str(row) for row in logged_actions(shop.client))
