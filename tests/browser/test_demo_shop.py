@@ -29,6 +29,7 @@ from typing import Any
 
 from tests.browser.accessibility import check_basics, tab_to, unreachable_by_keyboard
 from tests.browser.harness import REPO, Rows, Visit
+from tests.browser.test_me_page import check_signal_explained
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 SHOP = "Linden & Reed (ClearSignal demo)"
@@ -184,17 +185,19 @@ def test_a_newcomer_consents_browses_runs_the_jobs_and_reads_their_signals(
     # "What do you know about me?": the signals, explained, with their evidence.
     page.get_by_role("link", name="What do you know about me?").first.click()
     page.wait_for_url("**/me?site=demo")
-    article = page.locator("article[data-rule='price_uncertainty']")
-    article.wait_for()
-    assert article.locator("h3").inner_text() == "Price uncertainty"
-    text = article.inner_text()
-    assert "You opened the pricing page on 3 visits between" in text
-    assert "Why it matters" in text
-    assert "What the site may do" in text
-    assert "price_uncertainty, version 1" in text
-    assert article.locator(".evidence li").count() == 3
-    shock = page.locator("article[data-rule='shipping_cost_shock']")
-    assert "after the shipping costs were shown" in shock.inner_text()
+    check_signal_explained(
+        page,
+        "price_uncertainty",
+        "Price uncertainty",
+        "You opened the pricing page on 3 visits between",
+        evidence=3,
+    )
+    check_signal_explained(
+        page,
+        "shipping_cost_shock",
+        "Shipping-cost shock",
+        "after the shipping costs were shown",
+    )
     assert "under notice version 1" in page.locator("#consent-summary").inner_text()
     screenshot(page, "5-me", page.locator("#signals-section"))
     consents = visit.collector.store.rows(

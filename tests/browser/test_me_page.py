@@ -91,6 +91,23 @@ def rows_of(visit: Visit, table: str, visitor_key: str) -> int:
     return count
 
 
+def check_signal_explained(
+    page: Any, rule_id: str, title: str, noticed: str, evidence: int | None = None
+) -> None:
+    """/me shows the signal with its title, what was noticed, why it matters, what the
+    site may do, its rule and version, and its evidence (this many pieces, if given)."""
+    signal = page.locator(f"article[data-rule='{rule_id}']")
+    signal.wait_for()
+    assert signal.locator("h3").inner_text() == title
+    text = signal.inner_text()
+    assert noticed in text
+    assert "Why it matters" in text
+    assert "What the site may do" in text
+    assert f"{rule_id}, version 1" in text
+    shown = signal.locator(".evidence li").count()
+    assert shown == evidence if evidence is not None else shown > 0
+
+
 def check_accessibility(page: Any) -> None:
     check_basics(page, "Your data on Browser test site demo — ClearSignal")
     assert page.get_by_role("checkbox", name=re.compile("^Analytics")).is_checked()
@@ -118,14 +135,13 @@ def test_a_visitor_reads_downloads_and_deletes_their_data(
     for (ts,) in viewed:
         assert f"Viewed Pricing — {local_minute(ts)}" in timeline
     # The signal, explained with its evidence.
-    signal = page.locator("article[data-rule='rage_clicks']")
-    assert signal.locator("h3").inner_text() == "Frustration: rage clicks"
-    text = signal.inner_text()
-    assert "You clicked repeatedly on something that did not respond, 2 times" in text
-    assert "Why it matters" in text
-    assert "What the site may do" in text
-    assert "rage_clicks, version 1" in text
-    assert signal.locator(".evidence li").count() == 2
+    check_signal_explained(
+        page,
+        "rage_clicks",
+        "Frustration: rage clicks",
+        "You clicked repeatedly on something that did not respond, 2 times",
+        evidence=2,
+    )
     # Consent and its receipt, proven by the collector and again by the browser.
     assert "under notice version 1" in page.locator("#consent-summary").inner_text()
     row = page.locator("#receipt-rows tr").first
