@@ -57,7 +57,12 @@ window.clearsignalProof = (() => {
 
   // { name, keyHash, publicKey } of a C2SP vkey.
   const parseVerifierKey = (vkey) => {
-    const [name, keyHash, encoded] = vkey.split('+')
+    // The name and hash never hold '+'; the base64 key may, so split at the first two only.
+    const first = vkey.indexOf('+')
+    const second = vkey.indexOf('+', first + 1)
+    const [name, keyHash, encoded] = [
+      vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1),
+    ]
     const key = fromBase64(encoded)
     if (!/^[0-9a-f]{8}$/.test(keyHash) || key.length !== 33 || key[0] !== 1)
       throw new Error('the log key is not an Ed25519 verifier key')
@@ -134,5 +139,5 @@ window.clearsignalProof = (() => {
     }
   }
 
-  return { verifyReceipt, rootFromProof }
+  return { verifyReceipt, rootFromProof, parseVerifierKey }
 })()

@@ -19,7 +19,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from consent.checkpoint import verifier_key
 from tests.browser.accessibility import check_basics, heading_levels, tab_to
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO, Collector, Visit, types
 
@@ -326,3 +329,23 @@ def test_the_page_runs_under_a_strict_content_security_policy(visit: Visit) -> N
     )
     assert visit.page.evaluate("() => window.ran") is None
     assert any("Content Security Policy" in message for message in visit.console_errors)
+
+
+def test_the_pages_key_parser_reads_keys_whose_base64_holds_a_plus(visit: Visit) -> None:
+    keys = [Ed25519PrivateKey.generate().public_key() for _ in range(64)]
+    vkeys = [verifier_key("clearsignal.local/consent-log", key) for key in keys]
+    assert sum("+" in vkey.split("+", 2)[2] for vkey in vkeys) > 0  # the case that matters
+    visit.open("pricing.html")
+    visit.page.goto(f"{visit.collector.origin}/me?site=demo")
+    visit.page.wait_for_selector("#nothing:not([hidden])")
+    parsed = visit.page.evaluate(
+        """(vkeys) => vkeys.map((vkey) => {
+             const key = clearsignalProof.parseVerifierKey(vkey)
+             return [key.name, key.keyHash, Array.from(key.publicKey)]
+           })""",
+        vkeys,
+    )
+    for vkey, key, (name, key_hash, public) in zip(vkeys, keys, parsed, strict=True):
+        assert name == "clearsignal.local/consent-log"
+        assert key_hash == vkey.split("+")[1]
+        assert bytes(public) == key.public_bytes(Encoding.Raw, PublicFormat.Raw)
