@@ -85,10 +85,10 @@ def _report(outcomes: list[JobOutcome], seconds: float, site: SiteSettings, back
 """
 
 
-def _refusal(heading: str, text: str, frame: Frame) -> str:
+def _refusal(heading: str, text: str, back: str) -> str:
     return f"""    <h1>{escape(heading)}</h1>
     <p class="lede">{escape(text)}</p>
-    <p><a href="{escape(frame.path)}">Back to the shop</a></p>
+    <p><a href="{escape(back)}">Back to the shop</a></p>
 """
 
 
@@ -109,27 +109,27 @@ class RunJobsAction:
 
     async def run(self, request: Request) -> HTMLResponse:
         back = _back(request)
-        frame = Frame(self.site, back, demo_controls=False, tracked=False)
+        frame = Frame(self.site, "/demo/run-jobs", demo_controls=False, tracked=False)
         if not site_accepts(request, self.site, own_pages=True):
             text = (
                 "The jobs run only from a page of this shop: this request came from "
                 "another site, or its browser sent no Origin header. Press the button "
                 "on one of the shop's pages."
             )
-            return self._answer(frame, "Refused", _refusal("Refused", text, frame), 403)
+            return self._answer(frame, "Refused", _refusal("Refused", text, back), 403)
         if not self._limiter.take("demo", 1) or not self._running.acquire(blocking=False):
             text = (
                 f"The jobs ran a moment ago or are running now. Wait {SECONDS_PER_RUN:.0f} "
                 "seconds, then press the button again."
             )
-            main = _refusal("Not so fast", text, frame)
+            main = _refusal("Not so fast", text, back)
             return self._answer(frame, "Not so fast", main, 429)
         started = time.perf_counter()
         try:
             outcomes = await run_in_threadpool(run_every_job, request.app.state.services)
         except StoreError as exc:
             text = f"The store did not answer ({exc}); try again once /readyz says ok."
-            main = _refusal("The store is unavailable", text, frame)
+            main = _refusal("The store is unavailable", text, back)
             return self._answer(frame, "Store unavailable", main, 503)
         finally:
             self._running.release()
