@@ -11,9 +11,9 @@ shapes occur in the daily summaries:
   group is published only when it and its difference to the last published group are
   each either 0 or at least k. In a non-increasing chain that bounds every pairwise
   difference, not only neighbouring ones.
-- ``subsets of a total``: groups inside a published total that are not parts of a chain
-  (visitors with a signal among identified visitors). Each group and its complement
-  (total minus group) must be 0 or at least k.
+- ``subsets of a total``: groups inside published totals that are not parts of a chain
+  (visitors with a signal among identified visitors and among all visitors). Each group
+  and its complement in each total (total minus group) must be 0 or at least k.
 
 Zero is publishable: an empty group describes nobody.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["Group", "chain", "independent", "subsets_of_total"]
+__all__ = ["Group", "chain", "independent", "subsets_of_totals"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,13 @@ def chain(groups: Sequence[Group], k: int) -> list[Group]:
     return published
 
 
-def subsets_of_total(groups: Sequence[Group], total: int, k: int) -> list[Group]:
+def subsets_of_totals(groups: Sequence[Group], totals: Sequence[int], k: int) -> list[Group]:
+    """``groups`` are each inside every published total in ``totals`` (the day's visitors,
+    the identified visitors): a group and its complement in each total must be safe."""
     return [
-        g if g.visitors >= k and _safe(max(0, total - g.visitors), k) and total >= k else g.hidden()
+        g
+        if g.visitors >= k
+        and all(total >= k and _safe(max(0, total - g.visitors), k) for total in totals)
+        else g.hidden()
         for g in groups
     ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from aggregator.k_anonymity import Group, chain, independent, subsets_of_total
+from aggregator.k_anonymity import Group, chain, independent, subsets_of_totals
 from aggregator.progress import SILENT, Progress
 from aggregator.store import Store
 from aggregator.store_job import StoreJob
@@ -112,10 +112,8 @@ class SummariesJob(StoreJob):
             )
             groups[(day, "visitors")] = visitors_and_funnel[:1]
             groups[(day, "funnel_reached")] = visitors_and_funnel[1:]
-            groups[(day, "identified_visitors")] = subsets_of_total(
-                [Group("", found.identified, found.identified)],
-                found.visitors,
-                site.k_anonymity,
+            groups[(day, "identified_visitors")] = subsets_of_totals(
+                [Group("", found.identified, found.identified)], [found.visitors], site.k_anonymity
             )
             for metric, value in (("sessions", found.sessions), ("pageviews", found.pageviews)):
                 group = Group("", found.visitors, float(value))
@@ -123,11 +121,11 @@ class SummariesJob(StoreJob):
         for (day, rule), count in self._signal_visitors(parameters).items():
             total = totals.get(day, _Day())
             groups.setdefault((day, "signal_visitors"), []).extend(
-                g
-                for g in subsets_of_total(
-                    [Group(rule, count, count)], total.identified, site.k_anonymity
+                subsets_of_totals(
+                    [Group(rule, count, count)],
+                    [total.identified, total.visitors],
+                    site.k_anonymity,
                 )
-                for g in subsets_of_total([g], total.visitors, site.k_anonymity)
             )
         for (day, kind), spots in self._hot_spots(parameters | {"k": site.k_anonymity}).items():
             groups[(day, kind)] = independent(spots, site.k_anonymity)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from aggregator.k_anonymity import Group, chain, independent, subsets_of_total
+from aggregator.k_anonymity import Group, chain, independent, subsets_of_totals
 
 K = 10
 
@@ -44,7 +44,10 @@ def test_a_chain_must_not_grow() -> None:
 def test_subsets_of_a_total_hide_small_complements() -> None:
     groups = [Group("a", 45, 45), Group("b", 50, 50), Group("c", 12, 12), Group("d", 3, 3)]
     # 50 - 45 = 5 visitors without a: hidden; b is everyone; c and its complement are large.
-    assert counts(subsets_of_total(groups, 50, K)) == [None, 50, 12, None]
+    assert counts(subsets_of_totals(groups, [50], K)) == [None, 50, 12, None]
+    # Inside two totals, the complement in each counts: 60 - 50 = 10 is safe, 52 - 45 is not.
+    assert counts(subsets_of_totals(groups, [50, 60], K)) == [None, 50, 12, None]
+    assert counts(subsets_of_totals([Group("b", 50, 50)], [52, 60], K)) == [None]
 
 
 def random_chain(rng: random.Random) -> list[int]:
