@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -111,7 +111,7 @@ def client(chdb_settings: Settings) -> Iterator[TestClient]:
 
 def run_jobs(
     client: TestClient, origin: str | None = OWN_ORIGIN, back: str = "/demo/pricing"
-) -> httpx.Response:
+) -> httpx2.Response:
     headers = {"origin": origin} if origin else {}
     return client.post("/demo/run-jobs", params={"back": back}, headers=headers)
 
