@@ -86,3 +86,29 @@ def migrated_store(store: Store) -> Store:
 def settings(tmp_path: Path, dsn: str, database: str) -> Settings:
     """Settings for one test: its own data directory and database, the demo site."""
     return Settings(data_dir=tmp_path / "data", store=StoreSettings(dsn=dsn, database=database))
+
+
+_BACKEND_RESULTS: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
+_BACKEND_OF: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("dsn") in BACKENDS:
+            _BACKEND_OF[item.nodeid] = callspec.params["dsn"]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    backend = _BACKEND_OF.get(report.nodeid)
+    if backend is not None and (report.when == "call" or report.outcome != "passed"):
+        counts = _BACKEND_RESULTS[backend]
+        counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per store backend, so both runs of the store tests show in the output."""
+    terminalreporter.section("store backends")
+    for backend, counts in _BACKEND_RESULTS.items():
+        outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{backend}: {outcomes or 'no tests'}")
