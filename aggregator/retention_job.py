@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from aggregator.deletes import delete_where, utc_text
 from aggregator.progress import SILENT, Progress
 from aggregator.store_job import StoreJob
-from consent.erasure import KEPT_TABLES
+from consent.erasure import personal_tables
 
 __all__ = ["AGE_COLUMNS", "RetentionJob", "RetentionRun"]
 
@@ -39,18 +39,7 @@ class RetentionRun:
 
 class RetentionJob(StoreJob):
     def tables(self) -> list[str]:
-        rows = self._store.rows(
-            "SELECT t.name FROM system.tables AS t "
-            "WHERE t.database = currentDatabase() AND t.engine LIKE '%MergeTree' "
-            "AND t.name NOT IN {kept:Array(String)} "
-            "AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() "
-            "  AND name = 'expires_at') "
-            "AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() "
-            "  AND name = 'site') "
-            "ORDER BY t.name",
-            {"kept": [*KEPT_TABLES, *(f"{t}_local" for t in KEPT_TABLES)]},
-        )
-        return [str(name) for (name,) in rows]
+        return personal_tables(self._store, ("site", "expires_at"))
 
     def run_once(self, progress: Progress = SILENT) -> RetentionRun:
         with self._lock:

@@ -29,9 +29,28 @@ from consent.entries import Erasure
 from consent.errors import ErasureError
 from consent.ledger import ConsentLedger
 
-__all__ = ["KEPT_TABLES", "Eraser", "ErasureRun"]
+__all__ = ["KEPT_TABLES", "Eraser", "ErasureRun", "personal_tables"]
 
 KEPT_TABLES = ("consent_records", "consent_log")
+
+
+def personal_tables(database: Database, columns: tuple[str, ...]) -> list[str]:
+    """Every stored (MergeTree) table with all of ``columns``, except the proof of consent.
+
+    Found in ``system.columns``, so tables added later are covered too; erasure looks for
+    ``visitor_key``, the retention job for ``site`` and ``expires_at``.
+    """
+    rows = database.rows(
+        "SELECT t.name FROM system.tables AS t "
+        "WHERE t.database = currentDatabase() AND t.engine LIKE '%MergeTree' "
+        "AND t.name NOT IN {kept:Array(String)} "
+        "AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() "
+        "  AND name IN {columns:Array(String)} GROUP BY table "
+        "  HAVING count() = length({columns:Array(String)})) "
+        "ORDER BY t.name",
+        {"kept": [*KEPT_TABLES, *(f"{t}_local" for t in KEPT_TABLES)], "columns": list(columns)},
+    )
+    return [str(name) for (name,) in rows]
 
 
 def _nothing() -> None:
@@ -82,15 +101,7 @@ class Eraser:
 
     def personal_tables(self) -> list[str]:
         """Every stored table with a visitor_key column, except the proof of consent."""
-        rows = self._db.rows(
-            "SELECT c.table FROM system.columns AS c "
-            "JOIN system.tables AS t ON t.database = c.database AND t.name = c.table "
-            "WHERE c.database = currentDatabase() AND c.name = 'visitor_key' "
-            "AND t.engine LIKE '%MergeTree' AND c.table NOT IN {kept:Array(String)} "
-            "ORDER BY c.table",
-            {"kept": [*KEPT_TABLES, *(f"{t}_local" for t in KEPT_TABLES)]},
-        )
-        return [str(row[0]) for row in rows]
+        return personal_tables(self._db, ("visitor_key",))
 
     def run_once(self) -> ErasureRun:
         with self._lock:
