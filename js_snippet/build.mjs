@@ -1,21 +1,21 @@
 // Builds the snippet, byte-for-byte reproducible:
-//   dist/cs.js       the snippet: one minified IIFE (src/index.js and what it imports)
-//   dist/cs-cmp.js   optional add-on: decisions from the site's CMP (src/cmp.js)
+//   dist/cs.js          the snippet: one minified IIFE (src/index.js and what it imports)
 //   dist/cs-signals.js  optional add-on: clearsignal.signals() (src/signals.js)
 //
 //   node build.mjs [--outdir DIR]      (default: dist/)
 //
-// esbuild bundles each entry into one IIFE; terser minifies it (about 2% smaller
-// after gzip than esbuild's own minifier on this code). Prints each file's
-// minified and gzipped (level 9) sizes, and fails when cs.js gzipped is over the
-// "gzipBudget" in package.json.
+// esbuild bundles each entry into one IIFE; UglifyJS minifies it (its defaults
+// come out 15 bytes smaller after gzip than terser's best on this code, and
+// esbuild's own minifier some 60 bytes larger). Prints each file's minified and
+// gzipped (level 9) sizes, and fails when cs.js gzipped is over the "gzipBudget"
+// in package.json.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
-import { minify } from 'terser'
+import UglifyJS from 'uglify-js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const outArg = process.argv.indexOf('--outdir')
@@ -24,7 +24,6 @@ const { gzipBudget } = JSON.parse(readFileSync(resolve(here, 'package.json'), 'u
 
 const FILES = [
   { name: 'cs.js', entry: 'src/index.js', budget: gzipBudget },
-  { name: 'cs-cmp.js', entry: 'src/cmp.js' },
   { name: 'cs-signals.js', entry: 'src/signals.js' },
 ]
 
@@ -40,14 +39,9 @@ for (const { name, entry, budget } of FILES) {
     write: false,
     logLevel: 'warning',
   })
-  const minified = await minify(bundled.outputFiles[0].text, {
-    ecma: 2020,
-    // Not toplevel: terser would then unwrap a small IIFE into globals.
-    toplevel: false,
-    compress: { passes: 2 },
-    mangle: true,
-    format: { comments: false },
-  })
+  // Not toplevel: the IIFE's own variables are local already and mangled as such.
+  const minified = UglifyJS.minify(bundled.outputFiles[0].text, { compress: { passes: 2 } })
+  if (minified.error) throw minified.error
   const code = minified.code + '\n'
   const outFile = resolve(outDir, name)
   writeFileSync(outFile, code)

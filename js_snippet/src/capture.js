@@ -14,31 +14,29 @@ let maxDepth // deepest scroll position seen, percent of the page
 let depthSent // deepest position already sent
 let engagedMs // visible-and-focused time not sent yet
 const forms = new Map() // started, not submitted: form -> set of field names
+let stepsTimer
 
-// Rage clicks: the times of the current burst's clicks, where the last one was.
+// Rage clicks: the times of the current burst's clicks, and where the last one was.
 let burst = []
 let lastX
 let lastY
-let raged // the burst's rage_click is sent
 
-// Dead clicks: one pending check at a time.
-let answered // the page reacted to the click (a DOM change or a scroll)
-const mutations = new MutationObserver(() => (answered = 1))
+// Dead clicks: when the page last changed (its DOM, or a scroll).
+let changed
+const mutations = new MutationObserver(() => (changed = Date.now()))
 
 const depth = () =>
   (maxDepth = Math.max(
     maxDepth,
-    Math.min(100, (((scrollY + innerHeight) * 100) / doc.documentElement.scrollHeight) | 0),
+    Math.min(100, ((scrollY + innerHeight) * 100) / doc.documentElement.scrollHeight) | 0,
   ))
 
-const formEvent = (type, form, fields) =>
+// A form's event: its name (or selector) and the names of the fields typed in.
+const formEvent = (type, form) =>
   record(type, {
     form: form.getAttribute('name') || selector(form),
-    fields: [...fields].join(),
+    fields: [...(forms.get(form) || [])].join(),
   })
-
-let stepsTimer
-let deadTimer
 
 // The page is hidden, or left (leaving: navigation or unload).
 const pageEnd = (leaving) => {
@@ -46,55 +44,58 @@ const pageEnd = (leaving) => {
   engagedMs && record('engagement', { ms: engagedMs })
   engagedMs = 0
   if (leaving) {
-    forms.forEach((fields, form) => formEvent('form_abandon', form, fields))
+    forms.forEach((fields, form) => formEvent('form_abandon', form))
     forms.clear()
   }
 }
 
-const here = () => location.href.split('#')[0]
+// A new page when the URL without its fragment has changed: at start, after a
+// click (once the page's own handlers have run) or popstate, and at every tick,
+// so that a single-page app's history.pushState or replaceState is seen at once
+// when a click led to it, and within a second otherwise. The page before ends
+// (scroll, engagement, abandoned forms).
+const navigated = safe(() => {
+  const url = location.href.split('#')[0]
+  if (url != page) {
+    pageEnd(1)
+    page = url
+    maxDepth = depthSent = 0
+    record('pageview')
+    // The page's funnel steps (data-cs-step on an element that is not clickable),
+    // looked for a second later, when a single-page app has rendered; once per page.
+    clearTimeout(stepsTimer)
+    stepsTimer = setTimeout(
+      safe(() => {
+        for (const element of doc.querySelectorAll('[data-cs-step]'))
+          element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
+      }),
+      1e3,
+    )
+  }
+})
 
-const pageview = () => {
-  page = here()
-  maxDepth = depthSent = engagedMs = 0
-  record('pageview')
-  // The page's funnel steps (data-cs-step on an element that is not clickable),
-  // looked for a second later, when a single-page app has rendered; once per page.
-  clearTimeout(stepsTimer)
-  stepsTimer = setTimeout(
-    safe(() => {
-      for (const element of doc.querySelectorAll('[data-cs-step]'))
-        element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
-    }),
-    1e3,
-  )
+// Every second: the URL, and engaged time, which counts while the page has the
+// focus (so is visible).
+export const tick = () => {
+  if (doc.hasFocus()) engagedMs += 1e3
+  navigated()
 }
-
-const navigated = safe(() => here() != page && pageview(pageEnd(1)))
-
-// Every second: engaged time counts while the page has the focus (so is visible).
-export const tick = () => doc.hasFocus() && (engagedMs += 1e3)
 
 const handlers = {
   click(event) {
-    const { target, clientX: x, clientY: y } = event
-    const element = target.closest?.(INTERACTIVE)
+    const { target, x, y } = event
+    const element = target.closest(INTERACTIVE)
     const descriptor = element && describe(element)
     const now = Date.now()
+    setTimeout(navigated)
 
-    // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. One
-    // rage_click per burst, at the click that makes it one; a click more than
-    // 1 s after the previous one or more than 30 px away starts a new burst.
-    if ((x - lastX) ** 2 + (y - lastY) ** 2 > 900 || now - burst.at(-1) > 1e3) {
-      burst = []
-      raged = 0
-    }
+    // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. A burst
+    // is the clicks within 1 s of its first, each within 30 px of the one before;
+    // its third click is its rage_click (one per burst).
+    if ((x - lastX) ** 2 + (y - lastY) ** 2 > 900 || now - burst[0] > 1e3) burst = []
     lastX = x
     lastY = y
-    const count = burst.push(now)
-    if (count > 2 && now - burst[count - 3] <= 1e3 && !raged) {
-      raged = 1
-      record('rage_click', 0, descriptor || describe(target, 1))
-    }
+    burst.push(now) == 3 && record('rage_click', 0, descriptor || describe(target, 1))
 
     if (element) {
       record(
@@ -113,26 +114,16 @@ const handlers = {
       // Dead: no DOM change, navigation or scroll within 2.5 s. Form fields
       // change state without touching the DOM; a link left to navigate is not
       // dead (navigation ends the page, and this check with it).
-      if (!element.matches(FIELDS)) {
-        answered = 0
-        mutations.observe(doc, {
-          subtree: true,
-          childList: true,
-          attributes: true,
-          characterData: true,
-        })
-        clearTimeout(deadTimer)
-        deadTimer = setTimeout(
+      element.matches(FIELDS) ||
+        setTimeout(
           safe(
             () =>
-              mutations.disconnect() ||
-              answered ||
+              changed >= now ||
               (element.href && !event.defaultPrevented) ||
               record('dead_click', 0, descriptor),
           ),
           2500,
         )
-      }
     }
   },
 
@@ -140,29 +131,28 @@ const handlers = {
     const form = field.form
     // A field without a name or id counts under its type ("text", "select-one").
     const name = field.name || field.id || field.type
-    form &&
-      (forms.get(form)?.add(name) ||
-        formEvent('form_start', form, forms.set(form, new Set([name])).get(form)))
+    // The first field typed in starts the form.
+    if (form && !forms.get(form)?.add(name)) {
+      forms.set(form, new Set([name]))
+      formEvent('form_start', form)
+    }
   },
 
   submit({ target: form }) {
-    formEvent('form_submit', form, forms.get(form) || [])
+    formEvent('form_submit', form)
     forms.delete(form)
   },
 
-  scroll: () => depth((answered = 1)),
+  scroll: () => depth((changed = Date.now())),
   visibilitychange: () => doc.hidden && flush(1, pageEnd()),
   pagehide: () => flush(1, pageEnd(1)),
   popstate: navigated,
 }
 
 export const start = () => {
-  for (const method of ['pushState', 'replaceState']) {
-    const original = history[method]
-    // The page's own call first (an argument of navigated, which ignores it).
-    history[method] = (...args) => navigated(original.apply(history, args))
-  }
   // Capturing on window sees every event first, even where the page stops its propagation.
   for (const type in handlers) addEventListener(type, safe(handlers[type]), true)
-  pageview()
+  // Any change of the page's DOM, for dead clicks.
+  mutations.observe(doc, { subtree: true, childList: true, attributes: true, characterData: true })
+  navigated()
 }

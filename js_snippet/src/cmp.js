@@ -1,78 +1,53 @@
-// Optional add-on, built to dist/cs-cmp.js: takes the analytics decision from a
-// consent management platform (CMP) the site already runs, and records it
-// through the main snippet's public API, clearsignal.consent(), with method
-// "cmp". A site without a CMP does not load it. Place it after cs.js:
-//
-//   <script defer data-site="shop" data-notice="3" src="/cs.js"></script>
-//   <script defer src="/cs-cmp.js"></script>
-//
-// It reads Google Consent Mode (gtag('consent', 'update', {...}) entries in
-// dataLayer) and the IAB TCF v2 API (__tcfapi), every second: CMPs load late and
-// change on a visitor's action. Personalization is ClearSignal's own question,
-// asked through clearsignal.consent(). Nothing here throws into the page.
+// Decisions from a consent management platform (CMP) the site already runs,
+// checked every second (CMPs load late and change on a visitor's action):
+// Google Consent Mode and the IAB TCF v2 API. Each is recorded through
+// decide() with method "cmp" and personalization false (ClearSignal asks for
+// that itself, through clearsignal.consent()).
 
-const nav = navigator
-const debug = document.querySelector('script[data-site][data-debug]')
+import { data, privacySignal } from './config.js'
+import { decide, receipt } from './consent.js'
+import { log, safe } from './log.js'
 
 let scanned = 0 // dataLayer entries read so far
-let listening // to the TCF API
-
-const guarded =
-  (fn) =>
-  (...args) => {
-    try {
-      fn(...args)
-    } catch (error) {
-      debug && console.debug('[clearsignal]', 'error', error)
-    }
-  }
+let tcfApi // the TCF API, once listened to
 
 // Recorded when it differs from the current state: granted while a receipt of a
 // grant is kept. Under GPC or DNT a CMP's grant is not taken as explicit: only
 // clearsignal.consent() grants then (debug: "[clearsignal] gpc cmp").
-const fromCmp = (analytics, tcf, gcm) => {
-  const clearsignal = window.clearsignal
-  const signal = nav.globalPrivacyControl ? 'gpc' : nav.doNotTrack == 1 ? 'dnt' : ''
-  if (!analytics == !clearsignal.receipt()) return
-  if (analytics && signal) debug && console.debug('[clearsignal]', signal, 'cmp')
-  else clearsignal.consent({ analytics }, undefined, 'cmp', tcf, gcm)
-}
+// state ({gcm} or {tcf}) goes with the decision.
+const fromCmp = (analytics, state) =>
+  !analytics == !receipt() ||
+  (analytics && privacySignal
+    ? log(privacySignal, 'cmp')
+    : decide({ analytics }, data.notice, 'cmp', state))
 
-const check = guarded(() => {
-  if (!window.clearsignal) return // cs.js has not run yet
-  // Google Consent Mode: 'update' entries are a visitor's decision ('default'
-  // entries are the site's defaults). Only the granted/denied states are kept.
-  const layer = window.dataLayer
-  while (scanned < layer?.length) {
-    // gtag() pushes its arguments object; other entries are plain objects.
-    const entry = layer[scanned++]
-    const state = entry?.[2]
-    if (entry?.[0] == 'consent' && entry[1] == 'update' && state?.analytics_storage)
-      fromCmp(
-        state.analytics_storage == 'granted',
-        undefined,
-        Object.fromEntries(
-          Object.entries(state).filter(([, value]) => value == 'granted' || value == 'denied'),
-        ),
-      )
+export const checkCmp = () => {
+  // Google Consent Mode: gtag('consent', 'update', {analytics_storage, ...})
+  // entries in dataLayer are a visitor's decision ('default' entries are the
+  // site's defaults). gtag() pushes its arguments object; other entries are
+  // plain objects. The state kept with the decision is the one it was taken
+  // from, analytics_storage, and no other.
+  for (const entry of window.dataLayer?.slice(scanned) || []) {
+    scanned++
+    const storage = entry[0] == 'consent' && entry[1] == 'update' && entry[2].analytics_storage
+    storage && fromCmp(storage == 'granted', { gcm: { analytics_storage: storage } })
   }
   // IAB TCF v2: purposes 1 (store and access information) and 8 (measure
-  // content), once the CMP has loaded a decision or the visitor has made one.
-  listening ||=
-    typeof __tcfapi == 'function' &&
-    (__tcfapi(
+  // content), once the CMP has loaded a decision or the visitor has made one
+  // (not while its dialog is shown), where the GDPR applies. Listened to once,
+  // as soon as the API is there.
+  tcfApi ||
+    (tcfApi = window.__tcfapi)?.(
       'addEventListener',
       2,
-      guarded(
-        (data, ok) =>
+      safe(
+        (tcData, ok) =>
           ok &&
-          data.gdprApplies &&
-          data.eventStatus != 'cmpuishown' &&
-          fromCmp(!!(data.purpose.consents[1] && data.purpose.consents[8]), data.tcString),
+          tcData.gdprApplies &&
+          tcData.eventStatus != 'cmpuishown' &&
+          fromCmp(tcData.purpose.consents[1] && tcData.purpose.consents[8], {
+            tcf: tcData.tcString,
+          }),
       ),
-    ),
-    1)
-})
-
-check()
-setInterval(check, 1e3)
+    )
+}

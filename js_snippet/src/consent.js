@@ -1,9 +1,8 @@
 // Consent: the browser id exists only after an analytics grant. Decisions come
-// from the site (clearsignal.consent) or its CMP (the cs-cmp.js add-on, through
-// clearsignal.consent); each is recorded through /api/consent, and the receipt
-// is kept.
+// from the site (clearsignal.consent) or its CMP (cmp.js); each is recorded
+// through /api/consent, and the receipt is kept.
 
-import { notice } from './config.js'
+import { data } from './config.js'
 import { log, safe } from './log.js'
 import { body, flush, post } from './transport.js'
 
@@ -19,8 +18,9 @@ export let id = /^[\w-]{22}$/.test(storage.cs_id) && storage.cs_id
 
 // Records a decision; resolves to the parsed receipt, or to undefined when none
 // was recorded (blocked, no browser id, refused, or given up after retries).
-// method (default "api"), tcf and gcm: left out of the request when not given.
-export const decide = async (purposes, noticeVersion = notice, method, tcf, gcm) => {
+// method (default "api") and cmp (a CMP's state, {tcf} or {gcm}) are left out of
+// the request when not given.
+export const decide = async (purposes, noticeVersion = data.notice, method, cmp) => {
   try {
     const analytics = !!purposes?.analytics
     // Events captured so far go out under the state they were captured in.
@@ -39,8 +39,7 @@ export const decide = async (purposes, noticeVersion = notice, method, tcf, gcm)
           notice_version: noticeVersion,
           method,
           client_ts: Date.now(),
-          tcf,
-          gcm,
+          ...cmp,
         }),
       )
     if (!analytics) {
@@ -53,11 +52,10 @@ export const decide = async (purposes, noticeVersion = notice, method, tcf, gcm)
     const response = await request
     if (response.ok) {
       const text = await response.text()
-      const receipt = JSON.parse(text)
       // Kept once the server has recorded the grant (until then the id lives
       // in this page only), as received.
       if (id) (storage.cs_id = id), (storage.cs_receipt = text)
-      return receipt
+      return JSON.parse(text)
     }
   } catch (error) {
     log('error', error)

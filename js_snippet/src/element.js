@@ -6,12 +6,12 @@ export const INTERACTIVE =
 export const FIELDS = 'input,select,textarea'
 
 // A CSS-like path of tag names from the nearest element with an id (or from
-// html), cut to its last 300 characters.
-const path = (element) =>
-  element.id
+// html), cut to its last 300 characters (cutting each step cuts the whole).
+export const selector = (element) =>
+  (element.id
     ? '#' + element.id
-    : (element.parentElement ? path(element.parentElement) + '>' : '') + element.localName
-export const selector = (element) => path(element).slice(-300)
+    : (element.parentElement ? selector(element.parentElement) + '>' : '') + element.localName
+  ).slice(-300)
 
 // label: the trimmed text (or aria-label) of a clickable element that is not a
 // form field; `plain` elements (not clickable) get none.

@@ -1,20 +1,19 @@
 // Builds events, applies the consent rules, and queues what may be sent.
 
-import { auto, blocked, doc, privacySignal, strict } from './config.js'
+import { blocked, data, doc, privacySignal } from './config.js'
 import { page } from './capture.js'
 import { id } from './consent.js'
 import { log } from './log.js'
 import { flush } from './transport.js'
 
 // Events waiting to be sent, as JSON. An event's id is fixed when it is captured,
-// so the server recognises a retried or re-beaconed event.
+// so the server recognises a retried event.
 export const queue = []
-let timer
 
 export const record = (type, props, el, name) => {
   // A type's family is its first word ("rage" for rage_click, "form" for form_*).
   // Custom events (track) are always on.
-  if (((auto ?? type) + 'custom').includes(type.split('_')[0])) {
+  if (((data.auto ?? type) + 'custom').includes(type.split('_')[0])) {
     const event = {
       // Unique, not secret: 13-14 random hex digits, padded to 16.
       id: Math.random().toString(16).slice(2, 18).padEnd(16, 0),
@@ -29,7 +28,7 @@ export const record = (type, props, el, name) => {
     const reason =
       blocked ||
       (!id &&
-        (strict
+        ('strict' in data
           ? 'strict'
           : privacySignal ||
             // Without a grant only anonymous measurement: page-level counts
@@ -42,8 +41,8 @@ export const record = (type, props, el, name) => {
       // batch invalid. At most 500 events wait; beyond that the oldest is dropped.
       queue.push(JSON.stringify(event, (key, value) => (value?.slice ? value.slice(0, 2e3) : value))) >
         500 && log('queue_full', queue.shift())
-      // Sent after a second, or at once from 20 events on.
-      queue[19] ? flush() : (timer ||= setTimeout(() => flush((timer = 0)), 1e3))
+      // Sent at once from 20 events on, otherwise with the next second's tick.
+      queue[19] && flush()
     }
   }
 }

@@ -1,10 +1,12 @@
 // ClearSignal's browser snippet: the public API (window.clearsignal) and start-up.
-// Optional add-ons (cmp.js) talk to this API only.
+// The optional add-on (signals.js) talks to this API only.
 
 import { start, tick } from './capture.js'
+import { checkCmp } from './cmp.js'
 import { decide, receipt } from './consent.js'
 import { record } from './events.js'
 import { safe } from './log.js'
+import { flush } from './transport.js'
 
 // A second copy of the tag does nothing.
 if (!window.clearsignal) {
@@ -17,5 +19,13 @@ if (!window.clearsignal) {
     receipt,
   }
   safe(start)()
-  setInterval(tick, 1e3)
+  // Every second: send what is queued, the URL and engaged time, the CMPs.
+  setInterval(
+    safe(() => {
+      flush()
+      tick()
+      checkCmp()
+    }),
+    1e3,
+  )
 }

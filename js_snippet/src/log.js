@@ -1,7 +1,7 @@
-import { debug } from './config.js'
+import { data } from './config.js'
 
 // Debug output, only with data-debug: console.debug('[clearsignal]', reason, ...details).
-export const log = (...details) => debug && console.debug('[clearsignal]', ...details)
+export const log = (...details) => 'debug' in data && console.debug('[clearsignal]', ...details)
 
 // Wraps an entry point (listener, timer, API call) so that nothing throws into the page.
 export const safe =

@@ -1,13 +1,11 @@
-// Delivery of the queue (events.js) in batches: one batch in flight at a time
-// (fetch with keepalive), exponential backoff with jitter, sendBeacon when the
-// page is hidden or left.
+// Delivery of the queue (events.js) in batches, with fetch keepalive: one batch
+// in flight at a time, exponential backoff with jitter; everything at once when
+// the page is hidden or left (a keepalive request outlives the page).
 
-import { blocked, endpoint, nav, site } from './config.js'
+import { blocked, data, endpoint } from './config.js'
 import { id } from './consent.js'
 import { queue } from './events.js'
-import { log, safe } from './log.js'
-
-const EVENTS = '/api/events'
+import { log } from './log.js'
 
 let inFlight // the batch being sent, or waiting for its next attempt
 
@@ -33,7 +31,7 @@ export const post = (path, body, attempt = 0) =>
     )
 
 // A request body: the site, the browser id (or null) and `fields`.
-export const body = (fields) => JSON.stringify({ site, visitor: id || null, ...fields })
+export const body = (fields) => JSON.stringify({ site: data.site, visitor: id || null, ...fields })
 
 // The oldest events: at most 100 and 16,000 characters (under 64 KiB of UTF-8).
 const nextBatch = (count = 1, chars = queue[0].length) => {
@@ -41,12 +39,9 @@ const nextBatch = (count = 1, chars = queue[0].length) => {
   return body({ events: [] }).slice(0, -2) + queue.splice(0, count) + ']}'
 }
 
-// leaving: the page may be gone before any response, so hand everything to
-// sendBeacon (a duplicate of the in-flight batch is harmless: event ids).
-export const flush = safe((leaving) => {
-  if (leaving) {
-    inFlight && nav.sendBeacon(endpoint + EVENTS, inFlight)
-    while (queue[0]) nav.sendBeacon(endpoint + EVENTS, nextBatch())
-  } else if (queue[0] && !inFlight)
-    post(EVENTS, (inFlight = nextBatch())).then(() => flush((inFlight = 0)))
-})
+// leaving (the page is hidden or left): every batch now, not one after another,
+// as the page may be gone before any answer.
+export const flush = (leaving) => {
+  while (queue[0] && (leaving || !inFlight))
+    post('/api/events', (inFlight = nextBatch())).then(() => flush((inFlight = 0)))
+}

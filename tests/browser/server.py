@@ -45,18 +45,18 @@ FIXTURES = Path(__file__).resolve().with_name("fixtures")
 PLACEHOLDER = "<!-- clearsignal -->"
 SNIPPET_PATHS = {
     "/cs.js",
-    "/cs-cmp.js",
+    "/cs-signals.js",
     "/snippet.json",
     "/cs.{version}.js",
-    "/cs-cmp.{version}.js",
+    "/cs-signals.{version}.js",
 }
 
 
 class TestControls:
     """Fault injection and a log of every POST to /api/, as the collector received it.
 
-    The browser sends the pagehide beacon after the page is gone, so Playwright
-    does not see it: the log here does.
+    A request the page sends on pagehide may reach the collector after the page is
+    gone, where Playwright no longer reports it: the log here has it.
     """
 
     def __init__(self, app: ASGIApp) -> None:

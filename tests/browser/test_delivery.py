@@ -1,5 +1,6 @@
-"""Delivery in a real browser: batches, sendBeacon when the page goes, retries with
-backoff, a bounded queue; checked on what the collector received and stored."""
+"""Delivery in a real browser: batches, everything at once with fetch keepalive when the
+page is hidden or goes, retries with backoff, a bounded queue; checked on what the
+collector received and stored."""
 
 from __future__ import annotations
 
@@ -49,48 +50,62 @@ def test_twenty_queued_events_are_sent_at_once(returning: Visit) -> None:
     assert types(rows).count("custom") == 25
 
 
-def test_leaving_the_page_hands_the_queue_to_send_beacon(returning: Visit) -> None:
+# Runs `action` in the page and returns what the page asked fetch() for meanwhile:
+# the snippet sends at once when the page is hidden or left, before the event returns.
+FETCHED_DURING = """(action) => {
+  const fetched = []
+  const original = window.fetch
+  window.fetch = (url, init) => {
+    fetched.push({ url, keepalive: init.keepalive, body: JSON.parse(init.body) })
+    return original(url, init)
+  }
+  try {
+    new Function(action)()
+  } finally {
+    window.fetch = original
+  }
+  return fetched
+}"""
+CLICK = "document.getElementById('reveal').click()"  # queued: batches wait for the tick
+
+
+def assert_sent_at_once_with_keepalive(visit: Visit, then: str) -> None:
+    visit.open("page.html")
+    visit.wait_for(lambda: any(request.status == 202 for request in visit.sent()))
+    fetched = visit.page.evaluate(FETCHED_DURING, f"{CLICK}; {then}")
+    (batch,) = fetched
+    assert batch["url"].endswith(EVENTS)
+    assert batch["keepalive"] is True  # it may outlive the page
+    assert "click" in [event["type"] for event in batch["body"]["events"]]
+    assert "click" in types(visit.stored(lambda rows: "click" in types(rows)))
+
+
+def test_pagehide_sends_the_queue_at_once_with_fetch_keepalive(returning: Visit) -> None:
+    # Browsers also report the page hidden on the way out; here only pagehide comes.
+    assert_sent_at_once_with_keepalive(
+        returning, "dispatchEvent(new PageTransitionEvent('pagehide'))"
+    )
+
+
+def test_a_hidden_page_sends_its_queue_at_once_with_fetch_keepalive(returning: Visit) -> None:
+    # Headless chromium keeps a page visible: make it report hidden, as on a tab switch.
+    assert_sent_at_once_with_keepalive(
+        returning,
+        "Object.defineProperty(document, 'hidden', { value: true, configurable: true });"
+        "document.dispatchEvent(new Event('visibilitychange'))",
+    )
+
+
+def test_leaving_the_page_delivers_what_was_queued(returning: Visit) -> None:
     returning.open("page.html")
     returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
-    returning.page.click("#reveal")  # queued: batches wait up to a second
+    returning.page.click("#reveal")  # queued: batches wait for the next tick
     returning.leave()  # at once
     rows = returning.stored(lambda rows: "click" in types(rows))
     assert "click" in types(rows)
-    beacon = [entry for entry in returning.received() if '"click"' in entry["body"]]
-    assert len(beacon) == 1
-    assert beacon[0]["status"] == 202
-    assert beacon[0]["content_type"] == "text/plain;charset=UTF-8"
-    # It left after the page had gone: the page itself never saw it as a fetch.
-    assert all("click" not in json.dumps(request.body) for request in returning.sent())
-
-
-def test_pagehide_alone_sends_the_queue_with_send_beacon(returning: Visit) -> None:
-    returning.open("page.html")
-    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
-    returning.page.click("#reveal")
-    # Browsers also report the page hidden on the way out; here only pagehide comes.
-    returning.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
-    returning.wait_for(lambda: any(request.resource_type == "ping" for request in returning.sent()))
-    (beacon,) = [request for request in returning.sent() if request.resource_type == "ping"]
-    assert [event["type"] for event in beacon.body["events"]][:1] == ["click"]
-    assert "click" in types(returning.stored(lambda rows: "click" in types(rows)))
-
-
-def test_a_hidden_page_sends_its_queue_with_send_beacon(returning: Visit) -> None:
-    returning.open("page.html")
-    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
-    returning.page.click("#reveal")
-    # Headless chromium keeps a page visible: make it report hidden, as on a tab switch.
-    returning.page.evaluate(
-        """() => {
-          Object.defineProperty(document, 'hidden', { value: true, configurable: true })
-          document.dispatchEvent(new Event('visibilitychange'))
-        }"""
-    )
-    returning.wait_for(lambda: any(request.resource_type == "ping" for request in returning.sent()))
-    (beacon,) = [request for request in returning.sent() if request.resource_type == "ping"]
-    assert "click" in [event["type"] for event in beacon.body["events"]]
-    assert "click" in types(returning.stored(lambda rows: "click" in types(rows)))
+    (sent,) = [entry for entry in returning.received() if '"click"' in entry["body"]]
+    assert sent["status"] == 202
+    assert sent["content_type"] == "text/plain;charset=UTF-8"
 
 
 @pytest.mark.parametrize("statuses", [[429], [503, 500]], ids=["429", "503-then-500"])
@@ -139,4 +154,4 @@ def test_the_queue_is_bounded_while_the_collector_is_down(
     assert returning.page.evaluate("clearsignal.track('still_working')") is None
     # These events are not for the store: the collector's rate limit is per visitor, and
     # the tests that follow send as the same anonymous one.
-    returning.page.evaluate("navigator.sendBeacon = () => true")
+    returning.page.evaluate("() => { window.fetch = () => new Promise(() => {}) }")

@@ -1,5 +1,6 @@
-"""The opt-in CMP add-on (cs-cmp.js) in a real browser: decisions taken in Google Consent
-Mode or an IAB TCF CMP are recorded through clearsignal.consent() with method "cmp"."""
+"""The snippet reads the site's consent management platform, in a real browser: decisions
+taken in Google Consent Mode or an IAB TCF CMP are recorded with method "cmp", by cs.js
+alone (the fixture page loads no other script of ours)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def test_consent_mode_defaults_are_not_a_decision(visit: Visit) -> None:
     assert visit.storage() == {}
 
 
+def test_the_page_loads_cs_js_and_no_add_on(visit: Visit) -> None:
+    open_cmp_page(visit)
+    paths = [url.split("?")[0] for url in visit.urls]
+    scripts = [path.rsplit("/", 1)[1] for path in paths if path.endswith(".js")]
+    assert scripts == ["cs.js"]
+    assert visit.page.evaluate("typeof window.__tcfapi") == "function"
+
+
 def test_a_consent_mode_grant_then_denial_is_recorded_as_the_visitors_decision(
     visit: Visit,
 ) -> None:
@@ -38,8 +47,8 @@ def test_a_consent_mode_grant_then_denial_is_recorded_as_the_visitors_decision(
     assert grant.body["method"] == "cmp"
     assert grant.body["purposes"] == {"analytics": True, "personalization": False}
     assert grant.body["notice_version"] == "1"  # the main tag's data-notice
-    # Only the granted/denied states of the update; wait_for_update is not one.
-    assert grant.body["gcm"] == {"analytics_storage": "granted", "ad_storage": "denied"}
+    # The state the decision was taken from, and no other (ad_storage is not ours).
+    assert grant.body["gcm"] == {"analytics_storage": "granted"}
     assert visit.storage()["cs_id"] == grant.body["visitor"]
 
     visit.page.evaluate(GRANT)  # the same state again: nothing new to record
