@@ -38,7 +38,7 @@ def dist(tmp_path: Path) -> Path:
     directory = tmp_path / "dist"
     directory.mkdir()
     (directory / "cs.js").write_bytes(SNIPPET)
-    (directory / "cs-cmp.js").write_bytes(ADD_ON)
+    (directory / "cs-signals.js").write_bytes(ADD_ON)
     return directory
 
 
@@ -105,9 +105,9 @@ def test_sends_plain_bytes_when_gzip_is_refused(client: TestClient) -> None:
     assert response.content == SNIPPET
 
 
-def test_serves_the_cmp_add_on_the_same_way(client: TestClient) -> None:
-    latest = client.get("/cs-cmp.js", headers=PLAIN)
-    versioned = client.get(f"/cs-cmp.{version_of(ADD_ON)}.js", headers=PLAIN)
+def test_serves_the_signals_add_on_the_same_way(client: TestClient) -> None:
+    latest = client.get("/cs-signals.js", headers=PLAIN)
+    versioned = client.get(f"/cs-signals.{version_of(ADD_ON)}.js", headers=PLAIN)
     assert latest.content == versioned.content == ADD_ON
     assert latest.headers["cache-control"] == LATEST
     assert versioned.headers["cache-control"] == IMMUTABLE
@@ -120,7 +120,7 @@ def test_manifest_lists_versioned_urls_and_subresource_integrity(client: TestCli
     assert entry["bytes"] == len(SNIPPET)
     digest = base64.b64encode(hashlib.sha384(SNIPPET).digest()).decode()
     assert entry["integrity"] == f"sha384-{digest}"
-    assert manifest["cs-cmp.js"]["url"] == f"/cs-cmp.{version_of(ADD_ON)}.js"
+    assert manifest["cs-signals.js"]["url"] == f"/cs-signals.{version_of(ADD_ON)}.js"
     assert client.get(entry["url"], headers=PLAIN).content == SNIPPET
 
 
@@ -128,14 +128,14 @@ def test_answers_503_with_what_to_run_when_the_snippet_is_not_built(tmp_path: Pa
     with TestClient(Starlette(routes=snippet_routes(tmp_path / "missing"))) as test_client:
         latest = test_client.get("/cs.js")
         versioned = test_client.get("/cs.0123456789abcdef.js")
-        add_on = test_client.get("/cs-cmp.js")
+        add_on = test_client.get("/cs-signals.js")
         manifest = test_client.get("/snippet.json")
     for response in (latest, versioned, add_on):
         assert response.status_code == 503
         assert "make snippet" in response.text
         assert response.headers["cache-control"] == "no-store"
     assert manifest.status_code == 200
-    assert manifest.json() == {"cs.js": None, "cs-cmp.js": None, "cs-signals.js": None}
+    assert manifest.json() == {"cs.js": None, "cs-signals.js": None}
 
 
 def test_serves_a_rebuild_without_a_restart(client: TestClient, dist: Path) -> None:
@@ -161,14 +161,13 @@ def test_head_answers_the_headers_only(client: TestClient) -> None:
 
 def test_default_routes_serve_js_snippet_dist() -> None:
     paths = {route.path for route in SNIPPET_ROUTES}
-    assert {
+    assert paths == {
         "/cs.js",
         "/cs.{version}.js",
-        "/cs-cmp.js",
         "/cs-signals.js",
         "/cs-signals.{version}.js",
         "/snippet.json",
-    } <= paths
+    }
     assert Path(__file__).resolve().parents[2] / "js_snippet" / "dist" == DEFAULT_SNIPPET_DIR
 
 
