@@ -4,7 +4,7 @@
 ``EventBatch`` and run through ``IngestPipeline.process`` with the pipeline's clock set to
 when the batch would have arrived (so month-old events are not dropped as stale), the
 visitor's desktop user agent and the site's origin. The rows are inserted into ``events``
-as Arrow tables of about 50,000 rows. Consent goes through the consent ledger, all
+in batches of about 50,000 rows, encoded as the spool writer sends them. Consent goes through the consent ledger, all
 grants in one ``record_many`` call, each recorded at its decision time.
 
 ``HttpDelivery`` posts the same batches to a running server's ``/api/consent`` and
@@ -31,9 +31,9 @@ from aggregator._simulated_visitors import SimulatedVisitor, request_batches
 from aggregator.errors import AggregatorError
 from aggregator.store import Store
 from clearsignal.settings import Purpose, Settings, SiteSettings
+from collector.event_rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
 from collector.pipeline import IngestPipeline, RequestFacts
 from collector.rate_limit import RateLimiter
-from collector.spool_writer import rows_to_arrow
 from collector.wire import EventBatch
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
@@ -168,7 +168,7 @@ class StoreDelivery:
 
     def flush(self) -> None:
         if self._rows:
-            self._store.insert_arrow("events", rows_to_arrow(self._rows))
+            self._store.insert_formatted("events", EVENT_COLUMNS, rows_json(self._rows), ROW_FORMAT)
             self.events += len(self._rows)
             self._rows = []
 

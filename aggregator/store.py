@@ -171,6 +171,21 @@ class Store:
         with _wrapped(f"inserting into {table}"):
             self._client.insert_arrow(table, arrow_table, settings=settings)
 
+    def insert_formatted(
+        self,
+        table: str,
+        column_names: Sequence[str],
+        data: bytes,
+        fmt: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert rows already encoded in a ClickHouse input format (e.g. JSONCompactEachRow):
+        ClickHouse parses them, so no Python work per row."""
+        with _wrapped(f"inserting into {table}"):
+            self._client.raw_insert(
+                table, list(column_names), insert_block=data, settings=settings, fmt=fmt
+            )
+
     def ping(self) -> bool:
         try:
             return bool(self.scalar("SELECT 1") == 1)

@@ -10,8 +10,12 @@ In one run on this machine it starts two servers on loopback, each served the sa
 
 Both are driven by the same wrk (one thread, ``bench/_post_events.lua``) with the same
 requests: single-event batches, then 20-event batches, each with a fresh event id and
-the demo site's Origin. For ours, accepted events are read from /metrics (so drops are
-not counted as throughput) and the spool is checked to drain into ClickHouse at the end.
+the demo site's Origin. The two servers take turns, ``--rounds`` times per batch size,
+and each figure is the median of its rounds: a shared machine's noise then hits both
+alike. For ours, accepted events are read from /metrics (so drops are not counted as
+throughput) and the spool is checked to drain into ClickHouse at the end. Ours runs with
+its per-site rate limit raised above what the machine can send (the limiter still runs
+on every request), so that the figure is the ingest path's, not the limit's.
 Prints requests/s, p50/p99 latency, events/s and ours/bare ratios.
 """
 
@@ -37,6 +41,7 @@ LUA = BENCH / "_post_events.lua"
 ORIGIN = "http://127.0.0.1:8000"  # an allowed origin of the built-in demo site
 TARGET_SINGLE_RATIO = 0.5
 TARGET_BATCH_EVENTS = 100_000
+SITE_LIMIT = 10_000_000  # events/s: far above what one process can take
 
 
 @dataclass
@@ -111,7 +116,12 @@ def start_bare(port: int, log: Path) -> subprocess.Popen[bytes]:
 
 def start_ours(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     clearsignal = Path(sys.executable).with_name("clearsignal")
-    env = {**os.environ, "CLEARSIGNAL_DATA_DIR": str(data_dir)}
+    env = {
+        **os.environ,
+        "CLEARSIGNAL_DATA_DIR": str(data_dir),
+        "CLEARSIGNAL_INGEST__SITE_EVENTS_PER_SECOND": str(SITE_LIMIT),
+        "CLEARSIGNAL_INGEST__SITE_BURST": str(SITE_LIMIT),
+    }
     env.pop("CLEARSIGNAL_CONFIG", None)
     command = [str(clearsignal), "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
@@ -222,6 +232,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each server per batch")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -235,29 +246,38 @@ def main() -> int:
         ours = start_ours(our_port, workdir / "data", workdir / "clearsignal.log")
         print(
             f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration:g}s; "
-            "servers: uvicorn, one worker each",
+            f"servers: uvicorn, one worker each; {args.rounds} rounds, taking turns",
             flush=True,
         )
-        runs: dict[tuple[str, int], Run] = {}
+        medians: dict[tuple[str, int], Run] = {}
         for batch in (1, 20):
-            for server, port in (("bare", bare_port), ("ours", our_port)):
-                run = measure(
-                    server, port, batch, args.duration, args.connections, server == "ours"
-                )
-                runs[server, batch] = run
-                report(run)
+            rounds: dict[str, list[Run]] = {"bare": [], "ours": []}
+            for _ in range(args.rounds):
+                for server, port in (("bare", bare_port), ("ours", our_port)):
+                    run = measure(
+                        server, port, batch, args.duration, args.connections, server == "ours"
+                    )
+                    rounds[server].append(run)
+                    report(run)
+            for server, runs in rounds.items():
+                medians[server, batch] = median_run(runs)
         totals = wait_for_drain(our_port)
         print(
             f"ours: {totals.get('accepted', 0):,.0f} events accepted in the whole run, "
             f"{totals.get('written', 0):,.0f} written to ClickHouse",
             flush=True,
         )
-        single = runs["ours", 1].accepted_requests_per_s / runs["bare", 1].accepted_requests_per_s
-        batched = runs["ours", 20].events_per_s / runs["bare", 20].events_per_s
+        print("medians:")
+        for run in medians.values():
+            report(run)
+        single = (
+            medians["ours", 1].accepted_requests_per_s / medians["bare", 1].accepted_requests_per_s
+        )
+        batched = medians["ours", 20].events_per_s / medians["bare", 20].events_per_s
         print(f"ratio ours/bare, single-event requests/s: {single:.2f}")
         print(f"ratio ours/bare, 20-event batch events/s: {batched:.2f}")
         ok_single = single >= TARGET_SINGLE_RATIO
-        ok_batch = runs["ours", 20].events_per_s >= TARGET_BATCH_EVENTS
+        ok_batch = medians["ours", 20].events_per_s >= TARGET_BATCH_EVENTS
         print(
             f"target single-event ratio >= {TARGET_SINGLE_RATIO}: {'met' if ok_single else 'MISSED'}; "
             f"target >= {TARGET_BATCH_EVENTS:,} events/s with 20-event batches: "
@@ -272,6 +292,12 @@ def main() -> int:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median throughput (its latencies come with it)."""
+    ranked = sorted(runs, key=lambda run: run.events_per_s)
+    return ranked[len(ranked) // 2]
 
 
 def report(run: Run) -> None:

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/storage.py [--events 1000000]
 
-Rows go through the real pipeline's row shape (``EVENT_COLUMNS``) and the real writer's
-Arrow conversion into the embedded engine, in a temporary data dir. The mix: 50k
+Rows go in the real pipeline's row shape (``collector.event_rows``), encoded as the real
+writer sends them, into the embedded engine, in a temporary data dir. The mix: 50k
 visitors with 128-bit hex keys, 300 pages with utm parameters on some, a referrer on a
 quarter, 0-4 props, element descriptors on clicks, 13 event types. After
 ``OPTIMIZE TABLE events FINAL`` (what background merges converge to), system.parts gives
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregator.migrations import migrate
 from aggregator.store import open_store
+from collector.event_rows import EVENT_COLUMNS, ROW_FORMAT, clickhouse_time, rows_json
 from collector.spool import encode
-from collector.spool_writer import rows_to_arrow
 
 TYPES = ["pageview"] * 6 + ["click"] * 4 + ["scroll", "engagement", "custom", "step"]
 DEVICES = ["desktop", "mobile", "mobile", "tablet"]
@@ -60,7 +60,7 @@ def make_rows(count: int, seed: int = 7) -> list[list[object]]:
                 f"{rng.getrandbits(64):016x}",
                 event_type,
                 f"step-{rng.randrange(5)}" if event_type in ("custom", "step") else "",
-                ts,
+                clickhouse_time(ts),
                 f"https://shop.example{path}{query}",
                 path,
                 "https://www.search.example" if rng.random() < 0.25 else "",
@@ -68,7 +68,7 @@ def make_rows(count: int, seed: int = 7) -> list[list[object]]:
                 element,
                 rng.choice(DEVICES),
                 rng.choice(BROWSERS),
-                ts + rng.randrange(2000),
+                clickhouse_time(ts + rng.randrange(2000)),
                 ts // 1000 + 180 * 86_400,
             ]
         )
@@ -88,7 +88,8 @@ def main() -> int:
         loaded = 0
         while loaded < args.events:
             size = min(200_000, args.events - loaded)
-            store.insert_arrow("events", rows_to_arrow(make_rows(size, seed=loaded)))
+            rows_of_events = rows_json(make_rows(size, seed=loaded))
+            store.insert_formatted("events", EVENT_COLUMNS, rows_of_events, ROW_FORMAT)
             loaded += size
         store.command("OPTIMIZE TABLE events FINAL")
         rows, on_disk, compressed, uncompressed = store.rows(

@@ -34,6 +34,7 @@ __all__ = [
     "AdminRole",
     "AdminSettings",
     "AdminUser",
+    "IngestSettings",
     "LawfulBasis",
     "NoticeSettings",
     "Purpose",
@@ -263,6 +264,24 @@ class JobSettings(_Model):
     )
 
 
+class IngestSettings(_Model):
+    """Rate limits of ``POST /api/events``, per collector process; a token is one event."""
+
+    site_events_per_second: float = Field(
+        default=50_000,
+        gt=0,
+        description="What one site may send to one collector process, so that no site "
+        "takes the capacity of the others.",
+    )
+    site_burst: float = Field(default=100_000, gt=0)
+    client_events_per_second: float = Field(
+        default=20,
+        gt=0,
+        description="What one visitor (browser id, or measurement id) may send.",
+    )
+    client_burst: float = Field(default=200, gt=0)
+
+
 class AdminRole(StrEnum):
     SITE_OWNER = "site_owner"  # a site's aggregates only
     PRIVACY_OFFICER = "privacy_officer"  # the consent log, erasures, exports, the ROPA
@@ -309,6 +328,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     store: StoreSettings = StoreSettings()
     jobs: JobSettings = JobSettings()
+    ingest: IngestSettings = IngestSettings()
     sites: list[SiteSettings] = Field(default_factory=lambda: [demo_site()], min_length=1)
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key of the consent log; default <data_dir>/keys/log.key"

@@ -5,10 +5,12 @@ preflight, but lets the page read the answer (or even learn it succeeded, with `
 only when the response carries ``Access-Control-Allow-Origin`` naming the page's origin.
 
 - A response on a covered path echoes the request's ``Origin`` only when that origin is
-  one of the ``allowed_origins`` of the site the body named. The ingest handler notes the
-  site it parsed with ``note_site``; a body that named no site (400, 413, 415) or an
-  unknown site gets no CORS header. Never ``*``: the answer depends on the origin, so
-  every covered response says ``Vary: Origin``.
+  one of the ``allowed_origins`` of the site the body named. The handler notes the site
+  it parsed with ``note_site``; a body that named no site (400, 413, 415) or an unknown
+  site gets no CORS header. Never ``*``: the answer depends on the origin, so every
+  covered response says ``Vary: Origin``. ``POST /api/events`` is answered before the
+  middleware stack (``collector.app``), so its endpoint adds the same headers itself,
+  from the same ``SiteOrigins``.
 - A preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) carries
   no body, so no site: it is answered 204 when the origin is allowed for some configured
   site and only ``POST`` with ``Content-Type`` is asked for; otherwise 403 without CORS
@@ -28,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearsignal.settings import SiteSettings
 
-__all__ = ["SITE_SCOPE_KEY", "SiteCORSMiddleware", "note_site"]
+__all__ = ["SITE_SCOPE_KEY", "SiteCORSMiddleware", "SiteOrigins", "note_site"]
 
 SITE_SCOPE_KEY = "clearsignal.site"
 """Where a handler leaves the site id its request body named (in the ASGI scope)."""
@@ -48,6 +50,28 @@ def _origin_key(origin: str) -> str:
     return origin.strip().lower()
 
 
+class SiteOrigins:
+    """Which origins each site allows, and the CORS headers of an answer about a site."""
+
+    def __init__(self, sites: Iterable[SiteSettings]) -> None:
+        self.by_site = {
+            site.id: frozenset(_origin_key(o) for o in site.allowed_origins) for site in sites
+        }
+        self.of_any_site = frozenset().union(*self.by_site.values())
+
+    def response_headers(self, site: object, origin: str | None) -> list[tuple[bytes, bytes]]:
+        """``Vary: Origin``, and ``origin`` echoed when ``site`` (the site id the request
+        named, if any) allows it."""
+        allowed = self.by_site.get(site) if isinstance(site, str) else None
+        if origin is None or allowed is None or _origin_key(origin) not in allowed:
+            return [_VARY_ORIGIN]
+        return [_VARY_ORIGIN, (b"access-control-allow-origin", origin.encode("latin-1")), _EXPOSE]
+
+
+_VARY_ORIGIN = (b"vary", b"Origin")
+_EXPOSE = (b"access-control-expose-headers", EXPOSED_HEADERS.encode())
+
+
 class SiteCORSMiddleware:
     """Adds site-scoped CORS headers on ``paths`` and answers their preflights."""
 
@@ -59,10 +83,7 @@ class SiteCORSMiddleware:
     ) -> None:
         self.app = app
         self.paths = frozenset(paths)
-        self.origins_by_site = {
-            site.id: frozenset(_origin_key(o) for o in site.allowed_origins) for site in sites
-        }
-        self.any_site_origins = frozenset().union(*self.origins_by_site.values())
+        self.origins = SiteOrigins(sites)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
@@ -77,27 +98,18 @@ class SiteCORSMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"vary", b"Origin"))
-                if origin is not None and self._allowed_for_named_site(scope, origin):
-                    headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
-                    headers.append((b"access-control-expose-headers", EXPOSED_HEADERS.encode()))
-                message = {**message, "headers": headers}
+                cors = self.origins.response_headers(scope.get(SITE_SCOPE_KEY), origin)
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
-
-    def _allowed_for_named_site(self, scope: Scope, origin: str) -> bool:
-        site = scope.get(SITE_SCOPE_KEY)
-        allowed = self.origins_by_site.get(site) if isinstance(site, str) else None
-        return allowed is not None and _origin_key(origin) in allowed
 
     async def _preflight(self, scope: Scope, origin: str, method: str, send: Send) -> None:
         asked_headers = _header(scope, b"access-control-request-headers") or ""
         unsupported = {
             name.strip().lower() for name in asked_headers.split(",") if name.strip()
         } - ALLOWED_REQUEST_HEADERS
-        if _origin_key(origin) not in self.any_site_origins:
+        if _origin_key(origin) not in self.origins.of_any_site:
             problem = (
                 f"origin {origin} is not allowed for any site; add it to the site's allowed_origins"
             )

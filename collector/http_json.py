@@ -6,10 +6,18 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive
 
-__all__ = ["ACCEPTED_TYPES", "BadRequest", "field_errors", "json_response", "read_body"]
+__all__ = [
+    "ACCEPTED_TYPES",
+    "BadRequest",
+    "field_errors",
+    "json_response",
+    "read_body",
+    "receive_body",
+]
 
 ACCEPTED_TYPES = ("application/json", "text/plain")
 
@@ -43,20 +51,34 @@ def field_errors(
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body of a JSON (or text/plain JSON) request of at most ``limit`` bytes."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ACCEPTED_TYPES:
+    headers = request.headers
+    return await receive_body(
+        headers.get("content-type"), headers.get("content-length"), request.receive, limit
+    )
+
+
+async def receive_body(
+    content_type: str | None, content_length: str | None, receive: Receive, limit: int
+) -> bytes:
+    """``read_body`` at the ASGI level, for endpoints that take no ``Request``."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in ACCEPTED_TYPES:
         raise BadRequest(
             415,
             {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
         )
     too_large = BadRequest(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise too_large
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -4,35 +4,65 @@ Answers: 202 ``{"accepted": n, "dropped": {reason: count}}`` (with ``errors`` fo
 that were malformed while others in the batch were valid); 400 with field errors when
 nothing in the body is usable; 413 over the body limit; 403 unknown site or origin;
 429 rate limited (with Retry-After); 503 if the spool cannot write.
+
+The endpoint is a plain ASGI application, and the one path every browser calls: the app
+hands it POSTs before its middleware stack (``collector.app.CollectorApp``), so it adds
+its own CORS headers (``collector.cors.SiteOrigins``). It reads the headers it needs in
+one pass and answers with prepared header lists, without ``Request`` and ``Response``
+objects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
-from collector.cors import note_site
+from collector.cors import SiteOrigins
 from collector.drops import DropReason, Rejection
-from collector.http_json import BadRequest, field_errors, json_response, read_body
+from collector.http_json import BadRequest, field_errors, receive_body
 from collector.metrics import UNKNOWN_SITE_LABEL, CollectorMetrics
 from collector.pipeline import IngestPipeline, RequestFacts
 from collector.spool import Spool
 from collector.wire import MAX_BODY_BYTES, Envelope, EventBatch, EventIn
 
-__all__ = ["Ingestor", "post_events"]
+__all__ = ["INGEST_PATH", "IngestEndpoint", "Ingestor"]
+
+INGEST_PATH = "/api/events"
 
 log = logging.getLogger("clearsignal.ingest")
 
+# The request headers the endpoint reads; everything else is ignored.
+_WANTED = frozenset(
+    {b"content-type", b"content-length", b"user-agent", b"origin", b"referer", b"sec-gpc", b"dnt"}
+)
+_JSON = (b"content-type", b"application/json")
+_RETRY_AFTER = (b"retry-after", b"1")
 
-async def post_events(request: Request) -> Response:
-    ingestor: Ingestor = request.app.state.ingestor
-    return await ingestor.handle(request)
+
+class IngestEndpoint:
+    """The route's endpoint: hands each request to the app's ``Ingestor``, which the
+    lifespan builds once the store and spool are open."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ingestor: Ingestor = scope["app"].state.ingestor
+        await ingestor(scope, receive, send)
+
+
+class _Outcome(NamedTuple):
+    status: int
+    answer: dict[str, Any]
+    site: str | None = None
+    """The site the body named, for the CORS headers."""
+    durable: asyncio.Future[None] | None = None
+    """With rows to store: done once the spool has them on disk."""
 
 
 @dataclass
@@ -40,58 +70,83 @@ class Ingestor:
     pipeline: IngestPipeline
     spool: Spool
     metrics: CollectorMetrics
+    origins: SiteOrigins
 
-    async def handle(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        response = await self._handle(request)
-        self.metrics.ingest_seconds.labels(str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
-
-    async def _handle(self, request: Request) -> Response:
+        headers = {
+            name: value.decode("latin-1") for name, value in scope["headers"] if name in _WANTED
+        }
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
+            body = await receive_body(
+                headers.get(b"content-type"),
+                headers.get(b"content-length"),
+                receive,
+                MAX_BODY_BYTES,
+            )
+        except BadRequest as exc:
+            outcome = _Outcome(exc.status, exc.body)
+        except ClientDisconnect:
+            return  # nobody to answer; nothing was spooled
+        else:
+            outcome = self._ingest(scope, headers, body)
+        status, answer, site, durable = outcome
+        if durable is not None:
+            try:
+                await durable
+            except OSError as exc:
+                log.error("spool write failed: %s", exc)
+                status, answer = 503, {"error": "spool_unavailable", "detail": "retry later"}
+            else:
+                self.metrics.count_accepted(site, answer["accepted"])  # type: ignore[arg-type]
+        encoded = orjson.dumps(answer)
+        response_headers = [
+            _JSON,
+            (b"content-length", b"%d" % len(encoded)),
+            *self.origins.response_headers(site, headers.get(b"origin")),
+        ]
+        if status == 429:
+            response_headers.append(_RETRY_AFTER)
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": encoded})
+        self.metrics.observe_ingest(status, time.perf_counter() - started)
+
+    def _ingest(self, scope: Scope, headers: dict[bytes, str], body: bytes) -> _Outcome:
+        """Parse, run the pipeline and queue the rows on the spool.
+
+        Synchronous on purpose: the batch, its events and rows are gone once it returns,
+        so a request waiting for its fsync holds no objects the garbage collector visits.
+        """
+        try:
             batch, invalid = self._parse(body)
         except BadRequest as exc:
-            return json_response(exc.status, exc.body)
-        note_site(request.scope, batch.site)
-        headers = request.headers
+            return _Outcome(exc.status, exc.body)
+        site = batch.site
+        client = scope.get("client")
         facts = RequestFacts(
-            ip=request.client.host if request.client else "",
-            user_agent=headers.get("user-agent", ""),
-            origin=headers.get("origin"),
-            referer=headers.get("referer"),
-            privacy_signal=headers.get("sec-gpc") == "1" or headers.get("dnt") == "1",
+            ip=client[0] if client else "",
+            user_agent=headers.get(b"user-agent", ""),
+            origin=headers.get(b"origin"),
+            referer=headers.get(b"referer"),
+            privacy_signal=headers.get(b"sec-gpc") == "1" or headers.get(b"dnt") == "1",
             received_ms=int(self.pipeline.clock() * 1000),
         )
         try:
             rows, ctx = self.pipeline.process(batch, facts)
         except Rejection as rejection:
-            site = batch.site if self.pipeline.settings.site(batch.site) else UNKNOWN_SITE_LABEL
-            self.metrics.dropped.labels(site, rejection.reason.value).inc(rejection.events)
-            extra = {"Retry-After": "1"} if rejection.status == 429 else None
-            return json_response(
-                rejection.status,
-                {"error": rejection.reason.value, "detail": rejection.message},
-                extra,
-            )
-        if rows:
-            try:
-                await self.spool.append(rows)
-            except OSError as exc:
-                log.error("spool write failed: %s", exc)
-                return json_response(503, {"error": "spool_unavailable", "detail": "retry later"})
-        dropped = {reason.value: count for reason, count in ctx.dropped.items()}
+            label = site if site in self.pipeline.sites else UNKNOWN_SITE_LABEL
+            self.metrics.count_dropped(label, rejection.reason, rejection.events)
+            refusal = {"error": rejection.reason.value, "detail": rejection.message}
+            return _Outcome(rejection.status, refusal, site)
         if invalid:
-            dropped[DropReason.INVALID.value] = len(invalid)
-        for reason, count in dropped.items():
-            self.metrics.dropped.labels(batch.site, reason).inc(count)
-        self.metrics.accepted.labels(batch.site).inc(len(rows))
+            ctx.drop(DropReason.INVALID, len(invalid))
+        dropped = {reason.value: count for reason, count in ctx.dropped.items()}
+        for reason, count in ctx.dropped.items():
+            self.metrics.count_dropped(site, reason, count)
         answer: dict[str, Any] = {"accepted": len(rows), "dropped": dropped}
         if invalid:
             answer["errors"] = invalid
-        return json_response(202, answer)
+        return _Outcome(202, answer, site, self.spool.append(rows) if rows else None)
 
     def _parse(self, body: bytes) -> tuple[EventBatch, list[dict[str, Any]]]:
         """The batch of valid events, and the errors of the invalid ones."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["UNKNOWN_SITE_LABEL", "CollectorMetrics"]
@@ -47,6 +50,27 @@ class CollectorMetrics:
             "Spooled bytes not yet written to ClickHouse.",
             registry=self.registry,
         )
+
+        # Labelled children by label values: the ingest path counts every request, and
+        # looking a child up again through ``labels()`` costs more than the count itself.
+        # Label values are bounded: configured sites, drop reasons, status codes.
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def observe_ingest(self, status: int, seconds: float) -> None:
+        self._child(self.ingest_seconds, str(status)).observe(seconds)
+
+    def count_accepted(self, site: str, events: int) -> None:
+        self._child(self.accepted, site).inc(events)
+
+    def count_dropped(self, site: str, reason: StrEnum, events: int) -> None:
+        self._child(self.dropped, site, reason.value).inc(events)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

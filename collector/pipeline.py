@@ -10,39 +10,32 @@ pseudonymised, coarsely enriched.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from clearsignal.settings import Settings, SiteSettings
 from collector.drops import DropReason, Rejection
+from collector.event_rows import clickhouse_time
 from collector.origins import origin_of
 from collector.rate_limit import RateLimiter
-from collector.scrub import referrer_origin, scrub_mapping, scrub_text, scrub_url, site_path
+from collector.scrub import page_url_and_path, referrer_origin, scrub_mapping, scrub_text, scrub_url
 from collector.user_agent import user_agent_facts
 from collector.wire import EventBatch, EventIn, EventType
 from consent.pseudonyms import SiteKeys, measurement_key, visitor_key
 from consent.salts import DailySalts
 from consent.state import ConsentReader
 
-__all__ = ["EVENT_COLUMNS", "BatchContext", "IngestPipeline", "RequestFacts"]
+__all__ = ["BatchContext", "IngestPipeline", "RequestFacts"]
 
-# The column order of a spooled row, as in the events table.
-EVENT_COLUMNS = (
-    "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
-    "referrer", "props", "element", "device", "browser", "ingested_at", "expires_at",
-)  # fmt: skip
-
-MAX_AGE = timedelta(hours=72)
-MAX_CLOCK_SKEW = timedelta(minutes=10)
+MAX_AGE_MS = 72 * 3600 * 1000
+MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
 FORM_EVENTS = {EventType.FORM_START, EventType.FORM_SUBMIT, EventType.FORM_ABANDON}
 FORM_PROPS = ("form", "fields")
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFacts:
+class RequestFacts(NamedTuple):
     """What the HTTP request tells besides its body. Never stored as such."""
 
     ip: str
@@ -62,18 +55,18 @@ class BatchContext:
     key: str = ""
     device: str = "unknown"
     browser: str = "unknown"
-    dropped: Counter[DropReason] = field(default_factory=Counter)
+    dropped: dict[DropReason, int] = field(default_factory=dict)
 
     def drop(self, reason: DropReason, count: int = 1) -> None:
         if count:
-            self.dropped[reason] += count
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
 
 
 Step = Callable[["IngestPipeline", BatchContext, list[EventIn]], list[EventIn]]
 
 
 def check_site(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
-    ctx.site = pipe.settings.site(ctx.batch.site)
+    ctx.site = pipe.sites.get(ctx.batch.site)
     if ctx.site is None:
         raise Rejection(
             403, DropReason.UNKNOWN_SITE, f"unknown site {ctx.batch.site!r}", len(events)
@@ -108,8 +101,11 @@ def drop_bots(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) ->
 
 def drop_stale(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
     now = ctx.facts.received_ms
-    oldest = now - int(MAX_AGE.total_seconds() * 1000)
-    newest = now + int(MAX_CLOCK_SKEW.total_seconds() * 1000)
+    oldest = now - MAX_AGE_MS
+    newest = now + MAX_CLOCK_SKEW_MS
+    times = [event.ts for event in events]
+    if not times or (min(times) >= oldest and max(times) <= newest):
+        return events  # the usual batch: nothing to drop
     kept = []
     for event in events:
         if event.ts < oldest:
@@ -124,6 +120,8 @@ def drop_stale(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -
 def drop_duplicates(
     pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]
 ) -> list[EventIn]:
+    if len({event.id for event in events}) == len(events):
+        return events  # the usual batch: nothing to drop
     seen: set[str] = set()
     kept = []
     for event in events:
@@ -192,9 +190,16 @@ class IngestPipeline:
         self.site_keys = site_keys
         self.salts = salts
         self.consent = consent
-        self.site_limiter = site_limiter or RateLimiter(rate=50_000, burst=100_000)
-        self.client_limiter = client_limiter or RateLimiter(rate=20, burst=200)
+        limits = settings.ingest
+        self.site_limiter = site_limiter or RateLimiter(
+            limits.site_events_per_second, limits.site_burst
+        )
+        self.client_limiter = client_limiter or RateLimiter(
+            limits.client_events_per_second, limits.client_burst
+        )
         self.clock = clock
+        self.sites = {site.id: site for site in settings.sites}
+        self.query_allowlists = {site.id: tuple(site.query_allowlist) for site in settings.sites}
         self.allowed_origins = {
             site.id: {o.lower() for o in site.allowed_origins} for site in settings.sites
         }
@@ -210,36 +215,46 @@ class IngestPipeline:
         events = list(batch.events)
         for step in self.steps:
             events = step(self, ctx, events)
-        return [self._row(ctx, event) for event in events], ctx
+        return self._rows(ctx, events), ctx
 
-    def _row(self, ctx: BatchContext, event: EventIn) -> list[Any]:
+    def _rows(self, ctx: BatchContext, events: list[EventIn]) -> list[list[Any]]:
+        """The events as rows of the events table (``collector.event_rows``): scrubbed,
+        under the batch's pseudonym, with the device class and browser family."""
         site = ctx.site
         assert site is not None
-        allow = site.query_allowlist
-        url = scrub_url(event.url, allow)
-        props: dict[str, object] = dict(event.props)
-        if event.type in FORM_EVENTS:
-            # Field names only, never values: any other prop of a form event is discarded.
-            props = {k: v for k, v in props.items() if k in FORM_PROPS}
-        element = dict(event.el)
-        if "href" in element:
-            element["href"] = scrub_url(element["href"], allow)
+        allow = self.query_allowlists[site.id]
         received = ctx.facts.received_ms
-        return [
-            site.id,
-            ctx.key,
-            ctx.identity,
-            event.id,
-            event.type.value,
-            scrub_text(event.name or ""),
-            event.ts,
-            url,
-            site_path(url),
-            referrer_origin(event.ref, event.url, allow),
-            scrub_mapping(props),
-            scrub_mapping(element),
+        # The same in every row of the batch.
+        who = (site.id, ctx.key, ctx.identity)
+        how = (
             ctx.device,
             ctx.browser,
-            received,
+            clickhouse_time(received),
             received // 1000 + site.retention_days * 86_400,
-        ]
+        )
+        rows = []
+        for event in events:
+            url, path = page_url_and_path(event.url, allow)
+            props: Mapping[str, object] = event.props
+            if props and event.type in FORM_EVENTS:
+                # Field names only, never values: any other prop of a form event is discarded.
+                props = {k: v for k, v in props.items() if k in FORM_PROPS}
+            element = event.el
+            if "href" in element:
+                element = {**element, "href": scrub_url(element["href"], allow)}
+            rows.append(
+                [
+                    *who,
+                    event.id,
+                    event.type,  # a StrEnum: stored as its value
+                    scrub_text(event.name) if event.name else "",
+                    clickhouse_time(event.ts),
+                    url,
+                    path,
+                    referrer_origin(event.ref, event.url, allow) if event.ref else "",
+                    scrub_mapping(props) if props else {},
+                    scrub_mapping(element) if element else {},
+                    *how,
+                ]
+            )
+        return rows

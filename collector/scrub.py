@@ -9,12 +9,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "referrer_origin", "scrub_mapping", "scrub_text", "scrub_url", "site_path"]
+__all__ = [
+    "REDACTED",
+    "page_url_and_path",
+    "referrer_origin",
+    "scrub_mapping",
+    "scrub_text",
+    "scrub_url",
+    "site_path",
+]
 
 REDACTED = "[redacted]"
 _SECRETS = re.compile(
@@ -26,23 +35,41 @@ _SECRETS = re.compile(
 )
 
 
+_P = ParamSpec("_P")
+_Result = TypeVar("_Result")
+
+
+def _cached_when_short(
+    limit: int,
+) -> Callable[[Callable[Concatenate[str, _P], _Result]], Callable[Concatenate[str, _P], _Result]]:
+    """Remember results for a first argument (the text scrubbed) of at most ``limit`` characters.
+
+    Pages, referrers, props and element labels repeat across visitors, and scrubbing one
+    costs microseconds of regex and URL parsing. The cache lives in memory only, bounded
+    in entries and entry length (the wire bounds every other argument); nothing of it is
+    stored.
+    """
+
+    def decorate(
+        scrub: Callable[Concatenate[str, _P], _Result],
+    ) -> Callable[Concatenate[str, _P], _Result]:
+        cached: Callable[..., _Result] = lru_cache(maxsize=16_384)(scrub)
+
+        @wraps(scrub)
+        def call(text: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _Result:
+            if len(text) <= limit:
+                return cached(text, *args, **kwargs)
+            return scrub(text, *args, **kwargs)
+
+        return call
+
+    return decorate
+
+
+@_cached_when_short(256)
 def scrub_text(text: str) -> str:
-    if not text:
-        return text
-    if len(text) <= _CACHED_TEXT:
-        return _scrub_short(text)
-    return _SECRETS.sub(REDACTED, text)
-
-
-# Pages, props and element labels repeat across visitors: a scrubbed value is computed
-# once per process for short strings (the regex costs microseconds per call). The caches
-# live in memory only, bounded in entries and entry length; nothing of them is stored.
-_CACHED_TEXT = 256
-
-
-@lru_cache(maxsize=16_384)
-def _scrub_short(text: str) -> str:
-    return _SECRETS.sub(REDACTED, text)
+    """The text with e-mail-, phone- and token-like substrings replaced by ``REDACTED``."""
+    return _SECRETS.sub(REDACTED, text) if text else text
 
 
 @lru_cache(maxsize=256)
@@ -52,17 +79,14 @@ def _allow(patterns: tuple[str, ...], name: str) -> bool:
 
 def scrub_url(url: str, allowlist: Sequence[str]) -> str:
     """The URL with only allow-listed query parameters, no secrets and no plain fragment."""
-    if len(url) <= _CACHED_URL:
-        return _scrub_url_cached(url, tuple(allowlist))
-    return _scrub_url(url, tuple(allowlist))
+    return page_url_and_path(url, tuple(allowlist))[0]
 
 
-_CACHED_URL = 512
-
-
-@lru_cache(maxsize=16_384)
-def _scrub_url_cached(url: str, allowlist: tuple[str, ...]) -> str:
-    return _scrub_url(url, allowlist)
+@_cached_when_short(512)
+def page_url_and_path(url: str, allowlist: tuple[str, ...]) -> tuple[str, str]:
+    """``scrub_url`` of a page's URL, and the ``site_path`` its events are grouped by."""
+    scrubbed = _scrub_url(url, allowlist)
+    return scrubbed, site_path(scrubbed)
 
 
 def _scrub_url(url: str, allowlist: tuple[str, ...]) -> str:
@@ -95,7 +119,8 @@ def site_path(url: str) -> str:
     return f"{path}#{parts.fragment}" if parts.fragment else path
 
 
-def referrer_origin(referrer: str | None, page_url: str, allowlist: Sequence[str]) -> str:
+@_cached_when_short(512)
+def referrer_origin(referrer: str, page_url: str, allowlist: tuple[str, ...]) -> str:
     """Same-site referrers keep their scrubbed URL; others only their origin."""
     if not referrer:
         return ""
@@ -111,8 +136,15 @@ def referrer_origin(referrer: str | None, page_url: str, allowlist: Sequence[str
 
 
 def scrub_mapping(values: Mapping[str, object]) -> dict[str, str]:
-    """Props or element attributes as strings, with secrets removed."""
-    return {key: scrub_text(_as_text(value)) for key, value in values.items()}
+    """Props or element attributes as strings, with secrets removed.
+
+    Only string values can hold one: a number or boolean prints as digits, sign, point
+    and exponent, which none of the secret patterns matches.
+    """
+    return {
+        key: scrub_text(value) if isinstance(value, str) else _as_text(value)
+        for key, value in values.items()
+    }
 
 
 def _as_text(value: object) -> str:

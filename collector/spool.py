@@ -1,9 +1,16 @@
 """The durable spool: accepted events are on disk before the browser hears 202.
 
-Records are appended to numbered segment files (``00000001.spool`` ...), one line each:
-``<crc32 hex> <JSON>\\n``. ``append`` returns once the record is fsynced. Many appends
-share one write and one fsync (group commit): a single thread writes whatever was queued
-since its last round, fsyncs it and then wakes every waiter at once.
+Records are appended to numbered segment files (``00000001.spool`` ...). A segment
+starts with the line ``clearsignal-spool 2``; each record after it is one request's
+accepted rows, on one line::
+
+    <crc32, 8 hex digits> <row count> <rows as a JSON array>\n
+
+the CRC covering everything after its own space. The rows are already in the stored
+shape (``collector.event_rows``), so the writer passes them to ClickHouse as they are.
+``append`` returns once the record is fsynced. Many appends share one write and one
+fsync (group commit): a single thread writes whatever was queued since its last round,
+fsyncs it and then wakes every waiter at once.
 
 The writer (``spool_writer``) reads only fsynced bytes and records how far it has
 written to ClickHouse in ``cursor`` (replaced atomically). After a crash the segments
@@ -17,15 +24,26 @@ import asyncio
 import os
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-__all__ = ["Cursor", "Spool", "read_records"]
+__all__ = [
+    "HEADER",
+    "Cursor",
+    "Record",
+    "Spool",
+    "SpoolFormatError",
+    "check_header",
+    "read_records",
+]
 
 SUFFIX = ".spool"
+HEADER = b"clearsignal-spool 2\n"
+"""The first line of every segment: the format's name and version."""
 
 
 @dataclass(frozen=True, order=True)
@@ -61,23 +79,59 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def encode(record: object) -> bytes:
-    body = orjson.dumps(record)
+class SpoolFormatError(Exception):
+    """A segment that does not start with ``HEADER``: not written by this spool version."""
+
+
+def encode(rows: Sequence[Sequence[Any]]) -> bytes:
+    """One record: the rows of one request, framed and checksummed."""
+    body = b"%d %s" % (len(rows), orjson.dumps(rows))
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
-def read_records(data: bytes) -> Iterator[tuple[int, object]]:
-    """(end offset within data, record) for each intact line; stops at a torn or bad line."""
+@dataclass(frozen=True, slots=True)
+class Record:
+    end: int
+    """Offset just past the record's line, within the data read."""
+    count: int
+    rows: bytes
+    """The rows as ``JSONCompactEachRow`` input (``collector.event_rows.rows_json``)."""
+
+
+def read_records(data: bytes) -> Iterator[Record]:
+    """Each intact record of ``data``, in order; stops at a torn or damaged line."""
     position = 0
     while True:
         end = data.find(b"\n", position)
         if end < 0:
             return
         line = data[position:end]
-        if len(line) < 10 or line[8:9] != b" " or int(line[:8], 16) != zlib.crc32(line[9:]):
+        count_end = line.find(b" ", 9)
+        if (
+            count_end < 0
+            or line[8:9] != b" "
+            or not line[9:count_end].isdigit()
+            or _hex(line[:8]) != zlib.crc32(line[9:])
+            or line[count_end + 1 : count_end + 2] != b"["
+            or line[-1:] != b"]"
+        ):
             return
-        yield end + 1, orjson.loads(line[9:])
+        # The JSON array without its brackets: rows separated by commas.
+        yield Record(end + 1, int(line[9:count_end]), line[count_end + 2 : -1])
         position = end + 1
+
+
+def _hex(text: bytes) -> int:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return -1
+
+
+def check_header(head: bytes) -> None:
+    """Accept the start of a segment: ``HEADER``, or a prefix of it torn by a crash."""
+    if not (head.startswith(HEADER) or HEADER.startswith(head)):
+        raise SpoolFormatError(f"the segment starts with {head[: len(HEADER)]!r}, not {HEADER!r}")
 
 
 class Spool:
@@ -100,8 +154,7 @@ class Spool:
         self._durable: dict[int, int] = {n: p.stat().st_size for n, p in self._segment_files()}
         self._segment = max(self._durable, default=0) + 1
         self._fd = self._open(self._segment)
-        self._durable[self._segment] = 0
-        self._written = 0
+        self._durable[self._segment] = self._written = len(HEADER)
         self._pending: list[bytes] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._wake = threading.Event()
@@ -120,24 +173,33 @@ class Spool:
         return self.directory / f"{segment:08d}{SUFFIX}"
 
     def _open(self, segment: int) -> int:
+        """A new segment, its header on disk."""
         fd = os.open(self.path(segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(fd, HEADER)
+        os.fdatasync(fd)
         _fsync_directory(self.directory)
         return fd
 
-    async def append(self, record: object) -> None:
-        """Write one record; return when it is on disk (raises OSError if it cannot be)."""
-        data = encode(record)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+    def append(self, rows: Sequence[Sequence[Any]]) -> asyncio.Future[None]:
+        """Queue one request's rows; the future is done once they are on disk (or holds the
+        OSError that kept them off it).
+
+        The rows are encoded at once, so the caller need not keep them while it waits: an
+        ingest request holds only bytes, which the garbage collector never visits, while its
+        fsync is under way.
+        """
+        data = encode(rows)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         with self._lock:
-            if self._error is not None:
-                raise self._error
-            if self._closing:
-                raise OSError("the spool is closed")
-            self._pending.append(data)
-            self._waiters.append((loop, future))
-        self._wake.set()
-        await future
+            error = self._error or (OSError("the spool is closed") if self._closing else None)
+            if error is None:
+                self._pending.append(data)
+                self._waiters.append((future.get_loop(), future))
+        if error is not None:
+            future.set_exception(error)
+        else:
+            self._wake.set()
+        return future
 
     def _sync_loop(self) -> None:
         while True:
@@ -169,7 +231,7 @@ class Spool:
 
     def _write(self, data: bytes) -> None:
         """Append data to the current segment, first sealing it if data would overfill it."""
-        if self._written and self._written + len(data) > self.segment_bytes:
+        if self._written > len(HEADER) and self._written + len(data) > self.segment_bytes:
             os.fsync(self._fd)
             os.close(self._fd)
             sealed, size = self._segment, self._written
@@ -177,8 +239,8 @@ class Spool:
             with self._lock:
                 # One step for readers: the sealed segment's final size and the new current.
                 self._durable[sealed] = size
-                self._durable[sealed + 1] = 0
-                self._segment, self._fd, self._written = sealed + 1, fd, 0
+                self._durable[sealed + 1] = len(HEADER)
+                self._segment, self._fd, self._written = sealed + 1, fd, len(HEADER)
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
@@ -203,13 +265,13 @@ class Spool:
         return self._segment
 
     def backlog(self, cursor: Cursor) -> int:
-        """Durable bytes after the cursor."""
+        """Durable bytes of records after the cursor."""
         total = 0
         for segment, size in self.durable().items():
             if segment > cursor.segment:
-                total += size
+                total += max(0, size - len(HEADER))
             elif segment == cursor.segment:
-                total += max(0, size - cursor.offset)
+                total += max(0, size - max(cursor.offset, len(HEADER)))
         return total
 
     def forget(self, segment: int) -> None:
@@ -219,6 +281,16 @@ class Spool:
                 return
             self._durable.pop(segment, None)
         self.path(segment).unlink(missing_ok=True)
+
+    def set_aside(self, segment: int) -> Path:
+        """Rename a segment the writer cannot read to ``<name>.unreadable``, for an operator."""
+        with self._lock:
+            if segment >= self._segment:
+                raise ValueError(f"segment {segment} is being written")
+            self._durable.pop(segment, None)
+        kept = self.path(segment).with_name(f"{self.path(segment).name}.unreadable")
+        self.path(segment).replace(kept)
+        return kept
 
     def close(self) -> None:
         """Write and fsync what is queued, then stop; later appends raise OSError."""

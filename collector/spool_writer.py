@@ -1,8 +1,10 @@
 """Drains the spool into ClickHouse: in batches, on size, on a timer and at shutdown.
 
-A background thread reads fsynced records after the cursor, turns them into one Arrow
-table and inserts it with a deduplication token naming the spool range. Only then does
-the cursor move. When the store is down it backs off (up to 30 s) and keeps the spool;
+A background thread reads fsynced records after the cursor and inserts their rows as
+they were spooled (``JSONCompactEachRow``, see ``collector.event_rows``): Python only
+checks each record's frame and joins the bytes; ClickHouse parses them, without the GIL.
+Each insert carries a deduplication token naming the spool range. Only then does the
+cursor move. When the store is down it backs off (up to 30 s) and keeps the spool;
 nothing is dropped. Rows that are replayed after a crash carry the same event ids and
 collapse in the ReplacingMergeTree.
 """
@@ -12,38 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
-
-import pyarrow as pa
 
 from aggregator.errors import StoreError
 from aggregator.store import Store
+from collector.event_rows import EVENT_COLUMNS, ROW_FORMAT
 from collector.metrics import CollectorMetrics
-from collector.pipeline import EVENT_COLUMNS
-from collector.spool import Cursor, Spool, read_records
+from collector.spool import HEADER, Cursor, Spool, SpoolFormatError, check_header, read_records
 
-__all__ = ["SpoolWriter", "rows_to_arrow"]
+__all__ = ["SpoolWriter"]
 
 log = logging.getLogger("clearsignal.spool")
-
-_STRING_MAP = pa.map_(pa.string(), pa.string())
-_TYPES: dict[str, pa.DataType] = {
-    "ts": pa.timestamp("ms", tz="UTC"),
-    "ingested_at": pa.timestamp("ms", tz="UTC"),
-    "expires_at": pa.timestamp("s", tz="UTC"),
-    "props": _STRING_MAP,
-    "element": _STRING_MAP,
-}
-
-
-def rows_to_arrow(rows: list[list[Any]]) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in EVENT_COLUMNS]
-    return pa.table(
-        {
-            name: pa.array(values, type=_TYPES.get(name, pa.string()))
-            for name, values in zip(EVENT_COLUMNS, columns, strict=True)
-        }
-    )
 
 
 class SpoolWriter:
@@ -116,23 +96,33 @@ class SpoolWriter:
 
     def _drain(self) -> int:
         durable, current = self.spool.snapshot()
-        rows: list[list[Any]] = []
+        batches: list[bytes] = []
+        rows = 0
         cursor = self.cursor
         start = cursor
         for segment in sorted(s for s in durable if s >= cursor.segment):
             offset = cursor.offset if segment == cursor.segment else 0
             size = durable[segment]
-            end, read_all = offset, True
+            end, read_all = max(offset, len(HEADER)), True
             if size > offset:
                 length = min(size - offset, self.max_read_bytes)
                 read_all = length == size - offset
                 with self.spool.path(segment).open("rb") as fh:
                     fh.seek(offset)
                     data = fh.read(length)
-                for consumed, record in read_records(data):
-                    rows.extend(record)  # type: ignore[arg-type]
-                    end = offset + consumed
-                    if len(rows) >= self.batch_rows:
+                if offset < len(HEADER):
+                    try:
+                        check_header(data[: len(HEADER) - offset])
+                    except SpoolFormatError as exc:
+                        self._set_aside(segment, exc)
+                        cursor = Cursor(segment + 1, 0)
+                        continue
+                    data, offset = data[len(HEADER) - offset :], len(HEADER)
+                for record in read_records(data):
+                    batches.append(record.rows)
+                    rows += record.count
+                    end = offset + record.end
+                    if rows >= self.batch_rows:
                         read_all = False
                         break
             cursor = Cursor(segment, end)
@@ -146,13 +136,21 @@ class SpoolWriter:
             cursor = Cursor(segment + 1, 0)
         if rows:
             token = f"spool:{start.segment}:{start.offset}:{cursor.segment}:{cursor.offset}"
-            self.store.insert_arrow(
-                "events", rows_to_arrow(rows), settings={"insert_deduplication_token": token}
+            self.store.insert_formatted(
+                "events",
+                EVENT_COLUMNS,
+                b",".join(batches),
+                ROW_FORMAT,
+                settings={"insert_deduplication_token": token},
             )
-            self.metrics.written.inc(len(rows))
+            self.metrics.written.inc(rows)
         if cursor != self.cursor:
             cursor.save(self.spool.directory)
             self.cursor = cursor
             for segment in [s for s in durable if s < cursor.segment]:
                 self.spool.forget(segment)
-        return len(rows)
+        return rows
+
+    def _set_aside(self, segment: int, error: SpoolFormatError) -> None:
+        kept = self.spool.set_aside(segment)
+        log.error("spool segment %d cannot be read (%s); kept as %s", segment, error, kept)
