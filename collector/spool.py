@@ -192,12 +192,15 @@ class Spool:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         with self._lock:
             error = self._error or (OSError("the spool is closed") if self._closing else None)
+            # The thread takes everything pending at once: it needs waking only for the
+            # first record of its next round.
+            first = not self._pending
             if error is None:
                 self._pending.append(data)
                 self._waiters.append((future.get_loop(), future))
         if error is not None:
             future.set_exception(error)
-        else:
+        elif first:
             self._wake.set()
         return future
 
