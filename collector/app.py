@@ -90,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.services = services
         app.state.nudge = services.scheduler.nudge if services.scheduler else None
         app.state.ingestor = Ingestor(
-            services.pipeline, services.spool, collector_metrics, SiteOrigins(settings.sites)
+            services.pipeline, services.spool, collector_metrics.ingest, SiteOrigins(settings.sites)
         )
         app.state.admin = await run_in_threadpool(
             open_admin, settings, services.store, services.log_reader

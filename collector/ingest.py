@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from collector.cors import SiteOrigins
 from collector.drops import DropReason, Rejection
 from collector.http_json import BadRequest, field_errors, receive_body
-from collector.metrics import UNKNOWN_SITE_LABEL, CollectorMetrics
+from collector.metrics import UNKNOWN_SITE_LABEL, IngestTally
 from collector.pipeline import IngestPipeline, RequestFacts
 from collector.spool import Spool
 from collector.wire import MAX_BODY_BYTES, Envelope, EventBatch, EventIn
@@ -69,7 +69,7 @@ class _Outcome(NamedTuple):
 class Ingestor:
     pipeline: IngestPipeline
     spool: Spool
-    metrics: CollectorMetrics
+    tally: IngestTally
     origins: SiteOrigins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,7 +98,7 @@ class Ingestor:
                 log.error("spool write failed: %s", exc)
                 status, answer = 503, {"error": "spool_unavailable", "detail": "retry later"}
             else:
-                self.metrics.count_accepted(site, answer["accepted"])  # type: ignore[arg-type]
+                self.tally.count_accepted(site, answer["accepted"])  # type: ignore[arg-type]
         encoded = orjson.dumps(answer)
         response_headers = [
             _JSON,
@@ -109,7 +109,7 @@ class Ingestor:
             response_headers.append(_RETRY_AFTER)
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": encoded})
-        self.metrics.observe_ingest(status, time.perf_counter() - started)
+        self.tally.observe(status, time.perf_counter() - started)
 
     def _ingest(self, scope: Scope, headers: dict[bytes, str], body: bytes) -> _Outcome:
         """Parse, run the pipeline and queue the rows on the spool.
@@ -135,14 +135,14 @@ class Ingestor:
             rows, ctx = self.pipeline.process(batch, facts)
         except Rejection as rejection:
             label = site if site in self.pipeline.sites else UNKNOWN_SITE_LABEL
-            self.metrics.count_dropped(label, rejection.reason, rejection.events)
+            self.tally.count_dropped(label, rejection.reason, rejection.events)
             refusal = {"error": rejection.reason.value, "detail": rejection.message}
             return _Outcome(rejection.status, refusal, site)
         if invalid:
             ctx.drop(DropReason.INVALID, len(invalid))
         dropped = {reason.value: count for reason, count in ctx.dropped.items()}
         for reason, count in ctx.dropped.items():
-            self.metrics.count_dropped(site, reason, count)
+            self.tally.count_dropped(site, reason, count)
         answer: dict[str, Any] = {"accepted": len(rows), "dropped": dropped}
         if invalid:
             answer["errors"] = invalid

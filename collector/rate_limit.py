@@ -20,10 +20,12 @@ class TokenBucket:
 
     def take(self, wanted: int, now: float) -> int:
         """Take up to ``wanted`` tokens; returns how many were granted."""
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        tokens = self.tokens + (now - self.updated) * self.rate
+        if tokens > self.burst:
+            tokens = self.burst
+        granted = wanted if wanted <= tokens else int(tokens)
+        self.tokens = tokens - granted
         self.updated = now
-        granted = min(wanted, int(self.tokens))
-        self.tokens -= granted
         return granted
 
 
