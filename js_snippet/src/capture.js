@@ -21,9 +21,10 @@ let burst = []
 let lastX
 let lastY
 
-// Dead clicks: when the page last changed (its DOM, or a scroll).
+// Dead clicks: when the page last changed (its DOM, or a scroll). The DOM is
+// observed only while a click's check is pending.
 let changed
-const mutations = new MutationObserver(() => (changed = Date.now()))
+const noteChange = () => (changed = Date.now())
 
 const depth = () =>
   (maxDepth = Math.max(
@@ -44,7 +45,7 @@ const pageEnd = (leaving) => {
   engagedMs && record('engagement', { ms: engagedMs })
   engagedMs = 0
   if (leaving) {
-    forms.forEach((fields, form) => formEvent('form_abandon', form))
+    for (const [form] of forms) formEvent('form_abandon', form)
     forms.clear()
   }
 }
@@ -85,7 +86,8 @@ const handlers = {
   click(event) {
     const { target, x, y } = event
     const element = target.closest(INTERACTIVE)
-    const descriptor = element && describe(element)
+    const field = element?.matches(FIELDS)
+    const descriptor = element && describe(element, field)
     const now = Date.now()
     setTimeout(navigated)
 
@@ -98,8 +100,9 @@ const handlers = {
     burst.push(now) == 3 && record('rage_click', 0, descriptor || describe(target, 1))
 
     if (element) {
+      // A download: a link with a download attribute, or to a file of these types.
       record(
-        element.hasAttribute('download') ||
+        element.attributes.download ||
           /\.(pdf|csv|docx?|xlsx?|zip|dmg|exe)$/i.test(element.pathname)
           ? 'download'
           : element.host && element.host != location.host
@@ -113,17 +116,26 @@ const handlers = {
 
       // Dead: no DOM change, navigation or scroll within 2.5 s. Form fields
       // change state without touching the DOM; a link left to navigate is not
-      // dead (navigation ends the page, and this check with it).
-      element.matches(FIELDS) ||
+      // dead (navigation ends the page, and this check with it). Each click has
+      // its own check, and its own observer of the DOM for those 2.5 s only.
+      if (!field) {
+        const mutations = new MutationObserver(noteChange)
+        mutations.observe(doc, {
+          subtree: true,
+          childList: true,
+          attributes: true,
+          characterData: true,
+        })
         setTimeout(
-          safe(
-            () =>
-              changed >= now ||
+          safe(() => {
+            mutations.disconnect()
+            changed >= now ||
               (element.href && !event.defaultPrevented) ||
-              record('dead_click', 0, descriptor),
-          ),
+              record('dead_click', 0, descriptor)
+          }),
           2500,
         )
+      }
     }
   },
 
@@ -143,7 +155,7 @@ const handlers = {
     forms.delete(form)
   },
 
-  scroll: () => depth((changed = Date.now())),
+  scroll: () => depth(noteChange()),
   visibilitychange: () => doc.hidden && flush(1, pageEnd()),
   pagehide: () => flush(1, pageEnd(1)),
   popstate: navigated,
@@ -152,7 +164,5 @@ const handlers = {
 export const start = () => {
   // Capturing on window sees every event first, even where the page stops its propagation.
   for (const type in handlers) addEventListener(type, safe(handlers[type]), true)
-  // Any change of the page's DOM, for dead clicks.
-  mutations.observe(doc, { subtree: true, childList: true, attributes: true, characterData: true })
   navigated()
 }

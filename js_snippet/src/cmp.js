@@ -5,7 +5,7 @@
 // that itself, through clearsignal.consent()).
 
 import { data, privacySignal } from './config.js'
-import { decide, receipt } from './consent.js'
+import { decide, storage } from './consent.js'
 import { log, safe } from './log.js'
 
 let scanned = 0 // dataLayer entries read so far
@@ -16,7 +16,7 @@ let tcfApi // the TCF API, once listened to
 // clearsignal.consent() grants then (debug: "[clearsignal] gpc cmp").
 // state ({gcm} or {tcf}) goes with the decision.
 const fromCmp = (analytics, state) =>
-  !analytics == !receipt() ||
+  !analytics == !storage.cs_receipt ||
   (analytics && privacySignal
     ? log(privacySignal, 'cmp')
     : decide({ analytics }, data.notice, 'cmp', state))

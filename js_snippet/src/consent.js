@@ -8,13 +8,14 @@ import { body, flush, post } from './transport.js'
 
 // localStorage, or for this page only a plain object when the browser refuses
 // storage (sandboxed frames, blocked storage).
-let storage = {}
+export let storage = {}
 try {
   storage = localStorage || storage
 } catch {}
 
-// The browser id: 16 random bytes as 22 base64url characters.
-export let id = /^[\w-]{22}$/.test(storage.cs_id) && storage.cs_id
+// The browser id: 16 random bytes as 22 base64url characters. A stored value of
+// another length is not ours, and is ignored.
+export let id = storage.cs_id?.length == 22 && storage.cs_id
 
 // Records a decision; resolves to the parsed receipt, or to undefined when none
 // was recorded (blocked, no browser id, refused, or given up after retries).
@@ -25,8 +26,10 @@ export const decide = async (purposes, noticeVersion = data.notice, method, cmp)
     const analytics = !!purposes?.analytics
     // Events captured so far go out under the state they were captured in.
     flush(1)
-    if (analytics)
-      id ||= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+    // An analytics grant creates the browser id, when there is none yet.
+    id ||=
+      analytics &&
+      btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
         .slice(0, 22)
         .replace(/\+/g, '-')
         .replace(/\//g, '_')

@@ -13,8 +13,9 @@ export const selector = (element) =>
     : (element.parentElement ? selector(element.parentElement) + '>' : '') + element.localName
   ).slice(-300)
 
-// label: the trimmed text (or aria-label) of a clickable element that is not a
-// form field; `plain` elements (not clickable) get none.
+// label: the aria-label, or else the trimmed text, of a clickable element; `plain`
+// elements (form fields, whose text may hold a default value, and elements that
+// are not clickable) get no text.
 export const describe = (element, plain) => {
   const descriptor = {
     tag: element.localName,
@@ -22,7 +23,7 @@ export const describe = (element, plain) => {
     label:
       (
         element.ariaLabel ||
-        (!plain && !element.matches(FIELDS) && element.textContent) ||
+        (!plain && element.textContent) ||
         ''
       )
         .replace(/\s+/g, ' ')

@@ -12,7 +12,8 @@ import { flush } from './transport.js'
 if (!window.clearsignal) {
   window.clearsignal = {
     consent: decide,
-    optOut: (noticeVersion) => decide({}, noticeVersion),
+    // No purposes: neither analytics nor personalization.
+    optOut: (noticeVersion) => decide(0, noticeVersion),
     // props as given: the server refuses an event whose props break its bounds
     // (docs/api.md), and keeps the rest of the batch.
     track: safe((name, props) => record('custom', props, 0, name)),

@@ -1,8 +1,8 @@
-// Delivery of the queue (events.js) in batches, with fetch keepalive: one batch
-// in flight at a time, exponential backoff with jitter; everything at once when
-// the page is hidden or left (a keepalive request outlives the page).
+// Delivery of the queue (events.js) in batches: one batch in flight at a time
+// (fetch with keepalive), exponential backoff with jitter, sendBeacon when the
+// page is hidden or left.
 
-import { blocked, data, endpoint } from './config.js'
+import { blocked, data, endpoint, nav } from './config.js'
 import { id } from './consent.js'
 import { queue } from './events.js'
 import { log } from './log.js'
@@ -14,21 +14,20 @@ let inFlight // the batch being sent, or waiting for its next attempt
 // each plus up to 1 s of jitter. Resolves to the Response, or to a falsy value
 // when given up. When sending is blocked it returns the reason, and sends nothing
 // (events are not even queued then: record() logs the reason).
-export const post = (path, body, attempt = 0) =>
-  blocked ||
-  fetch(endpoint + path, { method: 'POST', body, keepalive: true })
-    .then((response) => {
-      log('http', path, response.status)
-      if (/^(5|429)/.test(response.status)) throw 0
-      return response
-    })
-    .catch(
-      () =>
-        attempt < 6 &&
-        new Promise((wake) => setTimeout(wake, (2 ** attempt + Math.random()) * 1e3)).then(
-          () => post(path, body, attempt + 1),
-        ),
+export const post = (path, body, attempt = 0) => {
+  const retry = () =>
+    attempt < 6 &&
+    new Promise((wake) =>
+      setTimeout(() => wake(post(path, body, attempt + 1)), (2 ** attempt + Math.random()) * 1e3),
     )
+  return (
+    blocked ||
+    fetch(endpoint + path, { method: 'POST', body, keepalive: true }).then((response) => {
+      log('http', path, response.status)
+      return /^(5|429)/.test(response.status) ? retry() : response
+    }, retry)
+  )
+}
 
 // A request body: the site, the browser id (or null) and `fields`.
 export const body = (fields) => JSON.stringify({ site: data.site, visitor: id || null, ...fields })
@@ -39,9 +38,14 @@ const nextBatch = (count = 1, chars = queue[0].length) => {
   return body({ events: [] }).slice(0, -2) + queue.splice(0, count) + ']}'
 }
 
-// leaving (the page is hidden or left): every batch now, not one after another,
-// as the page may be gone before any answer.
+// leaving: the page is hidden or left, and may be gone before any answer (or a
+// decision is about to be recorded). Everything queued goes to sendBeacon at once,
+// and the batch in flight or waiting for its retry too: a duplicate is harmless,
+// the collector dedupes by event id.
 export const flush = (leaving) => {
-  while (queue[0] && (leaving || !inFlight))
+  if (leaving) {
+    inFlight && nav.sendBeacon(endpoint + '/api/events', inFlight)
+    while (queue[0]) nav.sendBeacon(endpoint + '/api/events', nextBatch())
+  } else if (queue[0] && !inFlight)
     post('/api/events', (inFlight = nextBatch())).then(() => flush((inFlight = 0)))
 }

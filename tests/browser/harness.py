@@ -43,8 +43,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     # shop.test is the site: an origin that is not local, on the collector's port.
     f"--host-resolver-rules=MAP {SITE_HOST} 127.0.0.1",
-    # For the browser itself too, not only the pages: a keepalive request sent on
-    # pagehide may leave after the page (and the context's user-agent override) is gone.
+    # For the browser itself too, not only the pages: a beacon sent on pagehide may
+    # leave after the page (and the context's user-agent override) is gone.
     f"--user-agent={USER_AGENT}",
 ]
 # What the fixture pages put on the snippet's tag unless a test says otherwise.
@@ -200,7 +200,7 @@ class SentRequest:
     """A POST the page sent to /api/, as the browser reported it."""
 
     path: str
-    resource_type: str  # "fetch"
+    resource_type: str  # "fetch", or "ping" for sendBeacon
     body: dict[str, Any]
     status: int | None = None
 
@@ -237,7 +237,7 @@ class Visit:
         self.page.wait_for_function("() => window.clearsignal !== undefined")
 
     def leave(self) -> None:
-        """Navigate away: the page gets pagehide and sends its queue (fetch keepalive)."""
+        """Navigate away: the page gets pagehide and hands its queue to sendBeacon."""
         self.page.goto(f"{self.collector.origin}/healthz")
 
     def idle(self, milliseconds: float) -> None:
@@ -269,7 +269,7 @@ class Visit:
         return self.sent_events()
 
     def received(self) -> Rows:
-        """What the collector received from this test's pages (after pagehide too)."""
+        """What the collector received from this test's pages (beacons after pagehide too)."""
         return [entry for entry in self.collector.received() if f"/{self.run}/" in entry["body"]]
 
     def received_events(self) -> Rows:

@@ -55,7 +55,7 @@ SNIPPET_PATHS = {
 class TestControls:
     """Fault injection and a log of every POST to /api/, as the collector received it.
 
-    A request the page sends on pagehide may reach the collector after the page is
+    A beacon the page sends on pagehide may reach the collector after the page is
     gone, where Playwright no longer reports it: the log here has it.
     """
 

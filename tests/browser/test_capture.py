@@ -7,7 +7,9 @@ so interaction events are sent; the consent rules are in test_consent.py.
 
 from __future__ import annotations
 
-from tests.browser.harness import Rows, Visit, types
+from collections.abc import Callable
+
+from tests.browser.harness import RETURNING_VISITOR, Rows, Visit, types
 
 
 def of_type(rows: Rows, event_type: str) -> Rows:
@@ -117,6 +119,43 @@ def test_a_click_that_changes_nothing_is_a_dead_click(returning: Visit) -> None:
     rows = returning.stored(lambda rows: len(of_type(rows, "click")) >= 2)
     dead = of_type(rows, "dead_click")
     assert [row["element"]["id"] for row in dead] == ["nothing"]
+
+
+# Before the page's scripts: every MutationObserver that cs.js started and that is
+# observing, in a set (Playwright's own script observes the page too).
+WATCH_OBSERVERS = """
+window.observing = new Set()
+window.MutationObserver = class extends MutationObserver {
+  observe(...args) {
+    if (/\\/cs\\.js/.test(new Error().stack)) observing.add(this)
+    return super.observe(...args)
+  }
+  disconnect() {
+    observing.delete(this)
+    return super.disconnect()
+  }
+}
+"""
+
+
+def test_the_dom_is_observed_only_while_a_dead_click_check_is_pending(
+    make_visit: Callable[..., Visit],
+) -> None:
+    visit = make_visit(init_script=f"{RETURNING_VISITOR}; {WATCH_OBSERVERS}")
+    visit.open("page.html")
+    visit.settled()
+    observing = "() => observing.size"
+    assert visit.page.evaluate(observing) == 0  # nothing to check: the page costs nothing
+    visit.page.click("#nothing")
+    visit.page.click("#icon")  # neither changes anything
+    assert visit.page.evaluate(observing) == 2  # a check per click, each its own
+    visit.wait_for(lambda: visit.page.evaluate(observing) == 0, timeout=5)
+    rows = visit.stored(lambda rows: len(of_type(rows, "dead_click")) >= 2)
+    assert sorted(row["element"]["id"] for row in of_type(rows, "dead_click")) == [
+        "icon",
+        "nothing",
+    ]
+    assert visit.errors == []
 
 
 def test_form_abandon_reports_field_names_and_never_a_typed_value(returning: Visit) -> None:

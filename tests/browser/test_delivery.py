@@ -1,11 +1,12 @@
-"""Delivery in a real browser: batches, everything at once with fetch keepalive when the
-page is hidden or goes, retries with backoff, a bounded queue; checked on what the
-collector received and stored."""
+"""Delivery in a real browser: batches, retries with backoff, a bounded queue, and
+sendBeacon when the page is hidden or goes (the batch waiting for its retry too);
+checked on what the collector received and stored."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -50,62 +51,116 @@ def test_twenty_queued_events_are_sent_at_once(returning: Visit) -> None:
     assert types(rows).count("custom") == 25
 
 
-# Runs `action` in the page and returns what the page asked fetch() for meanwhile:
-# the snippet sends at once when the page is hidden or left, before the event returns.
-FETCHED_DURING = """(action) => {
-  const fetched = []
-  const original = window.fetch
+# Runs `action` in the page and returns what the page handed to sendBeacon and asked
+# fetch() for meanwhile: the snippet sends at once when the page is hidden or left,
+# before the event returns.
+SENT_DURING = """(action) => {
+  const sent = { beacons: [], fetched: [] }
+  const { sendBeacon } = navigator
+  const { fetch } = window
+  navigator.sendBeacon = (url, body) => {
+    sent.beacons.push({ url, body: JSON.parse(body) })
+    return sendBeacon.call(navigator, url, body)
+  }
   window.fetch = (url, init) => {
-    fetched.push({ url, keepalive: init.keepalive, body: JSON.parse(init.body) })
-    return original(url, init)
+    sent.fetched.push({ url, body: JSON.parse(init.body) })
+    return fetch(url, init)
   }
   try {
     new Function(action)()
   } finally {
-    window.fetch = original
+    navigator.sendBeacon = sendBeacon
+    window.fetch = fetch
   }
-  return fetched
+  return sent
 }"""
 CLICK = "document.getElementById('reveal').click()"  # queued: batches wait for the tick
+# Browsers also report the page hidden on the way out; here only pagehide comes.
+PAGEHIDE = "dispatchEvent(new PageTransitionEvent('pagehide'))"
+# Headless chromium keeps a page visible: make it report hidden, as on a tab switch.
+HIDDEN = (
+    "Object.defineProperty(document, 'hidden', { value: true, configurable: true });"
+    "document.dispatchEvent(new Event('visibilitychange'))"
+)
+PAGE_GOES = pytest.mark.parametrize("goes", [PAGEHIDE, HIDDEN], ids=["pagehide", "hidden"])
 
 
-def assert_sent_at_once_with_keepalive(visit: Visit, then: str) -> None:
-    visit.open("page.html")
-    visit.wait_for(lambda: any(request.status == 202 for request in visit.sent()))
-    fetched = visit.page.evaluate(FETCHED_DURING, f"{CLICK}; {then}")
-    (batch,) = fetched
-    assert batch["url"].endswith(EVENTS)
-    assert batch["keepalive"] is True  # it may outlive the page
-    assert "click" in [event["type"] for event in batch["body"]["events"]]
-    assert "click" in types(visit.stored(lambda rows: "click" in types(rows)))
+def beacon_types(beacon: dict[str, Any]) -> list[str]:
+    return [event["type"] for event in beacon["body"]["events"]]
 
 
-def test_pagehide_sends_the_queue_at_once_with_fetch_keepalive(returning: Visit) -> None:
-    # Browsers also report the page hidden on the way out; here only pagehide comes.
-    assert_sent_at_once_with_keepalive(
-        returning, "dispatchEvent(new PageTransitionEvent('pagehide'))"
-    )
+def pageview_statuses(visit: Visit) -> list[int | None]:
+    """What the collector answered to each batch with this visit's pageview."""
+    return [entry["status"] for entry in visit.received() if '"pageview"' in entry["body"]]
 
 
-def test_a_hidden_page_sends_its_queue_at_once_with_fetch_keepalive(returning: Visit) -> None:
-    # Headless chromium keeps a page visible: make it report hidden, as on a tab switch.
-    assert_sent_at_once_with_keepalive(
-        returning,
-        "Object.defineProperty(document, 'hidden', { value: true, configurable: true });"
-        "document.dispatchEvent(new Event('visibilitychange'))",
-    )
+@PAGE_GOES
+def test_a_page_that_goes_hands_its_queue_to_send_beacon_at_once(
+    returning: Visit, goes: str
+) -> None:
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
+    sent = returning.page.evaluate(SENT_DURING, f"{CLICK}; {goes}")
+    assert sent["fetched"] == []
+    (beacon,) = sent["beacons"]
+    assert beacon["url"].endswith(EVENTS)
+    assert "click" in beacon_types(beacon)
+    assert "click" in types(returning.stored(lambda rows: "click" in types(rows)))
+    (delivered,) = [entry for entry in returning.received() if '"click"' in entry["body"]]
+    assert delivered["status"] == 202
+    assert delivered["content_type"] == "text/plain;charset=UTF-8"  # no CORS preflight
 
 
-def test_leaving_the_page_delivers_what_was_queued(returning: Visit) -> None:
+def test_leaving_the_page_hands_the_queue_to_send_beacon(returning: Visit) -> None:
     returning.open("page.html")
     returning.wait_for(lambda: any(request.status == 202 for request in returning.sent()))
     returning.page.click("#reveal")  # queued: batches wait for the next tick
     returning.leave()  # at once
     rows = returning.stored(lambda rows: "click" in types(rows))
     assert "click" in types(rows)
-    (sent,) = [entry for entry in returning.received() if '"click"' in entry["body"]]
-    assert sent["status"] == 202
-    assert sent["content_type"] == "text/plain;charset=UTF-8"
+    delivered = [entry for entry in returning.received() if '"click"' in entry["body"]]
+    assert delivered
+    assert all(entry["status"] == 202 for entry in delivered)
+    # Not a fetch of the page's: the beacon may even leave after the page has gone.
+    fetched = [request for request in returning.sent() if request.resource_type == "fetch"]
+    assert all("click" not in json.dumps(request.body) for request in fetched)
+
+
+@PAGE_GOES
+def test_a_batch_waiting_for_its_retry_goes_to_send_beacon_with_the_queue(
+    returning: Visit, faults: Collector, goes: str
+) -> None:
+    faults.inject_faults(EVENTS, [500])
+    returning.open("page.html")
+    # The first batch (the pageview) waits 1 to 2 s for its retry; the click waits
+    # behind it.
+    returning.wait_for(lambda: any(request.status == 500 for request in returning.sent()))
+    sent = returning.page.evaluate(SENT_DURING, f"{CLICK}; {goes}")
+    assert sent["fetched"] == []
+    waiting, queued = sent["beacons"]
+    assert "pageview" in beacon_types(waiting)
+    assert "click" in beacon_types(queued)
+    # The page is still there, so the retry comes too: the collector keeps each event
+    # once all the same.
+    returning.wait_for(lambda: len(pageview_statuses(returning)) == 3)
+    rows = returning.stored(lambda rows: {"pageview", "click"} <= set(types(rows)))
+    assert types(rows).count("pageview") == 1
+    returning.wait_for(lambda: None not in pageview_statuses(returning))
+    assert pageview_statuses(returning) == [500, 202, 202]  # the beacon, then the retry
+
+
+def test_leaving_delivers_the_batch_waiting_for_its_retry(
+    returning: Visit, faults: Collector
+) -> None:
+    faults.inject_faults(EVENTS, [500])
+    returning.open("page.html")
+    returning.wait_for(lambda: any(request.status == 500 for request in returning.sent()))
+    returning.leave()  # before the retry: its timer goes with the page
+    rows = returning.stored(lambda rows: "pageview" in types(rows))
+    assert types(rows).count("pageview") == 1
+    statuses = pageview_statuses(returning)
+    assert statuses[0] == 500
+    assert 202 in statuses[1:]
 
 
 @pytest.mark.parametrize("statuses", [[429], [503, 500]], ids=["429", "503-then-500"])
@@ -154,4 +209,6 @@ def test_the_queue_is_bounded_while_the_collector_is_down(
     assert returning.page.evaluate("clearsignal.track('still_working')") is None
     # These events are not for the store: the collector's rate limit is per visitor, and
     # the tests that follow send as the same anonymous one.
-    returning.page.evaluate("() => { window.fetch = () => new Promise(() => {}) }")
+    returning.page.evaluate(
+        "() => { window.fetch = () => new Promise(() => {}); navigator.sendBeacon = () => true }"
+    )
