@@ -94,6 +94,14 @@ def pageview_statuses(visit: Visit) -> list[int | None]:
     return [entry["status"] for entry in visit.received() if '"pageview"' in entry["body"]]
 
 
+def open_with_first_batch_answered(visit: Visit, faults: Collector, status: int) -> None:
+    """Opens page.html with the collector answering its first batch (the pageview) with
+    ``status``, and waits until the page has that answer."""
+    faults.inject_faults(EVENTS, [status])
+    visit.open("page.html")
+    visit.wait_for(lambda: any(request.status == status for request in visit.sent()))
+
+
 @PAGE_GOES
 def test_a_page_that_goes_hands_its_queue_to_send_beacon_at_once(
     returning: Visit, goes: str
@@ -130,11 +138,9 @@ def test_leaving_the_page_hands_the_queue_to_send_beacon(returning: Visit) -> No
 def test_a_batch_waiting_for_its_retry_goes_to_send_beacon_with_the_queue(
     returning: Visit, faults: Collector, goes: str
 ) -> None:
-    faults.inject_faults(EVENTS, [500])
-    returning.open("page.html")
     # The first batch (the pageview) waits 1 to 2 s for its retry; the click waits
     # behind it.
-    returning.wait_for(lambda: any(request.status == 500 for request in returning.sent()))
+    open_with_first_batch_answered(returning, faults, 500)
     sent = returning.page.evaluate(SENT_DURING, f"{CLICK}; {goes}")
     assert sent["fetched"] == []
     waiting, queued = sent["beacons"]
@@ -152,9 +158,7 @@ def test_a_batch_waiting_for_its_retry_goes_to_send_beacon_with_the_queue(
 def test_leaving_delivers_the_batch_waiting_for_its_retry(
     returning: Visit, faults: Collector
 ) -> None:
-    faults.inject_faults(EVENTS, [500])
-    returning.open("page.html")
-    returning.wait_for(lambda: any(request.status == 500 for request in returning.sent()))
+    open_with_first_batch_answered(returning, faults, 500)
     returning.leave()  # before the retry: its timer goes with the page
     rows = returning.stored(lambda rows: "pageview" in types(rows))
     assert types(rows).count("pageview") == 1
@@ -185,12 +189,9 @@ def test_a_refused_batch_is_retried_with_backoff_and_stored_once(
 def test_a_batch_the_collector_rejects_as_invalid_is_not_retried(
     returning: Visit, faults: Collector
 ) -> None:
-    faults.inject_faults(EVENTS, [400])
-    returning.open("page.html")
-    returning.wait_for(lambda: any(request.status == 400 for request in returning.sent()))
+    open_with_first_batch_answered(returning, faults, 400)
     returning.idle(2500)  # longer than the first retry would wait
-    attempts = [entry for entry in returning.received() if '"pageview"' in entry["body"]]
-    assert [entry["status"] for entry in attempts] == [400]
+    assert pageview_statuses(returning) == [400]
     assert "[clearsignal] http /api/events 400" in returning.debug
 
 
