@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -11,8 +12,12 @@ from clearsignal.settings import SiteSettings
 __all__ = ["origin_of", "request_origin", "site_accepts"]
 
 
+@lru_cache(maxsize=1024)
 def origin_of(value: str | None) -> str | None:
-    """``scheme://host[:port]`` of a URL or Origin header value, lowercased; None if none."""
+    """``scheme://host[:port]`` of a URL or Origin header value, lowercased; None if none.
+
+    Remembered: every request of a site sends one of a few values (in memory only).
+    """
     if not value:
         return None
     try:

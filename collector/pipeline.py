@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from clearsignal.settings import Settings, SiteSettings
@@ -29,6 +29,8 @@ from consent.state import ConsentReader
 
 __all__ = ["BatchContext", "IngestPipeline", "RequestFacts"]
 
+MS_PER_DAY = 86_400_000
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 MAX_AGE_MS = 72 * 3600 * 1000
 MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
 FORM_EVENTS = {EventType.FORM_START, EventType.FORM_SUBMIT, EventType.FORM_ABANDON}
@@ -147,7 +149,8 @@ def gate_consent(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn])
         ctx.drop(DropReason.NO_CONSENT, len(events))
         return []
     ctx.identity = "measurement"
-    ctx.key = measurement_key(pipe.salts.today(), site, ctx.facts.ip, ctx.facts.user_agent)
+    salt = pipe.measurement_salt(ctx.facts.received_ms)
+    ctx.key = measurement_key(salt, site, ctx.facts.ip, ctx.facts.user_agent)
     return events
 
 
@@ -198,11 +201,21 @@ class IngestPipeline:
             limits.client_events_per_second, limits.client_burst
         )
         self.clock = clock
+        self._salt: tuple[int, bytes] = (-1, b"")
         self.sites = {site.id: site for site in settings.sites}
         self.query_allowlists = {site.id: tuple(site.query_allowlist) for site in settings.sites}
         self.allowed_origins = {
             site.id: {o.lower() for o in site.allowed_origins} for site in settings.sites
         }
+
+    def measurement_salt(self, received_ms: int) -> bytes:
+        """The salt of the UTC day a request arrived on, looked up once a day."""
+        day = received_ms // MS_PER_DAY
+        cached_day, salt = self._salt
+        if day != cached_day:
+            salt = self.salts.for_day(date.fromordinal(EPOCH_ORDINAL + day))
+            self._salt = (day, salt)
+        return salt
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)

@@ -33,9 +33,8 @@ def visitor_key(site_key: bytes, browser_id: str) -> str:
 
 def measurement_key(salt: bytes, site: str, ip: str, user_agent: str) -> str:
     """The anonymous, day-scoped identifier of measurement events: 128 bits, in hex."""
-    digest = hashlib.blake2b(key=salt, digest_size=16)
-    digest.update(f"{site}\x00{ip}\x00{user_agent}".encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    data = f"{site}\x00{ip}\x00{user_agent}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, key=salt, digest_size=16).hexdigest()
 
 
 class SiteKeys:
