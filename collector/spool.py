@@ -8,9 +8,9 @@ accepted rows, on one line::
 
 the CRC covering everything after its own space. The rows are already in the stored
 shape (``collector.event_rows``), so the writer passes them to ClickHouse as they are.
-``append`` returns once the record is fsynced. Many appends share one write and one
-fsync (group commit): a single thread writes whatever was queued since its last round,
-fsyncs it and then wakes every waiter at once.
+``append`` gives a future that is done once the record is fsynced. Many appends share
+one write and one fsync (group commit): a single thread writes whatever was queued since
+its last round, fsyncs it and then wakes every waiter at once.
 
 The writer (``spool_writer``) reads only fsynced bytes and records how far it has
 written to ClickHouse in ``cursor`` (replaced atomically). After a crash the segments

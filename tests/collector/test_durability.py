@@ -255,6 +255,10 @@ def test_every_acknowledged_event_survives_a_kill_9_exactly_once(tmp_path: Path)
     acknowledged = senders.acknowledged | more.acknowledged
     assert killed_at >= 1500
     assert_exactly_once(acknowledged, stored)
+    print(
+        f"kill -9 after {killed_at:,} acknowledged events; {len(acknowledged):,} acknowledged "
+        f"in all, {len(stored):,} rows stored, each acknowledged event once"
+    )
     # Nothing is stored that was never sent.
     prefixes = {event_id[:6] for event_id in acknowledged}
     assert {event_id[:6] for event_id in stored} <= prefixes
@@ -310,6 +314,11 @@ def test_a_20_second_store_outage_loses_nothing_acknowledged(
                 row[0] for row in client.query("SELECT event_id FROM events FINAL").result_rows
             ]
             assert_exactly_once(senders.acknowledged, stored)
+            print(
+                f"20 s outage: {during_outage:,} events acknowledged during it, backlog up to "
+                f"{max(backlog for _, backlog in readiness):,} bytes; "
+                f"{len(senders.acknowledged):,} acknowledged in all, each stored once"
+            )
             client.command(f"DROP DATABASE IF EXISTS `{database}`")
         finally:
             client.close()
