@@ -21,6 +21,7 @@ from collector.spool import (
     encode,
     read_records,
 )
+from tests.support.event_loop import run_coroutine
 
 
 def rows(count: int, tag: str = "r") -> list[list[Any]]:
@@ -38,7 +39,7 @@ def append_all(spool: Spool, batches: list[list[list[Any]]]) -> None:
     async def run() -> None:
         await asyncio.gather(*(spool.append(batch) for batch in batches))
 
-    asyncio.run(run())
+    run_coroutine(run())
 
 
 def segment_bytes(spool: Spool, segment: int = 1) -> bytes:
@@ -140,7 +141,7 @@ def test_append_after_close_fails_with_an_os_error(tmp_path: Path) -> None:
         await spool.append(rows(1))
 
     with pytest.raises(OSError, match="closed"):
-        asyncio.run(run())
+        run_coroutine(run())
 
 
 def test_the_header_check_accepts_a_header_torn_by_a_crash_and_refuses_other_formats() -> None:

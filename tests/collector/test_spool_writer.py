@@ -17,6 +17,7 @@ from collector.event_rows import EVENT_COLUMNS, clickhouse_time
 from collector.metrics import CollectorMetrics
 from collector.spool import HEADER, Cursor, Spool, encode
 from collector.spool_writer import SpoolWriter
+from tests.support.event_loop import run_coroutine
 
 # Now, with a millisecond part: rows past their expiry would be dropped by the table's TTL.
 NOW_MS = int(time.time()) * 1000 + 123
@@ -49,7 +50,7 @@ def spool_rows(spool: Spool, *batches: list[list[Any]]) -> None:
     async def run() -> None:
         await asyncio.gather(*(spool.append(batch) for batch in batches))
 
-    asyncio.run(run())
+    run_coroutine(run())
 
 
 def drain(writer: SpoolWriter) -> int:
