@@ -36,8 +36,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     announce_demo_accounts(settings)
     app = create_app(settings)
     # The spool's fsync thread needs the GIL for a moment after each fdatasync to answer
-    # the requests waiting on it; by default a busy event loop keeps it for 5 ms.
-    # bench/ingest.py, single-event requests/s: 11.4k at 5 ms, 13.0k at 1 ms.
+    # the requests waiting on it; by default a busy event loop keeps it for 5 ms, and
+    # the requests waiting on that fsync wait with it.
     sys.setswitchinterval(0.001)
     # access_log=False: uvicorn's access log would write every visitor's IP address.
     uvicorn.run(
