@@ -1,16 +1,10 @@
-"""The aggregator: the ClickHouse store, its migrations, and the jobs that turn events
-into signals and summaries."""
+"""The aggregator: the ClickHouse store, and the jobs that turn events into signals and
+summaries.
 
-from aggregator.errors import AggregatorError, MigrationError, StoreError, StoreUnavailable
-from aggregator.migrations import migrate
-from aggregator.store import Store, open_store
+Rooms: ``store`` (client, migrations, cluster DDL, deletes), ``signals`` (rules,
+sessionisation, stored signals, k-anonymity, the validation report), ``jobs`` (runner,
+scheduler, one module per job) and ``webhooks`` (payload, signature, delivery). This
+package imports nothing, so importing one module loads only what it needs.
+"""
 
-__all__ = [
-    "AggregatorError",
-    "MigrationError",
-    "Store",
-    "StoreError",
-    "StoreUnavailable",
-    "migrate",
-    "open_store",
-]
+__all__ = ["errors", "jobs", "signals", "store", "webhooks"]

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.migrations import migrate
-from aggregator.store import Store, open_store
+from aggregator.store.client import Store, open_store
+from aggregator.store.migrations import migrate
 from clearsignal.settings import Purpose, Settings, StoreSettings
 from consent.audit import verify_log
 from consent.entries import ConsentDecision, build_entry

@@ -28,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.deployment_jobs import deployment_jobs
-from aggregator.jobs import JobRunner
-from aggregator.migrations import migrate
-from aggregator.simulator import simulate
-from aggregator.store import Store, open_store
+from aggregator.jobs.registry import deployment_jobs
+from aggregator.jobs.runner import JobRunner
+from aggregator.store.client import Store, open_store
+from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings, StoreSettings
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
+from simulator.simulation import simulate
 
 JOBS = ("sessions.compute", "signals.compute", "summaries.compute", "signals.validate")
 DERIVED_TABLES = ("sessions", "signals", "site_summaries", "signal_validation")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/storage.py [--events 1000000]
 
-Rows go in the real pipeline's row shape (``collector.event_rows``), encoded as the real
+Rows go in the real pipeline's row shape (``collector.ingest.rows``), encoded as the real
 writer sends them, into the embedded engine, in a temporary data dir. The mix: 50k
 visitors with 128-bit hex keys, 300 pages with utm parameters on some, a referrer on a
 quarter, 0-4 props, element descriptors on clicks, 13 event types. After
@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.migrations import migrate
-from aggregator.store import open_store
-from collector.event_rows import EVENT_COLUMNS, ROW_FORMAT, clickhouse_time, rows_json
-from collector.spool import encode
+from aggregator.store.client import open_store
+from aggregator.store.migrations import migrate
+from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, clickhouse_time, rows_json
+from collector.ingest.spool import encode
 
 TYPES = ["pageview"] * 6 + ["click"] * 4 + ["scroll", "engagement", "custom", "step"]
 DEVICES = ["desktop", "mobile", "mobile", "tablet"]

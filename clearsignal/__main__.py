@@ -1,5 +1,5 @@
 import sys
 
-from clearsignal.cli import main
+from clearsignal.cli.main import main
 
 sys.exit(main())

@@ -1,5 +1,12 @@
-"""The collector: ClearSignal's HTTP edge (ingest, consent, transparency and web pages)."""
+"""The collector: ClearSignal's HTTP edge.
 
-from collector.app import create_app
+``app`` builds the Starlette application from the rooms: ``ingest`` (``POST
+/api/events``, the pipeline, the spool and its writer), ``visitor`` (consent,
+transparency, a visitor's signals, the served snippet and /me), ``admin`` (the site
+dashboard and the privacy officer's console) and ``demo`` (the demo shop). The rooms do
+not import each other; what they share sits beside ``app`` (errors, JSON bodies,
+headers, CORS, origins, rate limits, the typed state). This package imports nothing, so
+``import collector.ingest.rows`` does not load the application.
+"""
 
-__all__ = ["create_app"]
+__all__ = ["admin", "app", "demo", "ingest", "runtime", "visitor"]

@@ -16,23 +16,23 @@ from starlette.types import Receive, Scope, Send
 
 from clearsignal.settings import Settings
 from collector.admin import admin_routes, open_admin
-from collector.consent_api import get_erasure, get_receipt, post_consent
 from collector.cors import SiteCORSMiddleware, SiteOrigins
-from collector.demo_shop import demo_shop_routes
-from collector.ingest import INGEST_PATH, IngestEndpoint, Ingestor
-from collector.me_api import me_routes
-from collector.me_page import ME_PAGE_ROUTES
-from collector.metrics import CollectorMetrics
+from collector.demo.shop import demo_shop_routes
+from collector.ingest.endpoint import INGEST_PATH, IngestEndpoint, Ingestor
+from collector.ingest.metrics import CollectorMetrics
 from collector.openapi import openapi_document
 from collector.runtime import Services, open_runtime
-from collector.snippet_files import SNIPPET_ROUTES
-from collector.transparency_api import (
+from collector.visitor.consent_api import get_erasure, get_receipt, post_consent
+from collector.visitor.me.api import me_routes
+from collector.visitor.me.page import ME_PAGE_ROUTES
+from collector.visitor.signals_api import get_visitor_signals, post_visitor_signals
+from collector.visitor.snippet_files import SNIPPET_ROUTES
+from collector.visitor.transparency_api import (
     get_checkpoint,
     get_consistency,
     get_inclusion,
     get_public_key,
 )
-from collector.visitor_api import get_visitor_signals, post_visitor_signals
 
 __all__ = ["Services", "create_app"]
 

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from clearsignal import __version__
-from collector.drops import DropReason
-from collector.wire import MAX_BODY_BYTES, EventBatch
+from collector.ingest.drops import DropReason
+from collector.ingest.wire import MAX_BODY_BYTES, EventBatch
 
 __all__ = ["openapi_document"]
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.deployment_jobs import deployment_jobs
-from aggregator.jobs import JobRunner
-from aggregator.migrations import migrate
-from aggregator.scheduler import Scheduler
-from aggregator.store import Store, open_store
+from aggregator.jobs.registry import deployment_jobs
+from aggregator.jobs.runner import JobRunner
+from aggregator.jobs.scheduler import Scheduler
+from aggregator.store.client import Store, open_store
+from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings
-from collector.metrics import CollectorMetrics
-from collector.pipeline import IngestPipeline
-from collector.spool import Spool
-from collector.spool_writer import SpoolWriter
+from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.pipeline import IngestPipeline
+from collector.ingest.spool import Spool
+from collector.ingest.writer import SpoolWriter
 from consent.ledger import ConsentLedger
 from consent.log_keys import LogKeys
 from consent.log_reader import LogReader

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from consent.clock import utc_now
+from clearsignal.clock import utc_now
 from consent.database import Database
 from consent.entries import Erasure
 from consent.errors import ErasureError

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from consent.clock import EPOCH
+from clearsignal.clock import EPOCH
 from consent.database import Database
 
 __all__ = ["EXPORT_COLUMNS", "export_records"]

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from clearsignal.clock import utc_now
 from clearsignal.settings import Purpose, Settings, SiteSettings
-from consent.clock import utc_now
 from consent.database import Database
 from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
 from consent.errors import NoticeVersionError, UnknownSiteError

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from threading import Lock
 
-from consent.clock import utc_now
+from clearsignal.clock import utc_now
 from consent.database import Database
 
 __all__ = ["SALT_LIFETIME", "DailySalts"]

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clearsignal.clock import EPOCH, utc_now
 from consent.checkpoint import Checkpoint
-from consent.clock import EPOCH, utc_now
 from consent.database import Database
 from consent.errors import LogIntegrityError
 from consent.log_keys import LogKeys

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.migrations import migrate
-from aggregator.store import Store, open_store
+from aggregator.store.client import Store, open_store
+from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings, StoreSettings
 from tests.support.clickhouse_http import ClickHouseHttpServer, ClickHouseHttpUnavailable
 

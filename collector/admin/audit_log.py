@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from aggregator.store import Store
-from consent.clock import utc_now
+from aggregator.store.client import Store
+from clearsignal.clock import utc_now
 
 __all__ = ["AdminAction", "AdminActionLog", "LoggedAction", "Outcome"]
 

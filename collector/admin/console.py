@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from aggregator.store import Store
+from aggregator.store.client import Store
 
 __all__ = [
     "CHOICES",

@@ -1,7 +1,7 @@
 """What a site's dashboard shows, read from the published daily summaries only.
 
 Every figure comes from ``site_summaries`` (k-anonymous aggregates, never a visitor's
-row) and ``signal_validation`` through ``aggregator.validation_report``. A suppressed
+row) and ``signal_validation`` through ``aggregator.signals.validation_report``. A suppressed
 group has no number (``None`` here, "fewer than k" on the page), and sums over days
 count only the days whose group was published (the page says "at least" and how many
 days were hidden). A ratio (a funnel step to the one before, visitors with a signal per identified
@@ -16,9 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from aggregator.signal_rules import RULES, SignalRule
-from aggregator.store import Store
-from aggregator.validation_report import RuleValidation, read_validation
+from aggregator.signals.rules import RULES, SignalRule
+from aggregator.signals.validation_report import RuleValidation, read_validation
+from aggregator.store.client import Store
 from clearsignal.settings import SiteSettings
 
 __all__ = [

@@ -32,7 +32,7 @@ from collector.admin.login import home, login_form, login_submit, logout
 
 __all__ = ["ADMIN_ROUTES", "admin_routes"]
 
-STYLE_SHEET = Path(__file__).resolve().parents[1] / "static" / "admin.css"
+STYLE_SHEET = Path(__file__).resolve().with_name("static") / "admin.css"
 OPEN: frozenset[AdminRole] = frozenset()
 EVERY_ROLE = frozenset(AdminRole)
 OFFICER = frozenset({AdminRole.PRIVACY_OFFICER})

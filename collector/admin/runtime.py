@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aggregator.store import Store
+from aggregator.store.client import Store
 from clearsignal.settings import Settings
 from collector.admin.accounts import AdminAccounts
 from collector.admin.audit_log import AdminActionLog

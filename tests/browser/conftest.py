@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from aggregator.store import open_store
+from aggregator.store.client import open_store
 from tests.browser.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,

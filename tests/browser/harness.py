@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from aggregator.store import Store
+from aggregator.store.client import Store
 from clearsignal.settings import DEMO_NOTICE_TEXT
 
 CHROMIUM = "/usr/bin/chromium"

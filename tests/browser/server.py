@@ -5,7 +5,7 @@
 Settings come from ``CLEARSIGNAL_*`` variables, exactly as for ``clearsignal serve``.
 On top of ``collector.app.create_app(settings)`` this adds:
 
-* the snippet routes (``collector.snippet_files``), serving ``--snippet-dir``; they
+* the snippet routes (``collector.visitor.snippet_files``), serving ``--snippet-dir``; they
   replace the app's own when app.py serves the snippet, so tests see the build under test;
 * ``GET /fixtures/{run}/{name}``: an HTML page from tests/browser/fixtures, with its
   ``<!-- clearsignal -->`` comment replaced by the snippet's script tag, built from the
@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearsignal.settings import load_settings
 from collector.app import create_app
-from collector.snippet_files import snippet_routes
+from collector.visitor.snippet_files import snippet_routes
 
 FIXTURES = Path(__file__).resolve().with_name("fixtures")
 PLACEHOLDER = "<!-- clearsignal -->"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from aggregator.store import Store
+from aggregator.store.client import Store
 from clearsignal.settings import Purpose, Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger, RecordedConsent

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from starlette.testclient import TestClient
 
-from aggregator.simulator import simulate
 from clearsignal.settings import JobSettings, NoticeSettings, Settings, SiteSettings
 from collector.app import Services, create_app
+from simulator.simulation import simulate
 from tests.support.admin_accounts import admin_settings
 from tests.support.site_requests import HEADERS
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aggregator.store import Store
+from aggregator.store.client import Store
 from tests.support.site_requests import ORIGIN
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

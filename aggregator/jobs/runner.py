@@ -1,0 +1,93 @@
+"""Jobs: named, scheduled units of work, each run recorded in ``job_runs``.
+
+A job is data (name, what it does, how often, a function); ``JobRunner`` runs one by
+name, times it, records the outcome, and never lets one failing job stop the others.
+``aggregator.jobs.registry`` lists the jobs of a deployment; the scheduler
+(``aggregator.jobs.scheduler``) and ``clearsignal jobs`` both run them through a runner. A
+manual run may pass ``since`` (recompute from then on, a backfill) and a progress bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aggregator.jobs.progress import SILENT, Progress
+from aggregator.store.client import Store
+
+__all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner"]
+
+log = logging.getLogger("clearsignal.jobs")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    rows_in: int = 0
+    rows_out: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    since: datetime | None = None  # recompute from then on, ignoring watermarks
+    progress: Progress = SILENT
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    seconds: float
+    run: Callable[[JobContext], JobResult]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: str
+    status: str  # ok | failed
+    result: JobResult
+    error: str
+    seconds: float
+
+
+class JobRunner:
+    def __init__(self, store: Store, jobs: Sequence[Job]) -> None:
+        self._store = store
+        self.jobs = {job.name: job for job in jobs}
+
+    def run(
+        self, name: str, since: datetime | None = None, progress: Progress = SILENT
+    ) -> JobOutcome:
+        job = self.jobs.get(name)
+        if job is None:
+            known = ", ".join(sorted(self.jobs))
+            raise KeyError(f"no job named {name!r}; the jobs are: {known}")
+        started_at, started = datetime.now(UTC), time.perf_counter()
+        try:
+            result, status, error = job.run(JobContext(since, progress)), "ok", ""
+        except Exception as exc:  # a job's failure is recorded, and the next run retries
+            log.exception("job %s failed", name)
+            result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"
+        outcome = JobOutcome(name, status, result, error, time.perf_counter() - started)
+        self._record(outcome, started_at)
+        return outcome
+
+    def _record(self, outcome: JobOutcome, started_at: datetime) -> None:
+        finished_at = started_at + timedelta(seconds=outcome.seconds)
+        try:
+            self._store.insert(
+                "job_runs",
+                [(
+                    uuid.uuid4(), outcome.job, "", started_at, finished_at, outcome.status,
+                    outcome.result.rows_in, outcome.result.rows_out, finished_at,
+                    outcome.error[:2000],
+                )],
+                ("run_id", "job", "site", "started_at", "finished_at", "status", "rows_in",
+                 "rows_out", "watermark", "error"),
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not record the run of job %s", outcome.job)

@@ -1,0 +1,121 @@
+"""The sessions job: a row per visit in ``sessions``, computed inside ClickHouse.
+
+Per site, the visitors with events ingested since the job's watermark (minus the late
+grace) are recomputed over the site's retention: their rows are deleted, then one
+``INSERT ... SELECT`` groups their events into sessions (``aggregator.signals.sessionise``) with
+counts, entry and exit pages and the funnel steps reached in order. Deleting first means
+a late event that joins two sessions leaves no stale row; two overlapping runs each delete
+then insert the same rows, which ``ReplacingMergeTree`` collapses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aggregator.jobs.base import StoreJob
+from aggregator.jobs.progress import SILENT, Progress
+from aggregator.jobs.watermarks import Watermarks
+from aggregator.signals.sessionise import sessionised_events
+from aggregator.store.client import Store
+from aggregator.store.deletes import delete_where, utc_text
+from clearsignal.clock import EPOCH, utc_now
+from clearsignal.settings import Settings, SiteSettings
+
+__all__ = ["SessionsJob", "SessionsRun"]
+
+JOB = "sessions.compute"
+STEPS_KEPT = 50
+
+_SINCE = "toDateTime64({since:String}, 3, 'UTC')"
+_AFFECTED = (
+    "(identity, visitor_key) IN (SELECT DISTINCT identity, visitor_key FROM events "
+    "WHERE site = {site:String} "
+    "AND ingested_at > toDateTime64({changed_since:String}, 3, 'UTC') "
+    f"AND ts >= {_SINCE})"
+)
+
+_EVENTS = (
+    f"SELECT * FROM events FINAL WHERE site = {{site:String}} AND ts >= {_SINCE} AND {_AFFECTED}"
+)
+
+
+def sessions_insert_sql(retention_days: int) -> str:
+    return f"""
+INSERT INTO sessions (site, visitor_key, identity, session_start, session_end, events,
+                      pageviews, entry_path, exit_path, steps, computed_at, expires_at)
+SELECT {{site:String}}, visitor_key, identity, min(ts), max(ts), count(),
+       countIf(type = 'pageview'), argMin(path, (ts, event_id)), argMax(path, (ts, event_id)),
+       arraySlice(arrayDistinct(arrayMap(s -> s.2,
+                  arraySort(groupArrayIf((ts, name), type = 'step')))), 1, {STEPS_KEPT}),
+       max(ts), toDateTime(max(ts)) + INTERVAL {retention_days} DAY
+FROM ({sessionised_events(_EVENTS)})
+GROUP BY identity, visitor_key, session
+"""
+
+
+@dataclass
+class SessionsRun:
+    sites: int = 0
+    visitors: int = 0
+    sessions: int = 0
+
+
+class SessionsJob(StoreJob):
+    def __init__(
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(store, settings, clock)
+        self._watermarks = Watermarks(store, JOB)
+
+    def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> SessionsRun:
+        """Recompute the sessions of visitors with new events; ``since`` recomputes every
+        visitor's sessions from that time on (a backfill)."""
+        with self._lock:
+            run = SessionsRun()
+            progress.begin(len(self._settings.sites), JOB)
+            for site in self._settings.sites:
+                self._run_site(site, since, run)
+                run.sites += 1
+                progress.advance(site.id)
+            return run
+
+    def _run_site(self, site: SiteSettings, since: datetime | None, run: SessionsRun) -> None:
+        now = self._clock()
+        newest = self._watermarks.newest(site.id)
+        if newest is None:
+            return
+        lookback = now - timedelta(days=site.retention_days)
+        parameters = {
+            "site": site.id,
+            "since": utc_text(max(lookback, since) if since is not None else lookback),
+            "changed_since": utc_text(
+                EPOCH if since is not None else self._watermarks.changed_since(site.id)
+            ),
+        }
+        visitors = int(
+            self._store.scalar(
+                f"SELECT count() FROM (SELECT DISTINCT identity, visitor_key FROM events "
+                f"WHERE site = {{site:String}} AND {_AFFECTED})",
+                parameters,
+            )
+        )
+        if visitors:
+            delete_where(
+                self._store,
+                "sessions",
+                f"site = {{site:String}} AND session_end >= {_SINCE} AND {_AFFECTED}",
+                parameters,
+                self._settings.store.cluster,
+            )
+            self._store.command(sessions_insert_sql(site.retention_days), parameters)
+            run.visitors += visitors
+            run.sessions += int(
+                self._store.scalar(
+                    f"SELECT count() FROM sessions FINAL WHERE site = {{site:String}} "
+                    f"AND session_end >= {_SINCE} AND {_AFFECTED}",
+                    parameters,
+                )
+            )
+        self._watermarks.advance(site.id, newest, now)

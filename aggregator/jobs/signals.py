@@ -1,0 +1,165 @@
+"""The signals job: runs every signal rule inside ClickHouse and stores what it finds.
+
+Per site, one ``INSERT INTO signals ... SELECT`` per rule over ``ev``: the identified
+events of visitors whose current consent covers the rule's purpose, within the rule's
+window, split into sessions at 30 minutes of inactivity (window functions), with one flag
+per page kind from the site's URL patterns. Nothing is loaded into Python.
+
+Incremental: a watermark per site (``signal_watermarks``) says which events have been
+taken into account; a run looks only at visitors with events ingested since then (minus
+``LATE_GRACE``, for events that reach the store late), except for rules that time alone
+can change (declining activity), which look at every consented visitor.
+
+Idempotent: a finding's key is (site, visitor key, rule, window start) and its
+``computed_at`` is the time of its newest evidence, so running again, or two runs
+overlapping, writes the same rows, which ``ReplacingMergeTree`` collapses (read FINAL).
+Erased visitors have no events left and no consent, so they never reappear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aggregator.jobs.base import StoreJob
+from aggregator.jobs.progress import SILENT, Progress
+from aggregator.jobs.watermarks import Watermarks
+from aggregator.signals.rules import RULES, SignalRule
+from aggregator.signals.sessionise import sessionised_events
+from aggregator.store.client import Store
+from clearsignal.clock import EPOCH, utc_now
+from clearsignal.settings import PageSettings, Purpose, Settings, SiteSettings
+
+__all__ = ["SignalsJob", "SignalsRun", "page_flag_sql"]
+
+JOB = "signals.compute"
+
+
+def _like(pattern: str) -> str:
+    """A shell-style path pattern as a quoted SQL LIKE pattern."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = escaped.replace("*", "%").replace("?", "_").replace("'", "\\'")
+    return f"'{like}'"
+
+
+def page_flag_sql(patterns: list[str]) -> str:
+    """``path LIKE ... OR ...`` for a page kind; ``0`` when a site defines none."""
+    return " OR ".join(f"path LIKE {_like(p)}" for p in patterns) or "0"
+
+
+def _flags(pages: PageSettings) -> str:
+    kinds = ("pricing", "help", "contact", "checkout", "shipping", "purchase")
+    return ",\n           ".join(
+        f"({page_flag_sql(getattr(pages, kind))}) AS is_{kind}" for kind in kinds
+    )
+
+
+def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
+    needs = "analytics" if rule.purpose == Purpose.ANALYTICS else "personalization"
+    scope = (
+        "AND visitor_key IN (SELECT DISTINCT visitor_key FROM events "
+        "  WHERE site = {site:String} AND identity = 'analytics' "
+        "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')})"
+        if incremental
+        else ""
+    )
+    events = sessionised_events(
+        "SELECT * FROM events FINAL WHERE site = {site:String} AND identity = 'analytics' "
+        "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')} "
+        f"AND visitor_key IN consented {scope}",
+        "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
+    )
+    return f"""
+consented AS (
+    SELECT visitor_key FROM consent_records
+    WHERE site = {{site:String}} AND kind != 'erasure'
+    GROUP BY visitor_key
+    HAVING argMax(analytics AND {needs}, recorded_at)
+       AND argMax(expires_at, recorded_at) > {{as_of:DateTime64(3, 'UTC')}}
+),
+ev AS ({events}
+)"""
+
+
+def rule_insert_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
+    """The one statement that computes ``rule`` for ``site`` and stores its findings."""
+    overrides = site.signal_thresholds.get(rule.id)
+    return f"""
+INSERT INTO signals (site, visitor_key, rule_id, rule_version, window_start, window_end,
+                     value, evidence, computed_at, expires_at)
+WITH {_events_sql(site, rule, incremental and rule.incremental)}
+SELECT {{site:String}}, visitor_key, '{rule.id}', {rule.version}, window_start, window_end,
+       value, evidence, toDateTime64(window_end, 3),
+       window_end + INTERVAL {site.retention_days} DAY
+FROM ({rule.sql(overrides)})
+"""
+
+
+@dataclass
+class SignalsRun:
+    found: dict[str, int] = field(default_factory=dict)  # rule id -> rows written
+    sites: int = 0
+
+
+class SignalsJob(StoreJob):
+    def __init__(
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(store, settings, clock)
+        self._watermarks = Watermarks(store, JOB)
+
+    def run_once(
+        self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT
+    ) -> SignalsRun:
+        """Compute every rule for every site.
+
+        ``full`` ignores the watermarks and looks at every consented visitor (a backfill);
+        ``since`` also limits that backfill to events from then on.
+        """
+        with self._lock:
+            run = SignalsRun()
+            progress.begin(len(self._settings.sites) * len(RULES), JOB)
+            for site in self._settings.sites:
+                self._run_site(site, run, full or since is not None, since, progress)
+                run.sites += 1
+            return run
+
+    def _run_site(
+        self,
+        site: SiteSettings,
+        run: SignalsRun,
+        full: bool,
+        since: datetime | None,
+        progress: Progress,
+    ) -> None:
+        as_of = self._clock()
+        newest = self._watermarks.newest(site.id)
+        changed_since = EPOCH if full else self._watermarks.changed_since(site.id)
+        before = self._counts(site.id)
+        for rule in RULES:
+            lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
+            self._store.command(
+                rule_insert_sql(site, rule, incremental=not full),
+                {
+                    "site": site.id,
+                    "as_of": as_of,
+                    "since": max(lookback, since) if since is not None else lookback,
+                    "changed_since": changed_since,
+                },
+            )
+            progress.advance(f"{site.id} {rule.id}")
+        after = self._counts(site.id)
+        for rule in RULES:
+            new = after.get(rule.id, 0) - before.get(rule.id, 0)
+            run.found[rule.id] = run.found.get(rule.id, 0) + new
+        self._watermarks.advance(site.id, newest, as_of)
+
+    def _counts(self, site: str) -> dict[str, int]:
+        """Stored findings per rule of one site."""
+        rows = self._store.rows(
+            "SELECT rule_id, count() FROM signals FINAL WHERE site = {site:String} "
+            "GROUP BY rule_id",
+            {"site": site},
+        )
+        return {str(rule_id): int(count) for rule_id, count in rows}

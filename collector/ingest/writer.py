@@ -1,0 +1,163 @@
+"""Drains the spool into ClickHouse: in batches, on size, on a timer and at shutdown.
+
+A background thread reads fsynced records after the cursor and inserts their rows as
+they were spooled (``JSONCompactEachRow``, see ``collector.ingest.rows``): Python only
+checks each record's frame and joins the bytes; ClickHouse parses them, without the GIL.
+Each insert carries a deduplication token naming the spool range. Only then does the
+cursor move. When the store is down it backs off (up to 30 s) and keeps the spool;
+nothing is dropped. Rows that are replayed after a crash carry the same event ids and
+collapse in the ReplacingMergeTree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from aggregator.errors import StoreError
+from aggregator.store.client import Store
+from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT
+from collector.ingest.spool import (
+    HEADER,
+    Cursor,
+    Spool,
+    SpoolFormatError,
+    check_header,
+    read_records,
+)
+
+__all__ = ["SpoolWriter"]
+
+log = logging.getLogger("clearsignal.spool")
+
+
+class SpoolWriter:
+    def __init__(
+        self,
+        spool: Spool,
+        store: Store,
+        metrics: CollectorMetrics,
+        batch_rows: int = 50_000,
+        interval: float = 1.0,
+        max_read_bytes: int = 16 * 1024 * 1024,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.spool = spool
+        self.store = store
+        self.metrics = metrics
+        self.batch_rows = batch_rows
+        self.interval = interval
+        self.max_read_bytes = max_read_bytes
+        self.cursor = Cursor.load(spool.directory)
+        self._stop = threading.Event()
+        self._draining = threading.Lock()
+        self._sleep = sleep or self._stop.wait
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, flush: bool = True) -> None:
+        """Stop the thread; with ``flush``, try once more to write everything spooled."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if flush:
+            try:
+                while self.drain_once():
+                    pass
+            except StoreError as exc:
+                log.warning("shutdown flush incomplete, the spool keeps the rest: %s", exc)
+
+    def backlog(self) -> int:
+        return self.spool.backlog(self.cursor)
+
+    def _run(self) -> None:
+        delay = self.interval
+        while not self._stop.is_set():
+            try:
+                wrote = self.drain_once()
+                self.last_error = None
+                delay = self.interval
+                if wrote < self.batch_rows:
+                    # Less than a full batch: wait for more. Every insert makes a part in
+                    # ClickHouse, so a few large inserts beat many small ones.
+                    self._sleep(self.interval)
+            except StoreError as exc:
+                self.metrics.write_failures.inc()
+                self.last_error = str(exc)
+                log.warning("store write failed, retrying in %.1f s: %s", delay, exc)
+                self._sleep(delay)
+                delay = min(delay * 2, 30.0)
+            finally:
+                self.metrics.spool_backlog_bytes.set(self.backlog())
+
+    def drain_once(self) -> int:
+        """Write one batch of durable records after the cursor; returns rows written."""
+        with self._draining:
+            return self._drain()
+
+    def _drain(self) -> int:
+        durable, current = self.spool.snapshot()
+        batches: list[bytes] = []
+        rows = 0
+        cursor = self.cursor
+        start = cursor
+        for segment in sorted(s for s in durable if s >= cursor.segment):
+            offset = cursor.offset if segment == cursor.segment else 0
+            size = durable[segment]
+            end, read_all = max(offset, len(HEADER)), True
+            if size > offset:
+                length = min(size - offset, self.max_read_bytes)
+                read_all = length == size - offset
+                with self.spool.path(segment).open("rb") as fh:
+                    fh.seek(offset)
+                    data = fh.read(length)
+                if offset < len(HEADER):
+                    try:
+                        check_header(data[: len(HEADER) - offset])
+                    except SpoolFormatError as exc:
+                        self._set_aside(segment, exc)
+                        cursor = Cursor(segment + 1, 0)
+                        continue
+                    data, offset = data[len(HEADER) - offset :], len(HEADER)
+                for record in read_records(data):
+                    batches.append(record.rows)
+                    rows += record.count
+                    end = offset + record.end
+                    if rows >= self.batch_rows:
+                        read_all = False
+                        break
+            cursor = Cursor(segment, end)
+            if not read_all or segment >= current:
+                break
+            if end < size:
+                # A line torn by a crash: it was never acknowledged.
+                log.warning(
+                    "skipping %d torn bytes at the end of spool segment %d", size - end, segment
+                )
+            cursor = Cursor(segment + 1, 0)
+        if rows:
+            token = f"spool:{start.segment}:{start.offset}:{cursor.segment}:{cursor.offset}"
+            self.store.insert_formatted(
+                "events",
+                EVENT_COLUMNS,
+                b",".join(batches),
+                ROW_FORMAT,
+                settings={"insert_deduplication_token": token},
+            )
+            self.metrics.written.inc(rows)
+        if cursor != self.cursor:
+            cursor.save(self.spool.directory)
+            self.cursor = cursor
+            for segment in [s for s in durable if s < cursor.segment]:
+                self.spool.forget(segment)
+        return rows
+
+    def _set_aside(self, segment: int, error: SpoolFormatError) -> None:
+        kept = self.spool.set_aside(segment)
+        log.error("spool segment %d cannot be read (%s); kept as %s", segment, error, kept)

@@ -1,0 +1,47 @@
+"""The wire contract of the consent endpoints: frozen models with a bound on every field."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from collector.ingest.wire import BrowserId, SiteId
+
+__all__ = ["MAX_CONSENT_BODY", "ConsentIn", "ConsentMethod", "PurposeChoices", "VisitorIn"]
+
+MAX_CONSENT_BODY = 8 * 1024
+
+GcmKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+
+
+class ConsentMethod(StrEnum):
+    BANNER = "banner"  # the site's own banner
+    PAGE = "page"  # the visitor's data explanation page (/me)
+    API = "api"  # the site called clearsignal.consent() after its own dialog
+    CMP = "cmp"  # a consent management platform (TCF, Google Consent Mode)
+    GPC = "gpc"  # the browser's Global Privacy Control signal: always a denial
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PurposeChoices(_Wire):
+    analytics: bool
+    personalization: bool = False
+
+
+class VisitorIn(_Wire):
+    site: SiteId
+    visitor: BrowserId
+
+
+class ConsentIn(VisitorIn):
+    purposes: PurposeChoices
+    notice_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    method: ConsentMethod = ConsentMethod.API
+    client_ts: Annotated[int, Field(ge=0, le=10**14)] | None = None  # ms since the epoch
+    tcf: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    gcm: Annotated[dict[GcmKey, Literal["granted", "denied"]], Field(max_length=16)] | None = None

@@ -1,0 +1,137 @@
+"""A visitor's own data over HTTP: read it, page through it, download it, delete it.
+
+* ``GET /api/me?site=<id>[&limit=<n>]``: everything held about the visitor (GDPR Art.
+  15 and 20): consent records and receipts with their log verification, events (all, or
+  the newest ``limit``), signals with their explanation and evidence, retention dates.
+  404 ``nothing_held`` when nothing is linked to the browser id on that site.
+* ``GET /api/me/events?site=<id>[&before=<cursor>][&limit=<n>]``: one page of the event
+  timeline, newest first (``limit`` 1 to 100, default 20; ``next`` is the cursor of the
+  following page, null on the last).
+* ``DELETE /api/me?site=<id>``: the delete request of ``collector.visitor.consent_api`` (Art. 17).
+* ``GET /api/me/about?site=<id>``: what the site collects, why and for how long; no id.
+
+The browser id comes in ``Authorization: ClearSignal-Visitor <id>`` (``collector.
+visitor_auth``), never in a URL; without it, or malformed, 401. Every answer is
+``Cache-Control: no-store``. Requests are rate-limited per client address (429 with
+``Retry-After``), those without a valid id included.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from collector.http_json import BadRequest, json_response
+from collector.rate_limit import RateLimiter
+from collector.runtime import Services
+from collector.visitor.auth import NO_STORE, VisitorRefused, site_in_query, visitor_credentials
+from collector.visitor.consent_api import delete_me
+from collector.visitor.me.about import site_explanation
+from collector.visitor.me.export import EVENTS_PAGE_MAX, EventCursor, event_page, visitor_export
+
+__all__ = ["ME_BURST", "ME_RATE", "NOTHING_HELD", "me_routes"]
+
+ME_RATE = 1.0  # requests per second and client address, after a burst of
+ME_BURST = 60
+DEFAULT_PAGE = 20
+NOTHING_HELD = {
+    "error": "nothing_held",
+    "detail": "nothing is linked to this browser id on this site: no consent record, "
+    "event or signal. Without analytics consent the site only counts visits anonymously.",
+}
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _limit(request: Request, default: int | None) -> int | None:
+    value = request.query_params.get("limit")
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= EVENTS_PAGE_MAX:
+        raise VisitorRefused(
+            400,
+            {
+                "error": "invalid",
+                "detail": f"'limit' must be a whole number 1 to {EVENTS_PAGE_MAX}",
+            },
+        )
+    return int(value)
+
+
+def _cursor(request: Request) -> EventCursor | None:
+    value = request.query_params.get("before")
+    try:
+        return None if value is None else EventCursor.parse(value)
+    except ValueError as exc:
+        raise VisitorRefused(400, {"error": "invalid", "detail": str(exc)}) from None
+
+
+async def get_me(request: Request) -> Response:
+    try:
+        credentials = visitor_credentials(request)
+        limit = _limit(request, None)
+    except BadRequest as exc:
+        return exc.response()
+    services: Services = request.app.state.services
+    site = credentials.site
+    key = services.ledger.visitor_key(site.id, credentials.browser_id)
+    export = await run_in_threadpool(
+        visitor_export, services.store, services.log_reader, site, key, limit
+    )
+    if export is None:
+        return json_response(404, NOTHING_HELD, NO_STORE)
+    return json_response(200, export, NO_STORE)
+
+
+async def get_my_events(request: Request) -> Response:
+    try:
+        credentials = visitor_credentials(request)
+        limit = _limit(request, DEFAULT_PAGE)
+        before = _cursor(request)
+    except BadRequest as exc:
+        return exc.response()
+    services: Services = request.app.state.services
+    site = credentials.site
+    key = services.ledger.visitor_key(site.id, credentials.browser_id)
+    page = await run_in_threadpool(event_page, services.store, site, key, before, limit)
+    return json_response(200, page, NO_STORE)
+
+
+async def get_about(request: Request) -> Response:
+    try:
+        site = site_in_query(request)
+    except BadRequest as exc:
+        return exc.response()
+    return json_response(200, site_explanation(site), NO_STORE)
+
+
+def _rate_limited(limiter: RateLimiter, endpoint: Endpoint) -> Endpoint:
+    async def limited(request: Request) -> Response:
+        address = request.client.host if request.client else ""
+        if limiter.take(address, 1) < 1:
+            wait = math.ceil(limiter.retry_after())
+            return json_response(
+                429,
+                {"error": "rate_limited", "detail": f"too many requests; retry in {wait} s"},
+                NO_STORE | {"Retry-After": str(wait)},
+            )
+        return await endpoint(request)
+
+    return limited
+
+
+def me_routes(rate: float = ME_RATE, burst: float = ME_BURST) -> list[Route]:
+    """The routes of a visitor's own data, with a rate limiter of their own."""
+    limiter = RateLimiter(rate=rate, burst=burst)
+    return [
+        Route("/api/me", _rate_limited(limiter, get_me), methods=["GET"]),
+        Route("/api/me", _rate_limited(limiter, delete_me), methods=["DELETE"]),
+        Route("/api/me/events", _rate_limited(limiter, get_my_events), methods=["GET"]),
+        Route("/api/me/about", get_about, methods=["GET"]),
+    ]

@@ -1,0 +1,92 @@
+"""``/api/visitor/signals``: a visitor's own signals, for proactive help on the page.
+
+Two forms, the browser id (a bearer secret) never in a URL:
+
+- ``GET /api/visitor/signals?site=<id>`` with ``Authorization: ClearSignal-Visitor <id>``
+  (``collector.visitor.auth``), for pages on the collector's own origin;
+- ``POST /api/visitor/signals`` with the body ``{"site", "visitor"}`` as ``text/plain``,
+  which a site's page on another origin sends without a CORS preflight (``cs-signals.js``).
+
+Answers only with a current personalization grant, so that a page adapts to a visitor
+only when they agreed to it; otherwise 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aggregator.signals.rules import rule
+from aggregator.store.client import Store
+from clearsignal.settings import SiteSettings
+from collector.http_json import BadRequest, json_response
+from collector.visitor.auth import NO_STORE, visitor_credentials
+from collector.visitor.consent_api import parse_visitor_request
+from consent.ledger import ConsentLedger
+
+__all__ = ["get_visitor_signals", "post_visitor_signals"]
+
+
+def _signals(store: Store, site: str, visitor_key: str) -> list[dict[str, Any]]:
+    rows = store.dicts(
+        "SELECT rule_id, rule_version, window_start, window_end, value, evidence "
+        "FROM signals FINAL WHERE site = {site:String} AND visitor_key = {key:String} "
+        "ORDER BY window_end DESC LIMIT 100",
+        {"site": site, "key": visitor_key},
+    )
+    found = []
+    for row in rows:
+        definition = rule(row["rule_id"])
+        if definition is None:
+            continue
+        found.append(
+            {
+                "rule_id": row["rule_id"],
+                "rule_version": row["rule_version"],
+                "title": definition.title,
+                "window_start": row["window_start"].isoformat(),
+                "window_end": row["window_end"].isoformat(),
+                "value": row["value"],
+                "why": definition.why,
+                "may_do": definition.may_do,
+            }
+        )
+    return found
+
+
+async def post_visitor_signals(request: Request) -> Response:
+    try:
+        visitor, site = await parse_visitor_request(request)
+    except BadRequest as exc:
+        return exc.response()
+    return await _answer(request, site, visitor.visitor)
+
+
+async def get_visitor_signals(request: Request) -> Response:
+    try:
+        credentials = visitor_credentials(request)
+    except BadRequest as exc:
+        return exc.response()
+    return await _answer(request, credentials.site, credentials.browser_id)
+
+
+async def _answer(request: Request, site: SiteSettings, browser_id: str) -> Response:
+    ledger: ConsentLedger = request.app.state.services.ledger
+    key = ledger.visitor_key(site.id, browser_id)
+    state = await run_in_threadpool(ledger.current, site.id, key)
+    if state is None or not state.allows_personalization(datetime.now(UTC)):
+        return json_response(
+            403,
+            {
+                "error": "no_personalization_consent",
+                "detail": "signals are shared with the page only with personalization consent",
+            },
+            NO_STORE,
+        )
+    store: Store = request.app.state.services.store
+    found = await run_in_threadpool(_signals, store, site.id, key)
+    return json_response(200, {"signals": found}, NO_STORE)

@@ -1,0 +1,103 @@
+"""Sessions computed in ClickHouse: 30 minutes of inactivity, late events, reruns (both
+backends)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from aggregator.jobs.sessions import SessionsJob
+from aggregator.store.client import Store
+from clearsignal.settings import Settings
+from tests.support.event_history import NOW, Visitor, anonymous_visitor, days_ago, save
+
+SESSION_COLUMNS = (
+    "visitor_key, session_start, session_end, events, pageviews, entry_path, exit_path, steps"
+)
+
+
+@pytest.fixture
+def job(migrated_store: Store, settings: Settings) -> SessionsJob:
+    return SessionsJob(migrated_store, settings, clock=lambda: NOW)
+
+
+def sessions(store: Store) -> list[tuple[Any, ...]]:
+    return store.rows(f"SELECT {SESSION_COLUMNS} FROM sessions FINAL ORDER BY ALL")
+
+
+def visit(visitor: Visitor, start: datetime, minutes: list[int], **extra: Any) -> None:
+    for n, minute in enumerate(minutes):
+        visitor.add(start + timedelta(minutes=minute), path=f"/demo/p{n}", **extra)
+
+
+def test_thirty_minutes_of_inactivity_ends_a_session(
+    migrated_store: Store, job: SessionsJob
+) -> None:
+    visitor = Visitor("a" * 32)
+    visit(visitor, days_ago(2), [0, 10, 39])  # 29 minutes apart: one session
+    visit(visitor, days_ago(2), [70, 71])  # 31 minutes later: a second one
+    visitor.add(days_ago(2, 72), "step", name="cart")
+    visitor.add(days_ago(2, 73), "step", name="shipping")
+    save(migrated_store, visitor)
+    run = job.run_once()
+    assert (run.visitors, run.sessions) == (1, 2)
+    first, second = sessions(migrated_store)
+    assert (first[3], first[4], first[5], first[6], first[7]) == (3, 3, "/demo/p0", "/demo/p2", [])
+    assert first[2] - first[1] == timedelta(minutes=39)
+    assert (second[3], second[4], second[7]) == (4, 2, ["cart", "shipping"])
+
+
+def test_anonymous_visitors_have_sessions_too(migrated_store: Store, job: SessionsJob) -> None:
+    visitor = anonymous_visitor()
+    visit(visitor, days_ago(1), [0, 5])
+    save(migrated_store, visitor)
+    job.run_once()
+    assert [row[0] for row in sessions(migrated_store)] == [visitor.key]
+
+
+def test_a_late_event_joining_two_sessions_leaves_one_row(
+    migrated_store: Store, settings: Settings
+) -> None:
+    visitor = Visitor("b" * 32)
+    visit(visitor, days_ago(3), [0, 5, 45, 50], ingested_at=days_ago(3))
+    save(migrated_store, visitor)
+    SessionsJob(migrated_store, settings, clock=lambda: days_ago(2)).run_once()
+    assert len(sessions(migrated_store)) == 2
+    late = Visitor(visitor.key)
+    late.add(days_ago(3, 25), path="/demo/late", ingested_at=days_ago(1))  # bridges the gap
+    save(migrated_store, late)
+    SessionsJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    [joined] = sessions(migrated_store)
+    assert joined[3] == 5
+    assert (
+        migrated_store.scalar(
+            "SELECT count() FROM sessions WHERE visitor_key = {k:String}", {"k": visitor.key}
+        )
+        == 1
+    )
+
+
+def test_running_twice_or_overlapping_writes_the_same_rows(
+    migrated_store: Store, settings: Settings
+) -> None:
+    visitors = [Visitor(f"{n:032x}") for n in range(30)]
+    for n, visitor in enumerate(visitors):
+        visit(visitor, days_ago(n % 5 + 1), [0, 3, 40 + n, 41 + n])
+    save(migrated_store, *visitors)
+    SessionsJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    once = sessions(migrated_store)
+    SessionsJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    assert sessions(migrated_store) == once
+    runs = [SessionsJob(migrated_store, settings, clock=lambda: NOW) for _ in range(2)]
+    threads = [
+        threading.Thread(target=run.run_once, kwargs={"since": days_ago(30)}) for run in runs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sessions(migrated_store) == once
+    assert len(once) == 60  # every visitor came back after more than 30 minutes

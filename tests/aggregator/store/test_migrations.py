@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import MigrationError
+from aggregator.store.client import Store, open_store
+from aggregator.store.migrations import load_migrations, migrate
+
+DESIGN_TABLES = {"events", "consent_log", "checkpoints", "signals", "job_runs"}
+
+
+def schema(store: Store) -> list[tuple[str, str]]:
+    return store.rows(
+        "SELECT name, create_table_query FROM system.tables "
+        "WHERE database = currentDatabase() ORDER BY name"
+    )
+
+
+def test_creates_the_design_tables_and_records_each_migration(store: Store) -> None:
+    report = migrate(store)
+    names = {name for name, _ in schema(store)}
+    assert names >= DESIGN_TABLES
+    assert list(report.applied) == [m.name for m in load_migrations()]
+    recorded = store.rows("SELECT version FROM schema_migrations FINAL ORDER BY version")
+    assert [v for (v,) in recorded] == [m.version for m in load_migrations()]
+
+
+def test_running_migrate_twice_changes_nothing_the_second_time(store: Store) -> None:
+    migrate(store)
+    before = schema(store)
+    records = store.rows("SELECT * FROM schema_migrations FINAL ORDER BY version")
+    report = migrate(store)
+    assert report.applied == ()
+    assert report.already_applied == len(load_migrations())
+    assert schema(store) == before
+    assert store.rows("SELECT * FROM schema_migrations FINAL ORDER BY version") == records
+
+
+def test_two_processes_migrating_at_once_leave_one_schema(dsn: str, database: str) -> None:
+    stores = [open_store(dsn, database) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(store: Store) -> None:
+        try:
+            migrate(store)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        versions = stores[0].rows("SELECT version FROM schema_migrations FINAL ORDER BY version")
+        assert len(versions) == len(load_migrations())
+        assert migrate(stores[1]).applied == ()
+    finally:
+        stores[0].command(f"DROP DATABASE IF EXISTS `{database}`")
+        for store in stores:
+            store.close()
+
+
+def copy_migrations(tmp_path: Path) -> Path:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    for migration in load_migrations():
+        source = (
+            Path(__file__).parents[3]
+            / "aggregator"
+            / "store"
+            / "migrations"
+            / f"{migration.name}.sql"
+        )
+        (directory / source.name).write_text(source.read_text())
+    return directory
+
+
+def test_refuses_a_migration_changed_after_it_was_applied(store: Store, tmp_path: Path) -> None:
+    directory = copy_migrations(tmp_path)
+    migrate(store, directory)
+    first = sorted(directory.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(MigrationError, match=r"changed after it was applied.*append-only"):
+        migrate(store, directory)
+
+
+def test_a_new_file_is_applied_on_the_next_run(store: Store, tmp_path: Path) -> None:
+    directory = copy_migrations(tmp_path)
+    migrate(store, directory)
+    number = len(load_migrations()) + 1
+    (directory / f"{number:04d}_add_events_note.sql").write_text(
+        "ALTER TABLE events ADD COLUMN IF NOT EXISTS note String;\n"
+    )
+    assert migrate(store, directory).applied == (f"{number:04d}_add_events_note",)
+    columns = store.rows(
+        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'events'"
+    )
+    assert ("note",) in columns
+
+
+def test_refuses_files_not_named_like_migrations(tmp_path: Path) -> None:
+    (tmp_path / "create_events.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"NNNN_verb_noun\.sql"):
+        load_migrations(tmp_path)
+
+
+def test_refuses_gaps_in_the_version_sequence(tmp_path: Path) -> None:
+    (tmp_path / "0001_create_a.sql").write_text("SELECT 1;")
+    (tmp_path / "0003_create_c.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="without gaps"):
+        load_migrations(tmp_path)

@@ -1,0 +1,155 @@
+"""The spool writer against the real store (embedded engine and loopback HTTP endpoint):
+what was spooled is stored exactly once, with its types, whatever the spool went through."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.store.client import Store
+from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.rows import EVENT_COLUMNS, clickhouse_time
+from collector.ingest.spool import HEADER, Cursor, Spool, encode
+from collector.ingest.writer import SpoolWriter
+from tests.support.event_loop import run_coroutine
+
+# Now, with a millisecond part: rows past their expiry would be dropped by the table's TTL.
+NOW_MS = int(time.time()) * 1000 + 123
+
+
+def event_row(event_id: str, ts_ms: int = NOW_MS, **columns: Any) -> list[Any]:
+    values: dict[str, Any] = {
+        "site": "demo",
+        "visitor_key": "k" * 32,
+        "identity": "measurement",
+        "event_id": event_id,
+        "type": "click",
+        "name": "",
+        "ts": clickhouse_time(ts_ms),
+        "url": "https://shop.example/p?utm_source=x",
+        "path": "/p",
+        "referrer": "",
+        "props": {"n": "1"},
+        "element": {"tag": "button", "label": "Buy"},
+        "device": "desktop",
+        "browser": "Chrome",
+        "ingested_at": clickhouse_time(ts_ms + 250),
+        "expires_at": ts_ms // 1000 + 86_400,
+    }
+    values.update(columns)
+    return [values[column] for column in EVENT_COLUMNS]
+
+
+def spool_rows(spool: Spool, *batches: list[list[Any]]) -> None:
+    async def run() -> None:
+        await asyncio.gather(*(spool.append(batch) for batch in batches))
+
+    run_coroutine(run())
+
+
+def drain(writer: SpoolWriter) -> int:
+    total = 0
+    while wrote := writer.drain_once():
+        total += wrote
+    return total
+
+
+def stored_ids(store: Store) -> list[str]:
+    return [row[0] for row in store.rows("SELECT event_id FROM events FINAL ORDER BY event_id")]
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Spool:
+    return Spool(tmp_path / "spool")
+
+
+def test_spooled_rows_are_stored_with_their_types(migrated_store: Store, spool: Spool) -> None:
+    spool_rows(spool, [event_row("a1"), event_row("a2", ts_ms=NOW_MS + 1)], [event_row("b1")])
+    writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
+    assert drain(writer) == 3
+    row = migrated_store.dicts("SELECT * FROM events FINAL WHERE event_id = 'a1'")[0]
+    assert row["ts"] == datetime.fromtimestamp(NOW_MS / 1000, UTC)
+    assert row["ts"].microsecond == 123_000
+    assert row["props"] == {"n": "1"}
+    assert row["element"] == {"tag": "button", "label": "Buy"}
+    assert row["identity"] == "measurement"
+    assert row["expires_at"] == datetime.fromtimestamp(NOW_MS // 1000 + 86_400, UTC)
+    assert stored_ids(migrated_store) == ["a1", "a2", "b1"]
+    assert writer.backlog() == 0
+    spool.close()
+
+
+def test_a_range_replayed_after_a_crash_is_stored_once(migrated_store: Store, spool: Spool) -> None:
+    spool_rows(spool, [event_row("c1"), event_row("c2")])
+    writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
+    assert drain(writer) == 2
+    # A crash between the insert and the cursor's move: the next writer starts over.
+    Cursor(0, 0).save(spool.directory)
+    replaying = SpoolWriter(spool, migrated_store, CollectorMetrics())
+    assert drain(replaying) == 2
+    assert stored_ids(migrated_store) == ["c1", "c2"]
+    spool.close()
+
+
+def test_a_torn_tail_is_skipped_and_later_segments_are_stored(
+    tmp_path: Path, migrated_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = Spool(tmp_path / "spool")
+    spool_rows(first, [event_row("d1")])
+    first.close()
+    # What a crash mid-write leaves: half a record after the last acknowledged one.
+    with first.path(1).open("ab") as segment:
+        segment.write(encode([event_row("torn")])[:40])
+    second = Spool(tmp_path / "spool")
+    spool_rows(second, [event_row("d2")])
+    with caplog.at_level(logging.WARNING, logger="clearsignal.spool"):
+        assert drain(SpoolWriter(second, migrated_store, CollectorMetrics())) == 2
+    assert stored_ids(migrated_store) == ["d1", "d2"]
+    assert "torn bytes" in caplog.text
+    assert not first.path(1).exists()  # fully stored, then forgotten
+    second.close()
+
+
+def test_a_segment_in_another_format_is_set_aside_and_the_rest_stored(
+    tmp_path: Path, migrated_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = tmp_path / "spool"
+    directory.mkdir()
+    foreign = directory / "00000001.spool"
+    foreign.write_bytes(b'0badc0de [["demo","k"]]\n')
+    spool = Spool(directory)
+    spool_rows(spool, [event_row("e1")])
+    with caplog.at_level(logging.ERROR, logger="clearsignal.spool"):
+        assert drain(SpoolWriter(spool, migrated_store, CollectorMetrics())) == 1
+    assert stored_ids(migrated_store) == ["e1"]
+    kept = directory / "00000001.spool.unreadable"
+    assert kept.read_bytes() == b'0badc0de [["demo","k"]]\n'
+    assert "cannot be read" in caplog.text
+    spool.close()
+
+
+def test_batches_stop_at_the_row_limit_and_the_rest_follows(
+    migrated_store: Store, spool: Spool
+) -> None:
+    spool_rows(spool, *[[event_row(f"f{n:03d}")] for n in range(25)])
+    writer = SpoolWriter(spool, migrated_store, CollectorMetrics(), batch_rows=10)
+    assert [writer.drain_once() for _ in range(4)] == [10, 10, 5, 0]
+    assert len(stored_ids(migrated_store)) == 25
+    spool.close()
+
+
+def test_only_fsynced_bytes_are_read(migrated_store: Store, spool: Spool) -> None:
+    spool_rows(spool, [event_row("g1")])
+    # Bytes past what the spool knows to be durable are not read (nobody was answered).
+    with spool.path(spool.current_segment).open("ab") as segment:
+        segment.write(encode([event_row("not-acknowledged")]))
+    assert drain(SpoolWriter(spool, migrated_store, CollectorMetrics())) == 1
+    assert stored_ids(migrated_store) == ["g1"]
+    assert spool.durable()[spool.current_segment] > len(HEADER)
+    spool.close()

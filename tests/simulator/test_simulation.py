@@ -1,0 +1,355 @@
+"""The simulator: seeded behaviour, an exact truth, the store path and the HTTP path."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from aggregator.store.client import Store
+from clearsignal.settings import JobSettings, Settings, demo_site
+from collector.app import create_app
+from collector.ingest.wire import EventBatch
+from consent.pseudonyms import SiteKeys, visitor_key
+from simulator.sessions import ANONYMOUS_TYPES
+from simulator.simulation import (
+    RULE_IDS,
+    ClientTransport,
+    Role,
+    SimulatedVisitor,
+    SimulationError,
+    read_truth,
+    reference_rules,
+    simulate,
+    simulate_http,
+    simulated_visitors,
+)
+from simulator.truth import PageKinds, rules_found
+from simulator.visitors import request_batches
+
+END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+SITE = demo_site()
+DAY_MS = 86_400_000
+
+
+def generated(
+    count: int, days: int = 30, seed: int = 1, end: datetime = END
+) -> list[SimulatedVisitor]:
+    return list(simulated_visitors(SITE, count, days, seed, end))
+
+
+# -- the reference of the rules, on hand-made histories --------------------------------
+
+
+@dataclass(frozen=True)
+class Ev:
+    ts: int
+    type: str = "pageview"
+    path: str = "/demo/"
+    name: str | None = None
+
+
+def at(day: float, seconds: float = 0) -> int:
+    """``day`` days before END, plus seconds."""
+    return int((END - timedelta(days=day) + timedelta(seconds=seconds)).timestamp() * 1000)
+
+
+def found(*events: Ev) -> set[str]:
+    return rules_found(sorted(events, key=lambda e: e.ts), PageKinds(SITE.pages), at(0))
+
+
+def pricing(*days: float) -> list[Ev]:
+    return [Ev(at(d), path="/demo/pricing") for d in days]
+
+
+def shipping_then(*after: Ev, leave_after: float) -> list[Ev]:
+    start = at(1)
+    return [
+        Ev(start, path="/demo/checkout/shipping"),
+        Ev(start + 1000, "step", "/demo/checkout/shipping", "shipping"),
+        *after,
+        Ev(start + int(leave_after * 1000), "engagement", "/demo/checkout/shipping"),
+    ]
+
+
+def clicks(kind: str, count: int, day: float = 1) -> list[Ev]:
+    return [Ev(at(day, 5 * i), kind) for i in range(count)]
+
+
+def quick_backs(day: float, seconds_on_b: float, times: int) -> list[Ev]:
+    events, t = [Ev(at(day), path="/demo/products")], at(day)
+    for i in range(times):
+        t += 20_000
+        events.append(Ev(t, path=f"/demo/products/item-{i}"))
+        t += int(seconds_on_b * 1000)
+        events.append(Ev(t, path="/demo/products"))
+    return events
+
+
+REFERENCE_CASES = {
+    "three pricing visits in six days": (pricing(6, 4, 0.5), {"price_uncertainty"}),
+    "two pricing visits in a week": (pricing(6, 1), set()),
+    "three pricing visits over eight days": (pricing(9, 5, 1), set()),
+    "three pricing pageviews in one visit": (
+        [Ev(at(1, s), path="/demo/pricing") for s in (0, 60, 120)],
+        set(),
+    ),
+    "leaving a minute after shipping": (shipping_then(leave_after=60), {"shipping_cost_shock"}),
+    "leaving five minutes after shipping": (shipping_then(leave_after=300), set()),
+    "buying after shipping": (
+        shipping_then(Ev(at(1, 30), "step", "/demo/checkout/complete", "purchase"), leave_after=40),
+        set(),
+    ),
+    "three help pages before checkout": (
+        [
+            *(Ev(at(d), path="/demo/faq") for d in (5, 4, 3)),
+            Ev(at(2), path="/demo/checkout/payment"),
+        ],
+        {"pre_purchase_uncertainty"},
+    ),
+    "two help pages before checkout": (
+        [*(Ev(at(d), path="/demo/help/returns") for d in (4, 3)), Ev(at(2), path="/demo/checkout")],
+        set(),
+    ),
+    "three help pages after checkout": (
+        [Ev(at(6), path="/demo/checkout"), *(Ev(at(d), path="/demo/faq") for d in (5, 4, 3))],
+        set(),
+    ),
+    "two rage clicks in a visit": (clicks("rage_click", 2), {"rage_clicks"}),
+    "rage clicks in two visits": (
+        [*clicks("rage_click", 1, 2), *clicks("rage_click", 1, 1)],
+        set(),
+    ),
+    "three dead clicks in a visit": (clicks("dead_click", 3), {"dead_clicks"}),
+    "two dead clicks in a visit": (clicks("dead_click", 2), set()),
+    "an abandoned form": (
+        [Ev(at(1), "form_start"), Ev(at(1, 30), "form_abandon")],
+        {"form_abandonment"},
+    ),
+    "a submitted form": ([Ev(at(1), "form_start"), Ev(at(1, 30), "form_submit")], set()),
+    "contact twice in three weeks": (
+        [Ev(at(d), path="/demo/contact") for d in (22, 1)],
+        {"repeated_contact"},
+    ),
+    "two contact pages in one visit": (
+        [Ev(at(1), path="/demo/contact"), Ev(at(1, 40), path="/demo/contact/complaint")],
+        set(),
+    ),
+    "five visits then one": (
+        [Ev(at(d)) for d in (26, 24, 21, 18, 16, 3)],
+        {"declining_activity"},
+    ),
+    "steady visits": ([Ev(at(d)) for d in (26, 24, 21, 18, 12, 9, 6)], set()),
+    "two quick backs": (quick_backs(2, 3, 2), {"quick_back"}),
+    "one quick back": (quick_backs(2, 3, 1), set()),
+    "two slow backs": (quick_backs(2, 30, 2), set()),
+    "quick backs two weeks apart": ([*quick_backs(16, 3, 1), *quick_backs(2, 3, 1)], set()),
+}
+
+
+@pytest.mark.parametrize(("events", "expected"), REFERENCE_CASES.values(), ids=REFERENCE_CASES)
+def test_reference_rules_find_exactly_the_behaviour_they_describe(
+    events: list[Ev], expected: set[str]
+) -> None:
+    assert found(*events) == expected
+
+
+# -- generation: pure and seeded ---------------------------------------------------------
+
+
+def test_the_same_seed_gives_the_same_visitors_events_and_truth() -> None:
+    first, again, other = generated(120), generated(120), generated(120, seed=2)
+    assert first == again
+    assert [v.events for v in first] != [v.events for v in other]
+    # A visitor does not depend on how many others are simulated.
+    assert generated(30) == first[:30]
+
+
+def test_consent_share_and_planted_shares_are_as_documented() -> None:
+    visitors = generated(1500)
+    consented = [v for v in visitors if v.browser_id is not None]
+    assert 0.65 < len(consented) / len(visitors) < 0.75
+    planted = Counter(r for v in consented for r, role in v.truth.items() if role == Role.PLANTED)
+    lookalikes = Counter(
+        r for v in consented for r, role in v.truth.items() if role == Role.LOOKALIKE
+    )
+    for rule in RULE_IDS:
+        assert 0.025 < planted[rule] / len(consented) < 0.08, (rule, planted[rule])
+        assert 0.025 < lookalikes[rule] / len(consented) < 0.08, (rule, lookalikes[rule])
+
+
+def test_planted_visitors_satisfy_their_rules_and_look_alikes_do_not() -> None:
+    visitors = generated(1500)
+    for visitor in visitors:
+        found_rules = reference_rules(visitor.events, SITE, END)
+        planted = {r for r, role in visitor.truth.items() if role == Role.PLANTED}
+        lookalikes = {r for r, role in visitor.truth.items() if role == Role.LOOKALIKE}
+        if visitor.browser_id is None:
+            assert visitor.truth == {}
+            continue
+        assert found_rules == planted
+        assert not lookalikes & found_rules
+        assert visitor.settled, visitor.index
+    assert sum(v.attempts > 1 for v in visitors) < len(visitors) * 0.05
+
+
+def test_declining_activity_is_planted_only_over_four_weeks_or_more() -> None:
+    short = generated(600, days=20)
+    assert not any("declining_activity" in v.planned for v in short)
+    assert any(v.truth.get("declining_activity") == Role.PLANTED for v in generated(600))
+
+
+def test_anonymous_visitors_send_only_what_the_snippet_sends_without_consent() -> None:
+    anonymous = [v for v in generated(200) if v.browser_id is None]
+    assert anonymous
+    assert {e.type for v in anonymous for e in v.events} <= ANONYMOUS_TYPES
+    assert all(v.decision_ms is None and not v.personalization for v in anonymous)
+
+
+def test_events_are_in_time_order_within_the_period_and_valid_on_the_wire() -> None:
+    start = END - timedelta(days=30)
+    for visitor in generated(150):
+        stamps = [e.ts for e in visitor.events]
+        assert stamps == sorted(stamps)
+        assert start.timestamp() * 1000 <= stamps[0]
+        assert stamps[-1] < END.timestamp() * 1000
+        if visitor.decision_ms is not None:
+            assert visitor.decision_ms < stamps[0]
+        for batch in request_batches(visitor.events):
+            wire = [e.wire(SITE.allowed_origins[0]) for e in batch]
+            EventBatch.model_validate(
+                {"site": "demo", "visitor": visitor.browser_id, "events": wire}
+            )
+
+
+def test_no_session_spans_an_instant_four_hours_apart_from_the_end() -> None:
+    """So a signals job stepped through the period at those instants never cuts a session."""
+    for visitor in generated(300):
+        previous = None
+        for event in visitor.events:
+            if previous is not None and event.ts - previous.ts <= 30 * 60_000:
+                blocks = [
+                    (END.timestamp() * 1000 - e.ts) // (4 * 3_600_000) for e in (previous, event)
+                ]
+                assert blocks[0] == blocks[1], visitor.index
+            previous = event
+
+
+def test_page_paths_match_the_default_page_patterns() -> None:
+    kinds = PageKinds(SITE.pages)
+    paths = {e.path for v in generated(300) for e in v.events}
+    assert {k for p in paths for k in kinds.of(p)} == set(PageKinds.KINDS)
+    assert all(p.startswith("/demo/") for p in paths)
+
+
+# -- the store path ----------------------------------------------------------------------
+
+
+def stored_events(store: Store) -> dict[str, list[Ev]]:
+    """Each analytics visitor's stored events, as the reference reads them."""
+    events: dict[str, list[Ev]] = {}
+    for key, ms, type_, path, name in store.rows(
+        "SELECT visitor_key, toUnixTimestamp64Milli(ts), type, path, name FROM events FINAL "
+        "WHERE identity = 'analytics' ORDER BY visitor_key, ts, event_id"
+    ):
+        events.setdefault(key, []).append(Ev(int(ms), type_, path, name or None))
+    return events
+
+
+def test_simulates_through_the_ingest_pipeline_into_the_store(
+    migrated_store: Store, settings: Settings
+) -> None:
+    end = datetime.now(UTC).replace(microsecond=0)
+    summary = simulate(migrated_store, settings, 60, 30, seed=3, end=end)
+    visitors = generated(60, seed=3, end=end)
+    site_key = SiteKeys(settings.site_key_dir).key("demo")
+    keys = {visitor_key(site_key, v.browser_id): v for v in visitors if v.browser_id}
+
+    assert summary.events == sum(len(v.events) for v in visitors)
+    assert migrated_store.scalar("SELECT count() FROM events FINAL") == summary.events
+    assert summary.consented == len(keys)
+    assert summary.end == end
+
+    # Consent: one grant per consented visitor, recorded before the visitor's first event.
+    granted = migrated_store.rows(
+        "SELECT visitor_key, recorded_at, analytics FROM consent_records WHERE kind = 'consent'"
+    )
+    assert {k for k, _, _ in granted} == set(keys)
+    for key, recorded_at, analytics in granted:
+        assert analytics
+        assert round(recorded_at.timestamp() * 1000) == keys[key].decision_ms
+        assert keys[key].decision_ms < keys[key].events[0].ts
+
+    # Only pseudonymised keys: no browser id anywhere in the stored events.
+    stored = stored_events(migrated_store)
+    assert set(stored) == set(keys)
+    dump = str(migrated_store.rows("SELECT * FROM events"))
+    assert not [v.browser_id for v in visitors if v.browser_id and v.browser_id in dump]
+    measurement = migrated_store.scalar(
+        "SELECT uniqExact(visitor_key) FROM events WHERE identity = 'measurement'"
+    )
+    assert measurement >= len(visitors) - len(keys)
+
+    # The truth, and the stored events really are what it says.
+    truth = read_truth(migrated_store, "demo")
+    for key, visitor in keys.items():
+        for role in Role:
+            recorded = {rule for rule in RULE_IDS if key in truth[rule][role]}
+            assert recorded == {r for r, v_role in visitor.truth.items() if v_role == role}
+        assert reference_rules(stored[key], SITE, end) == {
+            r for r, role in visitor.truth.items() if role == Role.PLANTED
+        }
+    assert migrated_store.scalar("SELECT uniqExact(simulated_at) FROM simulation_truth") == 1
+
+
+def test_inserts_in_batches_and_keeps_each_event_once(
+    migrated_store: Store, settings: Settings
+) -> None:
+    summary = simulate(migrated_store, settings, 25, 3, seed=9, batch_rows=200)
+    assert summary.events == migrated_store.scalar("SELECT count() FROM events")
+    assert summary.events == migrated_store.scalar("SELECT uniqExact(event_id) FROM events")
+
+
+def test_refuses_an_unknown_site(migrated_store: Store, settings: Settings) -> None:
+    with pytest.raises(SimulationError, match="no site 'shop'"):
+        simulate(migrated_store, settings, 5, 1, site="shop")
+
+
+# -- the HTTP path -----------------------------------------------------------------------
+
+
+def test_posts_consent_and_events_to_the_real_app(
+    settings: Settings, migrated_store: Store
+) -> None:
+    end = datetime.now(UTC).replace(microsecond=0)
+    manual = settings.model_copy(update={"jobs": JobSettings(in_process=False)})
+    with TestClient(create_app(manual), client=("203.0.113.7", 50000)) as test_client:
+        summary = simulate_http(
+            ClientTransport(test_client), settings, 20, 2, seed=4, truth_store=migrated_store,
+            end=end,
+        )  # fmt: skip
+    # Leaving the client stopped the app, which wrote its spool to the store.
+    visitors = generated(20, days=2, seed=4, end=end)
+    assert summary.events == sum(len(v.events) for v in visitors)
+    assert migrated_store.scalar("SELECT count() FROM events FINAL") == summary.events
+    stored = stored_events(migrated_store)
+    truth = read_truth(migrated_store, "demo")
+    site_key = SiteKeys(settings.site_key_dir).key("demo")
+    for visitor in visitors:
+        if visitor.browser_id is None:
+            continue
+        key = visitor_key(site_key, visitor.browser_id)
+        planted = {r for r in RULE_IDS if key in truth[r][Role.PLANTED]}
+        assert planted == reference_rules(stored[key], SITE, end)
+        assert len(stored[key]) == len(visitor.events)
+    assert set(stored) == {
+        visitor_key(site_key, v.browser_id) for v in visitors if v.browser_id is not None
+    }
+
+
+def test_the_http_path_refuses_more_days_than_the_collector_keeps() -> None:
+    with pytest.raises(SimulationError, match="at most 2 days"):
+        simulate_http(ClientTransport(None), Settings(), 5, 3)

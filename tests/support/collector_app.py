@@ -1,0 +1,33 @@
+"""Helpers for tests that drive the collector app through a TestClient."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from collector.app import Services
+
+
+def decision(visitor: str | None = None, analytics: bool = True, **fields: Any) -> dict[str, Any]:
+    body = {
+        "site": "demo",
+        "visitor": visitor or secrets.token_urlsafe(16),
+        "purposes": {"analytics": analytics, "personalization": analytics},
+        "notice_version": "1",
+        "method": "banner",
+        "client_ts": int(time.time() * 1000),
+    }
+    return body | fields
+
+
+def services(client: TestClient) -> Services:
+    value: Services = client.app.state.services  # type: ignore[attr-defined]
+    return value
+
+
+def run_job(client: TestClient, name: str) -> None:
+    outcome = services(client).jobs.run(name)
+    assert outcome.status == "ok", outcome.error
