@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
-from clearsignal.settings import Purpose, Settings, StoreSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, StoreSettings
 from consent.audit import verify_log
 from consent.entries import ConsentDecision, build_entry
 from consent.ledger import CONSENT_LIFETIME, ConsentLedger

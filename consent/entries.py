@@ -17,7 +17,9 @@ from typing import Any
 
 import orjson
 
-from clearsignal.settings import Purpose, SiteSettings
+from clearsignal.clock import wire_time
+from clearsignal.purposes import Purpose
+from clearsignal.settings import SiteSettings
 from consent.state import ConsentState
 
 __all__ = [
@@ -57,7 +59,7 @@ def notice_sha256(text: str) -> str:
 
 
 def _time(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+    return wire_time(value) if value else None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from clearsignal.clock import EPOCH
+from clearsignal.clock import EPOCH, wire_time
 from consent.database import Database
 
 __all__ = ["EXPORT_COLUMNS", "export_records"]
@@ -50,7 +50,7 @@ def _rows(
         record = dict(zip(EXPORT_COLUMNS, row, strict=True))
         record["leaf_hash"] = str(record["leaf_hash"]).lower()
         for name in ("recorded_at", "expires_at"):
-            record[name] = record[name].isoformat(timespec="milliseconds")
+            record[name] = wire_time(record[name])
         if isinstance(record["entry"], bytes):
             record["entry"] = record["entry"].decode()
         yield record

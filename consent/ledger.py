@@ -19,12 +19,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from clearsignal.clock import utc_now
-from clearsignal.settings import Purpose, Settings, SiteSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, SiteSettings
 from consent.database import Database
 from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
 from consent.errors import NoticeVersionError, UnknownSiteError
 from consent.merkle import leaf_hash
 from consent.pseudonyms import SiteKeys, visitor_key
+from consent.queries import current_consent_sql
 from consent.state import ConsentState
 
 __all__ = ["ConsentLedger", "RecordedConsent"]
@@ -178,14 +180,14 @@ class ConsentLedger:
 
     def _read(self, site: str, visitor_key: str) -> ConsentState | None:
         rows = self._db.rows(
-            "SELECT analytics, personalization, recorded_at, expires_at, receipt_id, kind "
-            "FROM consent_records WHERE site = {site:String} AND visitor_key = {key:String} "
-            "AND kind != 'erasure' ORDER BY recorded_at DESC LIMIT 1",
+            "SELECT analytics, personalization, recorded_at, expires_at, receipt_id FROM ("
+            + current_consent_sql("site = {site:String} AND visitor_key = {key:String}")
+            + ")",
             {"site": site, "key": visitor_key},
         )
         if not rows:
             return None
-        analytics, personalization, recorded_at, expires_at, receipt_id, _ = rows[0]
+        analytics, personalization, recorded_at, expires_at, receipt_id = rows[0]
         return ConsentState(
             bool(analytics), bool(personalization), recorded_at, expires_at, receipt_id
         )

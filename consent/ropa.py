@@ -6,7 +6,8 @@ retention, recipients) and from what the code stores, so it cannot drift from ei
 
 from __future__ import annotations
 
-from clearsignal.settings import Purpose, Settings, SiteSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, SiteSettings
 
 __all__ = ["DATA_CATEGORIES", "record_of_processing"]
 

@@ -1,4 +1,7 @@
-"""What the ingest consent gate asks the consent ledger: a visitor's current choices."""
+"""A visitor's current choices, as the ingest consent gate asks the consent ledger for them.
+
+The rule in Python; ``consent.queries`` is the same rule in SQL.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +22,15 @@ class ConsentState:
     expires_at: datetime
     receipt_id: str
 
+    def in_force(self, now: datetime) -> bool:
+        """A decision holds until it expires; then the visitor is asked again."""
+        return now < self.expires_at
+
     def allows_analytics(self, now: datetime) -> bool:
-        return self.analytics and now < self.expires_at
+        return self.analytics and self.in_force(now)
 
     def allows_personalization(self, now: datetime) -> bool:
-        return self.personalization and self.analytics and now < self.expires_at
+        return self.personalization and self.analytics and self.in_force(now)
 
 
 class ConsentReader(Protocol):

@@ -28,7 +28,8 @@ import orjson
 
 from aggregator.errors import AggregatorError
 from aggregator.store.client import Store
-from clearsignal.settings import Purpose, Settings, SiteSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, SiteSettings
 from collector.ingest.pipeline import IngestPipeline, RequestFacts
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
 from collector.ingest.wire import EventBatch

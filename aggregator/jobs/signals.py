@@ -29,11 +29,13 @@ from aggregator.signals.rules import RULES, SignalRule
 from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
 from clearsignal.clock import EPOCH, utc_now
-from clearsignal.settings import PageSettings, Purpose, Settings, SiteSettings
+from clearsignal.settings import PageSettings, Settings, SiteSettings
+from consent.queries import consented_sql
 
 __all__ = ["SignalsJob", "SignalsRun", "page_flag_sql"]
 
 JOB = "signals.compute"
+_AS_OF = "{as_of:DateTime64(3, 'UTC')}"
 
 
 def _like(pattern: str) -> str:
@@ -56,7 +58,6 @@ def _flags(pages: PageSettings) -> str:
 
 
 def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
-    needs = "analytics" if rule.purpose == Purpose.ANALYTICS else "personalization"
     scope = (
         "AND visitor_key IN (SELECT DISTINCT visitor_key FROM events "
         "  WHERE site = {site:String} AND identity = 'analytics' "
@@ -70,14 +71,9 @@ def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
         f"AND visitor_key IN consented {scope}",
         "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
     )
+    consented = consented_sql(rule.purpose, "site = {site:String}", _AS_OF)
     return f"""
-consented AS (
-    SELECT visitor_key FROM consent_records
-    WHERE site = {{site:String}} AND kind != 'erasure'
-    GROUP BY visitor_key
-    HAVING argMax(analytics AND {needs}, recorded_at)
-       AND argMax(expires_at, recorded_at) > {{as_of:DateTime64(3, 'UTC')}}
-),
+consented AS (SELECT visitor_key FROM ({consented})),
 ev AS ({events}
 )"""
 

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from aggregator.signals.rules import RULES, rule
+from aggregator.signals.rules import RULES
+from aggregator.signals.stored import SIGNAL_COLUMNS, StoredSignal
 from aggregator.store.client import Store
 from aggregator.webhooks.request import (
     Transport,
@@ -45,7 +46,9 @@ from aggregator.webhooks.request import (
     subject,
 )
 from clearsignal.clock import utc_now
+from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings, WebhookSettings
+from consent.queries import consented_sql
 
 __all__ = ["BATCH_SIZE", "RECENT", "WebhookJob", "WebhookRun", "retry_delay"]
 
@@ -90,25 +93,23 @@ class _Delivery:
 
 
 @dataclass(frozen=True)
-class _Due(_Delivery):
-    """A delivery to send now, with what its signal says."""
+class _Due:
+    """A delivery to send now, and its signal."""
 
-    window_end: datetime
-    value: float
+    delivery: _Delivery
+    signal: StoredSignal
 
 
 _DELIVERY_ID = (
     "lower(hex(substring(SHA256(concat(site, '\\n', visitor_key, '\\n', rule_id, '\\n', "
     "toString(window_start))), 1, 16)))"
 )
-_CONSENTED = """
-consented AS (
-    SELECT site, visitor_key FROM consent_records
-    WHERE site IN {sites:Array(String)} AND kind != 'erasure'
-    GROUP BY site, visitor_key
-    HAVING argMax(analytics AND personalization, recorded_at)
-       AND argMax(expires_at, recorded_at) > {now:DateTime64(3, 'UTC')}
-)"""
+_CONSENTED = f"""
+consented AS ({
+    consented_sql(
+        Purpose.PERSONALIZATION, "site IN {sites:Array(String)}", "{now:DateTime64(3, 'UTC')}"
+    )
+})"""
 _OPEN = """
 open AS (
     SELECT delivery_id, site, visitor_key, rule_id, window_start,
@@ -122,11 +123,10 @@ open AS (
     GROUP BY delivery_id, site, visitor_key, rule_id, window_start
     HAVING last_status IN ('pending', 'retrying')
 )"""
-_STORED_SIGNALS = """
-    SELECT site, visitor_key, rule_id, rule_version, window_start, window_end, value,
-           expires_at
+_STORED_SIGNALS = f"""
+    SELECT {SIGNAL_COLUMNS}
     FROM signals FINAL
-    WHERE site IN {sites:Array(String)} AND expires_at > {now:DateTime64(3, 'UTC')}"""
+    WHERE site IN {{sites:Array(String)}} AND expires_at > {{now:DateTime64(3, 'UTC')}}"""
 
 _NEW_SQL = f"""
 WITH {_CONSENTED}
@@ -152,10 +152,10 @@ WHERE NOT consents
         SELECT site, visitor_key, rule_id, window_start FROM ({_STORED_SIGNALS}))
 ORDER BY delivery_id
 """
+_SIGNAL_OF_S = ", ".join(f"s.{c} AS {c}" for c in SIGNAL_COLUMNS.split(", "))
 _DUE_SQL = f"""
 WITH {_CONSENTED}, {_OPEN}
-SELECT o.delivery_id, o.site, o.visitor_key, s.rule_id, s.rule_version, s.window_start,
-       o.attempts, s.expires_at, s.window_end, s.value
+SELECT o.delivery_id AS delivery_id, o.attempts AS attempts, {_SIGNAL_OF_S}
 FROM open AS o
 INNER JOIN ({_STORED_SIGNALS}
             AND (site, visitor_key) IN (SELECT site, visitor_key FROM open)) AS s
@@ -203,16 +203,21 @@ class WebhookJob:
             parameters: dict[str, Any] = {"sites": sorted(webhooks), "now": now}
             run.queued = self._queue(parameters | {"rules": [r.id for r in RULES]}, now)
             run.cancelled = self._cancel(parameters, now)
-            for delivery in self._due(parameters):
-                self._attempt(delivery, webhooks[delivery.site], run)
+            for due in self._due(parameters):
+                self._attempt(due, webhooks[due.delivery.site], run)
             return run
 
     def _due(self, parameters: dict[str, Any]) -> list[_Due]:
-        return [
-            _Due(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), r[5], int(r[6]), r[7],
-                 r[8], float(r[9]))
-            for r in self._store.rows(_DUE_SQL, parameters | {"limit": self._batch_size})
-        ]  # fmt: skip
+        due = []
+        for row in self._store.dicts(_DUE_SQL, parameters | {"limit": self._batch_size}):
+            signal = StoredSignal.from_row(row)
+            delivery = _Delivery(
+                str(row["delivery_id"]), signal.site, signal.visitor_key, signal.rule_id,
+                signal.rule_version, signal.window_start, int(row["attempts"]),
+                signal.expires_at,
+            )  # fmt: skip
+            due.append(_Due(delivery, signal))
+        return due
 
     def _queue(self, parameters: dict[str, Any], now: datetime) -> int:
         found = self._store.rows(_NEW_SQL, parameters | {"recent": now - RECENT})
@@ -237,22 +242,13 @@ class WebhookJob:
             self._store.insert("webhook_deliveries", rows, _COLUMNS)
         return len(rows)
 
-    def _attempt(self, delivery: _Due, webhook: WebhookSettings, run: WebhookRun) -> None:
+    def _attempt(self, due: _Due, webhook: WebhookSettings, run: WebhookRun) -> None:
+        delivery = due.delivery
         secret = webhook.secret.get_secret_value().encode()
         attempt = delivery.attempts + 1
         sent_at = self._clock()
-        found = rule(delivery.rule_id)
         body = WebhookPayload(
-            id=delivery.delivery_id,
-            site=delivery.site,
-            rule_id=delivery.rule_id,
-            rule_version=delivery.rule_version,
-            rule_title=found.title if found else delivery.rule_id,
-            window_start=delivery.window_start,
-            window_end=delivery.window_end,
-            value=delivery.value,
-            subject=subject(secret, delivery.visitor_key),
-            sent_at=sent_at,
+            delivery.delivery_id, due.signal, subject(secret, delivery.visitor_key), sent_at
         ).body()
         headers = signed_headers(secret, body, sent_at)
         try:

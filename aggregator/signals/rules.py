@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clearsignal.settings import Purpose
+from clearsignal.purposes import Purpose
 
 __all__ = ["RULES", "SignalRule", "rule"]
 

@@ -14,11 +14,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import Message
 from typing import IO, Protocol
 
+from aggregator.signals.stored import StoredSignal
 from aggregator.webhooks.signature import SIGNATURE_HEADER, sign
+from clearsignal.clock import wire_time
 from consent.entries import canonical_json
 
 __all__ = ["USER_AGENT", "Transport", "WebhookPayload", "post_webhook", "signed_headers", "subject"]
@@ -36,33 +38,24 @@ def subject(secret: bytes, visitor_key: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class WebhookPayload:
     id: str  # the delivery id: the same on every attempt, for receivers to deduplicate
-    site: str
-    rule_id: str
-    rule_version: int
-    rule_title: str
-    window_start: datetime
-    window_end: datetime
-    value: float
+    signal: StoredSignal
     subject: str
     sent_at: datetime
 
     def body(self) -> bytes:
         """Canonical JSON (sorted keys, no spaces): the exact bytes that are signed."""
+        signal = self.signal
         return canonical_json({
             "id": self.id,
-            "site": self.site,
-            "rule": {"id": self.rule_id, "version": self.rule_version, "title": self.rule_title},
-            "window": {"start": _iso(self.window_start), "end": _iso(self.window_end)},
-            "value": self.value,
+            "site": signal.site,
+            "rule": {"id": signal.rule_id, "version": signal.rule_version, "title": signal.title},
+            "window": {"start": wire_time(signal.window_start), "end": wire_time(signal.window_end)},
+            "value": signal.value,
             "subject": self.subject,
-            "sent_at": _iso(self.sent_at),
+            "sent_at": wire_time(self.sent_at),
         })  # fmt: skip
 
 

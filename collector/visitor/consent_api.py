@@ -25,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from clearsignal.settings import Purpose, Settings, SiteSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, SiteSettings
 from collector.cors import note_site
 from collector.http_json import BadRequest, field_errors, json_response, read_body
 from collector.origins import site_accepts

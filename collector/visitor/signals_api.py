@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aggregator.signals.rules import rule
+from aggregator.signals.stored import read_signals, signal_summary
 from aggregator.store.client import Store
 from clearsignal.settings import SiteSettings
 from collector.http_json import BadRequest, json_response
@@ -32,30 +32,9 @@ __all__ = ["get_visitor_signals", "post_visitor_signals"]
 
 
 def _signals(store: Store, site: str, visitor_key: str) -> list[dict[str, Any]]:
-    rows = store.dicts(
-        "SELECT rule_id, rule_version, window_start, window_end, value, evidence "
-        "FROM signals FINAL WHERE site = {site:String} AND visitor_key = {key:String} "
-        "ORDER BY window_end DESC LIMIT 100",
-        {"site": site, "key": visitor_key},
-    )
-    found = []
-    for row in rows:
-        definition = rule(row["rule_id"])
-        if definition is None:
-            continue
-        found.append(
-            {
-                "rule_id": row["rule_id"],
-                "rule_version": row["rule_version"],
-                "title": definition.title,
-                "window_start": row["window_start"].isoformat(),
-                "window_end": row["window_end"].isoformat(),
-                "value": row["value"],
-                "why": definition.why,
-                "may_do": definition.may_do,
-            }
-        )
-    return found
+    """What the page may show: the findings of rules this version knows."""
+    found = read_signals(store, site, visitor_key, limit=100)
+    return [signal_summary(signal) for signal in found if signal.rule is not None]
 
 
 async def post_visitor_signals(request: Request) -> Response:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from clearsignal.settings import Purpose, SettingsError, load_settings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import SettingsError, load_settings
 
 SHOP = """
 data_dir = "{data_dir}"

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from aggregator.store.client import Store
-from clearsignal.settings import Purpose, Settings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger, RecordedConsent
 from consent.log_keys import LogKeys

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clearsignal.settings import Purpose
+from clearsignal.purposes import Purpose
 from consent.entries import ConsentDecision
 from consent.errors import LogIntegrityError
 from consent.ledger import ConsentLedger

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from aggregator.signals.rules import RULES
-from clearsignal.settings import Purpose, SiteSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import SiteSettings
 from consent.ledger import CONSENT_LIFETIME
 
 __all__ = ["COLLECTED", "NEVER_COLLECTED", "site_explanation"]

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aggregator.signals.rules import rule
+from aggregator.signals.stored import read_signals, signal_document
 from aggregator.store.client import Store
+from clearsignal.clock import wire_time
 from clearsignal.settings import SiteSettings
 from collector.visitor.me.about import site_explanation
 from collector.visitor.me.labels import event_label, page_kind
 from collector.visitor.me.receipts import receipt_statuses
 from consent.log_reader import LogReader
+from consent.state import ConsentState
 
 __all__ = [
     "EVENTS_PAGE_MAX",
@@ -36,12 +38,6 @@ EVENTS_PAGE_MAX = 100
 _CURSOR = re.compile(r"(\d{1,15})-([0-9a-f]{16})")
 _VISITOR = "site = {site:String} AND visitor_key = {key:String}"
 _EVENTS = f"events FINAL WHERE {_VISITOR} AND identity = 'analytics'"
-
-
-def iso(value: datetime) -> str:
-    """A stored UTC time as ISO 8601 with a Z."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def _event(site: SiteSettings, row: dict[str, Any]) -> dict[str, Any]:
     props, element = dict(row["props"]), dict(row["element"])
     return {
         "event_id": row["event_id"],
-        "ts": iso(row["ts"]),
+        "ts": wire_time(row["ts"]),
         "label": event_label(site.pages, row["type"], row["name"], row["path"], props, element),
         "type": row["type"],
         "name": row["name"],
@@ -78,8 +74,8 @@ def _event(site: SiteSettings, row: dict[str, Any]) -> dict[str, Any]:
         "element": element,
         "device": row["device"],
         "browser": row["browser"],
-        "received_at": iso(row["ingested_at"]),
-        "delete_on": iso(row["expires_at"]),
+        "received_at": wire_time(row["ingested_at"]),
+        "delete_on": wire_time(row["expires_at"]),
     }
 
 
@@ -118,46 +114,9 @@ def event_page(
         cursor = str(EventCursor(round(ts.timestamp() * 1000), last["event_id"]))
     return {
         "total": int(total),
-        "deleted_between": [iso(first_deletion), iso(last_deletion)] if total else None,
+        "deleted_between": [wire_time(first_deletion), wire_time(last_deletion)] if total else None,
         "items": [_event(site, row) for row in rows],
         "next": cursor,
-    }
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
-def _when(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y, %H:%M} UTC"
-
-
-def _signal(row: dict[str, Any]) -> dict[str, Any]:
-    definition = rule(row["rule_id"])
-    # Named tuples come back as dicts from some client versions, as tuples from others.
-    found = [
-        (item["event_id"], item["ts"], item["detail"]) if isinstance(item, dict) else item
-        for item in row["evidence"]
-    ]
-    evidence = [{"event_id": e, "ts": iso(ts), "detail": detail} for e, ts, detail in found]
-    times = [ts for _, ts, _ in found] or [row["window_start"], row["window_end"]]
-    first, last = min(times), max(times)
-    inputs = {"count": _number(row["value"]), "first": _when(first), "last": _when(last)}
-    return {
-        "rule_id": row["rule_id"],
-        "rule_version": row["rule_version"],
-        "title": definition.title if definition else row["rule_id"],
-        "noticed": definition.noticed.format(**inputs) if definition else "",
-        "noticed_template": definition.noticed if definition else "",
-        "template_inputs": inputs | {"first": iso(first), "last": iso(last)},
-        "why": definition.why if definition else "",
-        "may_do": definition.may_do if definition else "",
-        "value": row["value"],
-        "window_start": iso(row["window_start"]),
-        "window_end": iso(row["window_end"]),
-        "evidence": evidence,
-        "computed_at": iso(row["computed_at"]),
-        "delete_on": iso(row["expires_at"]),
     }
 
 
@@ -170,53 +129,48 @@ def _visitor_rows(
     )
 
 
-def _consent_records(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+def _consent_rows(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
     columns = (
         "receipt_id, kind, method, analytics, personalization, notice_version, recorded_at, "
         "expires_at"
     )
     order = "recorded_at DESC, receipt_id DESC"
-    rows = _visitor_rows(store, site, visitor_key, columns, "consent_records", order)
-    return [
-        {
-            "receipt_id": row["receipt_id"],
-            "kind": row["kind"],
-            "method": row["method"],
-            "analytics": bool(row["analytics"]),
-            "personalization": bool(row["personalization"]),
-            "notice_version": row["notice_version"],
-            "recorded_at": iso(row["recorded_at"]),
-            "expires_at": iso(row["expires_at"]),
-        }
-        for row in rows
-    ]
+    return _visitor_rows(store, site, visitor_key, columns, "consent_records", order)
 
 
-def _current(records: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    """The visitor's current choices: their latest decision, if it has not expired."""
-    latest = next((r for r in records if r["kind"] != "erasure"), None)
-    expired = latest is not None and latest["expires_at"] <= iso(now)
-    if latest is None or expired:
-        return {"analytics": False, "personalization": False, "decided": latest is not None}
+def _consent_record(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "analytics": latest["analytics"],
-        "personalization": latest["personalization"],
-        "decided": True,
-        "notice_version": latest["notice_version"],
-        "recorded_at": latest["recorded_at"],
-        "expires_at": latest["expires_at"],
-        "receipt_id": latest["receipt_id"],
+        "receipt_id": row["receipt_id"],
+        "kind": row["kind"],
+        "method": row["method"],
+        "analytics": bool(row["analytics"]),
+        "personalization": bool(row["personalization"]),
+        "notice_version": row["notice_version"],
+        "recorded_at": wire_time(row["recorded_at"]),
+        "expires_at": wire_time(row["expires_at"]),
     }
 
 
-def _signals(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
-    columns = (
-        "rule_id, rule_version, window_start, window_end, value, evidence, computed_at, expires_at"
-    )
-    rows = _visitor_rows(
-        store, site, visitor_key, columns, "signals FINAL", "window_end DESC, rule_id"
-    )
-    return [_signal(row) for row in rows]
+def _current(rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """The visitor's current choices: their latest decision, while it is in force."""
+    latest = next((row for row in rows if row["kind"] != "erasure"), None)
+    if latest is None:
+        return {"analytics": False, "personalization": False, "decided": False}
+    state = ConsentState(
+        bool(latest["analytics"]), bool(latest["personalization"]), latest["recorded_at"],
+        latest["expires_at"], latest["receipt_id"],
+    )  # fmt: skip
+    if not state.in_force(now):
+        return {"analytics": False, "personalization": False, "decided": True}
+    return {
+        "analytics": state.allows_analytics(now),
+        "personalization": state.allows_personalization(now),
+        "decided": True,
+        "notice_version": latest["notice_version"],
+        "recorded_at": wire_time(state.recorded_at),
+        "expires_at": wire_time(state.expires_at),
+        "receipt_id": state.receipt_id,
+    }
 
 
 def visitor_export(
@@ -228,19 +182,20 @@ def visitor_export(
     now: datetime | None = None,
 ) -> dict[str, Any] | None:
     """Everything held about the visitor, or None when nothing is."""
-    records = _consent_records(store, site, visitor_key)
+    rows = _consent_rows(store, site, visitor_key)
+    records = [_consent_record(row) for row in rows]
     events = event_page(store, site, visitor_key, None, events_limit)
-    signals = _signals(store, site, visitor_key)
+    signals = [signal_document(s) for s in read_signals(store, site.id, visitor_key)]
     receipts = receipt_statuses(reader, [r["receipt_id"] for r in records])
     if not records and not events["total"] and not signals:
         return None
     moment = now or datetime.now(UTC)
     return {
         "format": EXPORT_FORMAT,
-        "generated_at": iso(moment),
+        "generated_at": wire_time(moment),
         "visitor_key": visitor_key,
         "about": site_explanation(site),
-        "consent": {"current": _current(records, moment), "records": records},
+        "consent": {"current": _current(rows, moment), "records": records},
         "receipts": receipts,
         "events": events,
         "signals": signals,

@@ -12,7 +12,8 @@ import pytest
 from aggregator.jobs.registry import deployment_jobs
 from aggregator.jobs.runner import JobRunner
 from aggregator.store.client import Store
-from clearsignal.settings import Purpose, Settings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys

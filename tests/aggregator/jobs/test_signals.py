@@ -9,7 +9,8 @@ import pytest
 
 from aggregator.jobs.signals import SignalsJob
 from aggregator.store.client import Store
-from clearsignal.settings import Purpose, Settings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys

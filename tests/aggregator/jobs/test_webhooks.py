@@ -18,9 +18,9 @@ from aggregator.jobs.webhooks import WebhookJob, retry_delay
 from aggregator.store.client import Store
 from aggregator.webhooks.request import subject
 from aggregator.webhooks.signature import SIGNATURE_HEADER, sign, verify_signature
+from clearsignal.purposes import Purpose
 from clearsignal.settings import (
     NoticeSettings,
-    Purpose,
     Settings,
     SiteSettings,
     StoreSettings,

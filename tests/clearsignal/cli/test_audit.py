@@ -24,7 +24,8 @@ import pytest
 
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
-from clearsignal.settings import Purpose, Settings, StoreSettings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, StoreSettings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.log_keys import LogKeys

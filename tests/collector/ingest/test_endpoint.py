@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from clearsignal.settings import Purpose, Settings
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings
 from collector.app import Services, create_app
 from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision

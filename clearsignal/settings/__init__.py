@@ -1,0 +1,48 @@
+"""The one settings model, shared by every package.
+
+Settings come from, highest priority first: keyword arguments, ``CLEARSIGNAL_*``
+environment variables (nested fields with ``__``, e.g. ``CLEARSIGNAL_STORE__DSN``),
+and an optional TOML file (``clearsignal.toml`` in the working directory, or the
+path in ``CLEARSIGNAL_CONFIG``). With no file at all, a built-in ``demo`` site is
+configured so that a fresh checkout runs out of the box.
+
+Modules: ``model`` (``Settings``, the root), ``sites``, ``deployment`` (store, jobs,
+ingest), ``admin``, ``quickstart`` (the built-in demo site) and ``loading``
+(``load_settings``). Every setting is documented in docs/configuration.md.
+"""
+
+from clearsignal.settings.admin import SCRYPT_HASH_PATTERN, AdminRole, AdminSettings, AdminUser
+from clearsignal.settings.deployment import IngestSettings, JobSettings, StoreSettings
+from clearsignal.settings.loading import DEFAULT_CONFIG_FILE, SettingsError, load_settings
+from clearsignal.settings.model import Settings
+from clearsignal.settings.quickstart import DEMO_NOTICE_TEXT, demo_site
+from clearsignal.settings.sites import (
+    DEFAULT_PURPOSES,
+    NoticeSettings,
+    PageSettings,
+    PurposeSettings,
+    SiteSettings,
+    WebhookSettings,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_PURPOSES",
+    "DEMO_NOTICE_TEXT",
+    "SCRYPT_HASH_PATTERN",
+    "AdminRole",
+    "AdminSettings",
+    "AdminUser",
+    "IngestSettings",
+    "JobSettings",
+    "NoticeSettings",
+    "PageSettings",
+    "PurposeSettings",
+    "Settings",
+    "SettingsError",
+    "SiteSettings",
+    "StoreSettings",
+    "WebhookSettings",
+    "demo_site",
+    "load_settings",
+]
