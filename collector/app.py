@@ -1,27 +1,40 @@
-"""The Starlette application factory: routes are data, background machinery lives in the lifespan."""
+"""The Starlette application factory: routes are data, the rooms are mounted, background
+machinery lives in the lifespan.
+
+The route table, top to bottom: the ingest endpoint, health and metrics, the OpenAPI
+document, the visitor room's APIs and pages (consent, transparency, a visitor's own
+signals and data, the snippet's files), then the ``/admin`` and ``/demo`` rooms. The
+lifespan opens the runtime (``collector.runtime``) and yields each room's typed state
+(``collector.state``); a refused request is answered by one exception handler.
+"""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from clearsignal.settings import Settings
-from collector.admin import admin_routes, open_admin
+from collector.admin.routes import admin_room
+from collector.admin.runtime import ADMIN_STATE, open_admin
 from collector.cors import SiteCORSMiddleware, SiteOrigins
+from collector.demo.run_jobs import DEMO_STATE, DemoJobs
 from collector.demo.shop import demo_shop_routes
+from collector.errors import RequestRefused, refused_handler
 from collector.ingest.endpoint import INGEST_PATH, IngestEndpoint, Ingestor
 from collector.ingest.metrics import CollectorMetrics
 from collector.openapi import openapi_document
 from collector.runtime import Services, open_runtime
+from collector.state import COLLECTOR_STATE, CollectorState, lifespan_state
 from collector.visitor.consent_api import get_erasure, get_receipt, post_consent
 from collector.visitor.me.api import me_routes
 from collector.visitor.me.page import ME_PAGE_ROUTES
@@ -34,34 +47,12 @@ from collector.visitor.transparency_api import (
     get_public_key,
 )
 
-__all__ = ["Services", "create_app"]
+__all__ = ["CollectorApp", "Services", "create_app"]
+
+T = TypeVar("T")
 
 # Endpoints a site's pages call from their own origin (simple text/plain POSTs).
 CORS_PATHS = (INGEST_PATH, "/api/consent", "/api/visitor/signals")
-
-
-async def healthz(request: Request) -> PlainTextResponse:
-    return PlainTextResponse("ok\n")
-
-
-async def readyz(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
-    ready = await run_in_threadpool(services.store.ping)
-    body = {
-        "store": "ok" if ready else "unavailable",
-        "spool_backlog_bytes": services.writer.backlog(),
-        "last_write_error": services.writer.last_error,
-    }
-    return JSONResponse(body, status_code=200 if ready else 503)
-
-
-async def metrics(request: Request) -> Response:
-    collector_metrics: CollectorMetrics = request.app.state.metrics
-    return Response(collector_metrics.exposition(), media_type="text/plain; version=0.0.4")
-
-
-async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(openapi_document())
 
 
 class CollectorApp(Starlette):
@@ -73,39 +64,117 @@ class CollectorApp(Starlette):
     its other methods take the usual way.
     """
 
+    def __init__(self, settings: Settings, routes: list[BaseRoute]) -> None:
+        super().__init__(
+            routes=routes,
+            lifespan=_lifespan,
+            middleware=[Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)],
+            exception_handlers={RequestRefused: refused_handler},
+        )
+        self.settings = settings
+        self.metrics = CollectorMetrics()
+        self._services: Services | None = None
+        self._ingestor: Ingestor | None = None
+        self._state: dict[str, Any] = {}
+
+    @property
+    def services(self) -> Services:
+        """What the lifespan opened (the CLI and tests reach the runtime through it)."""
+        if self._services is None:
+            raise RuntimeError("the app is not running: its lifespan has not started")
+        return self._services
+
+    def room_state(self, key: str, kind: type[T]) -> T:
+        """What the lifespan opened for a room, outside a request (tests)."""
+        return lifespan_state({"state": self._state}, key, kind)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == INGEST_PATH and scope["method"] == "POST":
-            ingestor: Ingestor = self.state.ingestor
+        ingestor = self._ingestor
+        if (
+            ingestor is not None
+            and scope["type"] == "http"
+            and scope["path"] == INGEST_PATH
+            and scope["method"] == "POST"
+        ):
             await ingestor(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
-
-def create_app(settings: Settings) -> Starlette:
-    collector_metrics = CollectorMetrics()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = await run_in_threadpool(open_runtime, settings, collector_metrics, True)
-        app.state.services = services
-        app.state.nudge = services.scheduler.nudge if services.scheduler else None
-        app.state.ingestor = Ingestor(
-            services.pipeline, services.spool, collector_metrics.ingest, SiteOrigins(settings.sites)
+    async def open(self) -> dict[str, Any]:
+        """Open the runtime; the state every request sees, by room."""
+        services = await run_in_threadpool(open_runtime, self.settings, self.metrics, True)
+        self._services = services
+        self._ingestor = Ingestor(
+            services.pipeline, services.spool, self.metrics.ingest, SiteOrigins(self.settings.sites)
         )
-        app.state.admin = await run_in_threadpool(
-            open_admin, settings, services.store, services.log_reader
+        admin = await run_in_threadpool(
+            open_admin, self.settings, services.store, services.log_reader
         )
-        # What start-up made (modules, the engine's bindings, settings, caches) lives as
-        # long as the server: out of the garbage collector's sight, its full collections
-        # stay short, and so do the ingest latencies they would otherwise stretch.
-        gc.freeze()
-        try:
-            yield
-        finally:
-            gc.unfreeze()
+        shared = CollectorState(
+            self.settings, services.store, services.ledger, services.log_reader, services.nudge
+        )
+        self._state = {
+            COLLECTOR_STATE: shared,
+            ADMIN_STATE: admin,
+            DEMO_STATE: DemoJobs(services.run_every_job),
+            IngestEndpoint.STATE: self._ingestor,
+        }
+        return self._state
+
+    async def close(self) -> None:
+        services, self._services, self._ingestor = self._services, None, None
+        self._state = {}
+        if services is not None:
             await run_in_threadpool(services.close)
 
-    routes = [
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    assert isinstance(app, CollectorApp)
+    state = await app.open()
+    # What start-up made (modules, the engine's bindings, settings, caches) lives as long
+    # as the server: out of the garbage collector's sight, its full collections stay
+    # short, and so do the ingest latencies they would otherwise stretch.
+    gc.freeze()
+    try:
+        yield state
+    finally:
+        gc.unfreeze()
+        await app.close()
+
+
+def _app(request: Request) -> CollectorApp:
+    app = request.app
+    assert isinstance(app, CollectorApp)
+    return app
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok\n")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    services = _app(request).services
+    ready = await run_in_threadpool(services.store.ping)
+    body = {
+        "store": "ok" if ready else "unavailable",
+        "spool_backlog_bytes": services.writer.backlog(),
+        "last_write_error": services.writer.last_error,
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    exposition = _app(request).metrics.exposition()
+    return Response(exposition, media_type="text/plain; version=0.0.4")
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())
+
+
+def create_app(settings: Settings) -> CollectorApp:
+    routes: list[BaseRoute] = [
         # POSTs are answered by CollectorApp before the router; this route answers the
         # other methods (405), and preflights pass the CORS middleware as on the other paths.
         Route(INGEST_PATH, IngestEndpoint(), methods=["POST"]),
@@ -125,11 +194,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,
-        *admin_routes(),
+        admin_room(),
         *demo_shop_routes(settings),
     ]
-    cors = Middleware(SiteCORSMiddleware, sites=settings.sites, paths=CORS_PATHS)
-    app = CollectorApp(routes=routes, lifespan=lifespan, middleware=[cors])
-    app.state.settings = settings
-    app.state.metrics = collector_metrics
-    return app
+    return CollectorApp(settings, routes)

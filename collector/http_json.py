@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-__all__ = [
-    "ACCEPTED_TYPES",
-    "BadRequest",
-    "field_errors",
-    "json_response",
-    "read_body",
-    "receive_body",
-]
+from collector.errors import RequestRefused
+
+__all__ = ["ACCEPTED_TYPES", "field_errors", "json_response", "read_body", "receive_body"]
 
 ACCEPTED_TYPES = ("application/json", "text/plain")
-
-
-class BadRequest(Exception):
-    """A request we answer with ``status`` and a JSON ``body`` saying what to fix."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status = status
-        self.body = body
-
-    def response(self) -> Response:
-        return json_response(self.status, self.body)
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
@@ -63,11 +45,11 @@ async def receive_body(
     """``read_body`` at the ASGI level, for endpoints that take no ``Request``."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_TYPES:
-        raise BadRequest(
+        raise RequestRefused(
             415,
             {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
         )
-    too_large = BadRequest(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
+    too_large = RequestRefused(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise too_large
     chunks, size = [], 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregator.jobs.registry import deployment_jobs
-from aggregator.jobs.runner import JobRunner
+from aggregator.jobs.runner import JobOutcome, JobRunner
 from aggregator.jobs.scheduler import Scheduler
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
@@ -42,6 +42,17 @@ class Services:
     jobs: JobRunner
     scheduler: Scheduler | None
 
+    def run_every_job(self) -> list[JobOutcome]:
+        """Write out the spool, then run each job once, in the deployment's order (the
+        demo's "Run jobs now" and its seeding)."""
+        self.writer.flush()
+        return [self.jobs.run(name) for name in self.jobs.jobs]
+
+    def nudge(self, job: str) -> None:
+        """Run ``job`` soon; without an in-process scheduler, its next run does it."""
+        if self.scheduler is not None:
+            self.scheduler.nudge(job)
+
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
@@ -61,14 +72,10 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
     writer = SpoolWriter(spool, store, metrics)
     log_keys = LogKeys.load(settings.log_origin, settings.log_key_path)
 
-    def flush_spool() -> None:  # erasure first writes what the spool still holds
-        while writer.drain_once():
-            pass
-
     log_reader = LogReader(store, log_keys.verifier)
     jobs = JobRunner(
         store,
-        deployment_jobs(store, settings, ledger, flush_spool, log_reader.forget_latest),
+        deployment_jobs(store, settings, ledger, writer.flush, log_reader.forget_latest),
     )
     services = Services(store, spool, writer, ledger, log_reader, pipeline, jobs, None)
     if serving:

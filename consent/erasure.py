@@ -76,7 +76,7 @@ class Eraser:
         database: Database,
         ledger: ConsentLedger,
         cluster: str | None = None,
-        before_erase: Callable[[], None] = _nothing,
+        before_erase: Callable[[], object] = _nothing,
         settle: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:

@@ -21,7 +21,6 @@ from datetime import datetime
 
 from aggregator.jobs.runner import Job, JobContext, JobOutcome, JobResult, JobRunner
 from clearsignal.settings import Settings
-from collector.demo.run_jobs import run_every_job
 from collector.demo.shop import DEMO_SITE
 from collector.runtime import Services
 from simulator.simulation import SimulationSummary, simulate
@@ -97,4 +96,4 @@ def seed_demo(
     if outcome.status != "ok":
         return DemoSeeding(False, f"Seeding the demo history failed: {outcome.error}", failed=True)
     reason = f"Seeded the demo history: {visitors:,} visitors over {days} days."
-    return DemoSeeding(True, reason, simulated[0], run_every_job(services))
+    return DemoSeeding(True, reason, simulated[0], services.run_every_job())

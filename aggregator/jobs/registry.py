@@ -32,7 +32,7 @@ def deployment_jobs(
     store: Store,
     settings: Settings,
     ledger: ConsentLedger,
-    before_erase: Callable[[], None],
+    before_erase: Callable[[], object],
     on_sequenced: Callable[[], None] | None = None,
 ) -> list[Job]:
     sequencer = Sequencer(store, LogKeys.load(settings.log_origin, settings.log_key_path))

@@ -24,8 +24,9 @@ from collector.admin.console import (
     erasure_requests,
     search_consent,
 )
-from collector.admin.guard import AdminContext, Refused
+from collector.admin.guard import AdminContext
 from collector.admin.pages import esc, field, select, table
+from collector.errors import PageRefused
 
 __all__ = ["PAGE_SIZE", "consent_log", "erasures", "pager", "receipt"]
 
@@ -38,7 +39,9 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Refused(400, "Invalid date", f"The {name} date must be written YYYY-MM-DD.") from None
+        raise PageRefused(
+            400, "Invalid date", f"The {name} date must be written YYYY-MM-DD."
+        ) from None
 
 
 def page_number(context: AdminContext) -> int:
@@ -133,7 +136,7 @@ async def receipt(context: AdminContext) -> Response:
     document = await run_in_threadpool(reader.receipt, receipt_id)
     allowed = {s.id for s in context.sites()}
     if document is None or document.get("site") not in allowed:
-        raise Refused(404, "No such receipt", f"No receipt {receipt_id} on your sites.")
+        raise PageRefused(404, "No such receipt", f"No receipt {receipt_id} on your sites.")
     await context.log(AdminAction.VIEW_RECEIPT, site=str(document["site"]), detail=receipt_id)
     erasure = await run_in_threadpool(reader.erasure_receipt, receipt_id)
     shown = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()

@@ -17,8 +17,9 @@ from starlette.responses import Response
 
 from collector.admin.audit_log import AdminAction, Outcome
 from collector.admin.console_pages import PAGE_SIZE, page_number, pager
-from collector.admin.guard import SECURITY_HEADERS, AdminContext, Refused
+from collector.admin.guard import SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, field, hidden, select, table
+from collector.errors import PageRefused
 from consent.audit import verify_log
 from consent.export import export_records
 from consent.ropa import record_of_processing
@@ -83,7 +84,9 @@ def _moment(value: str, name: str) -> datetime | None:
     try:
         return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
     except ValueError:
-        raise Refused(400, "Invalid date", f"The {name} date must be written YYYY-MM-DD.") from None
+        raise PageRefused(
+            400, "Invalid date", f"The {name} date must be written YYYY-MM-DD."
+        ) from None
 
 
 async def export_download(context: AdminContext) -> Response:
@@ -91,7 +94,7 @@ async def export_download(context: AdminContext) -> Response:
     site = context.site(form.get("site") or "-")
     file_format = form.get("format", "csv")
     if file_format not in FORMATS:
-        raise Refused(400, "Unknown format", "Choose CSV or JSON lines.")
+        raise PageRefused(400, "Unknown format", "Choose CSV or JSON lines.")
     since, until = _moment(form.get("since", ""), "from"), _moment(form.get("until", ""), "until")
     out = io.StringIO()
     count = await run_in_threadpool(

@@ -20,13 +20,14 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from clearsignal.settings import AdminRole, AdminUser, SiteSettings
 from collector.admin.audit_log import AdminAction, Outcome
 from collector.admin.pages import Nav, esc, render_page
-from collector.admin.runtime import AdminRuntime
+from collector.admin.runtime import AdminRuntime, admin_runtime
 from collector.admin.sessions import AdminSession
+from collector.errors import PageRefused
+from collector.headers import SCRIPTLESS_POLICY, page_headers
 
 __all__ = [
     "LOGIN_COOKIE",
@@ -34,36 +35,16 @@ __all__ = [
     "SESSION_COOKIE",
     "AdminContext",
     "AdminRoute",
-    "Refused",
     "cookie_options",
-    "guarded_routes",
+    "guarded_endpoint",
 ]
 
 SESSION_COOKIE = "cs_admin"
 LOGIN_COOKIE = "cs_admin_login"
 COOKIE_PATH = "/admin"
 FORM_LIMIT = 16 * 1024
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
+SECURITY_HEADERS = page_headers("no-store", SCRIPTLESS_POLICY)
 ALL_ROLES = frozenset(AdminRole)
-
-
-class Refused(Exception):
-    """An answer other than the page: a status and what the person should do."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        self.status, self.title, self.message = status, title, message
 
 
 @dataclass
@@ -108,12 +89,14 @@ class AdminContext:
         """The asked-for site (or the first one) if this account may see it, else 404."""
         allowed = self.sites()
         if not allowed:
-            raise Refused(404, "No site", "This account may not see any configured site.")
+            raise PageRefused(404, "No site", "This account may not see any configured site.")
         if not site_id:
             return allowed[0]
         found = next((site for site in allowed if site.id == site_id), None)
         if found is None:
-            raise Refused(404, "Unknown site", f"There is no site {site_id!r} for this account.")
+            raise PageRefused(
+                404, "Unknown site", f"There is no site {site_id!r} for this account."
+            )
         return found
 
     def page(self, title: str, body: str, status: int = 200) -> Response:
@@ -136,18 +119,18 @@ class AdminRoute:
 async def _read_form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        raise Refused(415, "Not a form", "Send the page's form as it is.")
+        raise PageRefused(415, "Not a form", "Send the page's form as it is.")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > FORM_LIMIT:
-            raise Refused(413, "Form too large", f"A form may hold {FORM_LIMIT} bytes.")
+            raise PageRefused(413, "Form too large", f"A form may hold {FORM_LIMIT} bytes.")
     try:
         fields = parse_qsl(
             body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50
         )
     except ValueError:
-        raise Refused(400, "Not this form", "Send the page's form as it is.") from None
+        raise PageRefused(400, "Not this form", "Send the page's form as it is.") from None
     return dict(fields)
 
 
@@ -179,10 +162,12 @@ async def _authorise(
     if route.roles and context.user is None:
         if request.method == "GET":
             return _login_redirect(request)
-        raise Refused(401, "Signed out", "Your session has ended. Sign in again.")
+        raise PageRefused(401, "Signed out", "Your session has ended. Sign in again.")
     if context.user is not None and route.roles and context.user.role not in route.roles:
         await context.log(AdminAction.REFUSED_ROLE, Outcome.REFUSED, detail=request.url.path)
-        raise Refused(403, "Not for this account", "This account's role may not open this page.")
+        raise PageRefused(
+            403, "Not for this account", "This account's role may not open this page."
+        )
     if request.method == "POST":
         context.form = await _read_form(request)
         if context.session is not None and route.roles:
@@ -193,7 +178,7 @@ async def _authorise(
                 expected = ""
         if not expected or not runtime.codec.token_matches(expected, context.form.get("csrf")):
             await context.log(AdminAction.REFUSED_CSRF, Outcome.REFUSED, detail=request.url.path)
-            raise Refused(
+            raise PageRefused(
                 403,
                 "Form expired",
                 "This form was not issued for your session. Load the page again.",
@@ -203,21 +188,24 @@ async def _authorise(
 
 def _guard(route: AdminRoute, table: list[AdminRoute]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        runtime: AdminRuntime = request.app.state.admin
+        runtime = admin_runtime(request)
         context = AdminContext(request, runtime, _client(request, runtime), [])
         try:
             early = await _authorise(route, context, table)
             if early is not None:
                 return early
             return await route.endpoint(context)
-        except Refused as refused:
+        except PageRefused as refused:
             return context.page(refused.title, f"<p>{esc(refused.message)}</p>", refused.status)
 
     return endpoint
 
 
-def guarded_routes(table: list[AdminRoute]) -> list[Route]:
-    return [Route(row.path, _guard(row, table), methods=list(row.methods)) for row in table]
+def guarded_endpoint(
+    route: AdminRoute, table: list[AdminRoute]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``route``'s endpoint behind the guard (``table``: every route, for the navigation)."""
+    return _guard(route, table)
 
 
 def cookie_options(context: AdminContext, max_age: int) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The /admin route table: every route with the roles that may use it.
 
-This table is the only way /admin routes enter the app (``ADMIN_ROUTES`` through
-``admin_routes()``), and every row passes the guard in ``collector.admin.guard``; the
+This table is the only way /admin routes enter the app (``ADMIN_ROUTES``, mounted by
+``admin_room()``), and every row passes the guard in ``collector.admin.guard``; the
 tests enumerate the app's router and check each /admin route against it.
 
 A ``site_owner`` reaches the dashboard (aggregates only) and nothing with a visitor key
@@ -27,10 +27,13 @@ from collector.admin.console_tools import (
     verify_run,
 )
 from collector.admin.dashboard_page import dashboard
-from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_routes
+from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_endpoint
 from collector.admin.login import home, login_form, login_submit, logout
+from collector.rooms import Room
 
-__all__ = ["ADMIN_ROUTES", "admin_routes"]
+__all__ = ["ADMIN_PATH", "ADMIN_ROUTES", "admin_room"]
+
+ADMIN_PATH = "/admin"
 
 STYLE_SHEET = Path(__file__).resolve().with_name("static") / "admin.css"
 OPEN: frozenset[AdminRole] = frozenset()
@@ -67,5 +70,16 @@ ADMIN_ROUTES: list[AdminRoute] = [
 ]
 
 
-def admin_routes() -> list[Route]:
-    return guarded_routes(ADMIN_ROUTES)
+def admin_room() -> Room:
+    """The table as the app mounts it: ``/admin`` itself is the room's entrance."""
+    inside = []
+    entrance = None
+    for row in ADMIN_ROUTES:
+        endpoint = guarded_endpoint(row, ADMIN_ROUTES)
+        if row.path == ADMIN_PATH:
+            entrance = endpoint
+        else:
+            path = row.path.removeprefix(ADMIN_PATH)
+            inside.append(Route(path, endpoint, methods=list(row.methods)))
+    assert entrance is not None, "the table has no row for /admin itself"
+    return Room(ADMIN_PATH, inside, entrance)

@@ -10,15 +10,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
+
 from aggregator.store.client import Store
 from clearsignal.settings import Settings
 from collector.admin.accounts import AdminAccounts
 from collector.admin.audit_log import AdminActionLog
 from collector.admin.lockout import Lockout
 from collector.admin.sessions import Revocations, SessionCodec, load_session_key
+from collector.state import lifespan_state
 from consent.log_reader import LogReader
 
-__all__ = ["AdminRuntime", "open_admin"]
+__all__ = ["ADMIN_STATE", "AdminRuntime", "admin_runtime", "open_admin"]
+
+ADMIN_STATE = "admin"
 
 
 @dataclass
@@ -31,6 +36,10 @@ class AdminRuntime:
     lockout: Lockout
     actions: AdminActionLog
     clock: Callable[[], float] = time.time  # Unix seconds: session expiry
+
+
+def admin_runtime(connection: HTTPConnection) -> AdminRuntime:
+    return lifespan_state(connection, ADMIN_STATE, AdminRuntime)
 
 
 def open_admin(settings: Settings, store: Store, log_reader: LogReader) -> AdminRuntime:

@@ -14,7 +14,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from clearsignal.settings import SiteSettings
-from collector.visitor.me.page import CONTENT_SECURITY_POLICY
+from collector.headers import page_headers
 
 __all__ = ["SHOP_NAME", "Frame", "render_page", "shop_headers"]
 
@@ -33,14 +33,7 @@ _NAVIGATION = (
 def shop_headers(cache_control: str = "no-store") -> dict[str, str]:
     """The headers of every demo page and file: /me's strict policy. The referrer stays
     within the origin, so that the shop's own forms carry an Origin header."""
-    return {
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Resource-Policy": "same-origin",
-        "Cache-Control": cache_control,
-    }
+    return page_headers(cache_control, referrer_policy="same-origin")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 
 from starlette.concurrency import run_in_threadpool
@@ -35,20 +36,26 @@ from clearsignal.settings import SiteSettings
 from collector.demo.layout import Frame, render_page, shop_headers
 from collector.origins import site_accepts
 from collector.rate_limit import RateLimiter
-from collector.runtime import Services
+from collector.state import lifespan_state
 
-__all__ = ["BURST", "SECONDS_PER_RUN", "RunJobsAction", "run_every_job"]
+__all__ = ["BURST", "DEMO_STATE", "SECONDS_PER_RUN", "DemoJobs", "RunJobsAction", "demo_jobs"]
 
+DEMO_STATE = "demo"
 BURST = 3
 SECONDS_PER_RUN = 10.0
 _BACK = re.compile(r"^/demo/[A-Za-z0-9/_-]*(\?[A-Za-z0-9_=&-]*)?$")
 
 
-def run_every_job(services: Services) -> list[JobOutcome]:
-    """Write out the spool, then run each job once, in order."""
-    while services.writer.drain_once():
-        pass
-    return [services.jobs.run(name) for name in services.jobs.jobs]
+@dataclass(frozen=True)
+class DemoJobs:
+    """What the action needs of the running server (the app's lifespan gives it)."""
+
+    run_every_job: Callable[[], list[JobOutcome]]
+    """Write out the spool, then run each job once, in the deployment's order."""
+
+
+def demo_jobs(request: Request) -> DemoJobs:
+    return lifespan_state(request, DEMO_STATE, DemoJobs)
 
 
 def _back(request: Request) -> str:
@@ -126,7 +133,7 @@ class RunJobsAction:
             return self._answer(frame, "Not so fast", main, 429)
         started = time.perf_counter()
         try:
-            outcomes = await run_in_threadpool(run_every_job, request.app.state.services)
+            outcomes = await run_in_threadpool(demo_jobs(request).run_every_job)
         except StoreError as exc:
             text = f"The store did not answer ({exc}); try again once /readyz says ok."
             main = _refusal("The store is unavailable", text, back)

@@ -35,10 +35,12 @@ from collector.demo import pages as demo_pages
 from collector.demo.catalogue import SHIPPING_OPTIONS, ShippingOption, product
 from collector.demo.layout import Frame, render_page, shop_headers
 from collector.demo.run_jobs import RunJobsAction
+from collector.rooms import Room
 
 __all__ = ["DEMO_SITE", "demo_shop_routes"]
 
 DEMO_SITE = "demo"
+DEMO_PATH = "/demo"
 STATIC_DIR = Path(__file__).resolve().with_name("static")
 _FILES = {
     "/demo/shop.css": ("demo-shop.css", "text/css; charset=utf-8"),
@@ -133,28 +135,30 @@ def demo_shop_routes(settings: Settings) -> list[BaseRoute]:
         return []
     shop = DemoShop(site)
     fixed = {
-        "/demo/": ("Home", demo_pages.home_page),
-        "/demo/products": ("Products", demo_pages.products_page),
-        "/demo/pricing": ("Prices", demo_pages.pricing_page),
-        "/demo/faq": ("FAQ", demo_pages.faq_page),
-        "/demo/contact": ("Contact us", demo_pages.contact_page),
-        "/demo/contact/thanks": ("Message sent", demo_pages.contact_thanks_page),
+        "/": ("Home", demo_pages.home_page),
+        "/products": ("Products", demo_pages.products_page),
+        "/pricing": ("Prices", demo_pages.pricing_page),
+        "/faq": ("FAQ", demo_pages.faq_page),
+        "/contact": ("Contact us", demo_pages.contact_page),
+        "/contact/thanks": ("Message sent", demo_pages.contact_thanks_page),
     }
-    return [
-        Route("/", _to_shop, methods=["GET"]),
-        Route("/demo", _to_shop, methods=["GET"]),
+    inside = [
         *(
             Route(path, shop.fixed_page(title, main), methods=["GET"])
             for path, (title, main) in fixed.items()
         ),
-        Route("/demo/products/{slug}", shop.product, methods=["GET"]),
-        Route("/demo/privacy", shop.privacy, methods=["GET"]),
-        Route("/demo/cart", shop.cart, methods=["GET"]),
-        Route("/demo/checkout/shipping", shop.shipping, methods=["GET"]),
-        Route("/demo/checkout/payment", shop.payment, methods=["GET"]),
-        Route("/demo/checkout/complete", shop.complete, methods=["GET"]),
-        Route("/demo/checkout/complete", shop.pay, methods=["POST"]),
-        Route("/demo/contact", shop.send_message, methods=["POST"]),
-        *(Route(path, _file(*served), methods=["GET"]) for path, served in _FILES.items()),
-        Route("/demo/run-jobs", RunJobsAction(site).run, methods=["POST"]),
+        Route("/products/{slug}", shop.product, methods=["GET"]),
+        Route("/privacy", shop.privacy, methods=["GET"]),
+        Route("/cart", shop.cart, methods=["GET"]),
+        Route("/checkout/shipping", shop.shipping, methods=["GET"]),
+        Route("/checkout/payment", shop.payment, methods=["GET"]),
+        Route("/checkout/complete", shop.complete, methods=["GET"]),
+        Route("/checkout/complete", shop.pay, methods=["POST"]),
+        Route("/contact", shop.send_message, methods=["POST"]),
+        *(
+            Route(path.removeprefix(DEMO_PATH), _file(*served), methods=["GET"])
+            for path, served in _FILES.items()
+        ),
+        Route("/run-jobs", RunJobsAction(site).run, methods=["POST"]),
     ]
+    return [Route("/", _to_shop, methods=["GET"]), Room(DEMO_PATH, inside, entrance=_to_shop)]

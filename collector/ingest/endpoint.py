@@ -26,12 +26,14 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from collector.cors import SiteOrigins
-from collector.http_json import BadRequest, field_errors, receive_body
+from collector.errors import RequestRefused
+from collector.http_json import field_errors, receive_body
 from collector.ingest.drops import DropReason, Rejection
 from collector.ingest.metrics import UNKNOWN_SITE_LABEL, IngestTally
 from collector.ingest.pipeline import IngestPipeline, RequestFacts
 from collector.ingest.spool import Spool
 from collector.ingest.wire import MAX_BODY_BYTES, Envelope, EventBatch, EventIn
+from collector.state import lifespan_state
 
 __all__ = ["INGEST_PATH", "IngestEndpoint", "Ingestor"]
 
@@ -48,12 +50,13 @@ _RETRY_AFTER = (b"retry-after", b"1")
 
 
 class IngestEndpoint:
-    """The route's endpoint: hands each request to the app's ``Ingestor``, which the
-    lifespan builds once the store and spool are open."""
+    """The route's endpoint: hands each request to the ``Ingestor`` that the app's
+    lifespan builds once the store and spool are open (in its state, under ``STATE``)."""
+
+    STATE = "ingestor"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ingestor: Ingestor = scope["app"].state.ingestor
-        await ingestor(scope, receive, send)
+        await lifespan_state(scope, self.STATE, Ingestor)(scope, receive, send)
 
 
 class _Outcome(NamedTuple):
@@ -84,7 +87,7 @@ class Ingestor:
                 receive,
                 MAX_BODY_BYTES,
             )
-        except BadRequest as exc:
+        except RequestRefused as exc:
             outcome = _Outcome(exc.status, exc.body)
         except ClientDisconnect:
             return  # nobody to answer; nothing was spooled
@@ -120,7 +123,7 @@ class Ingestor:
         """
         try:
             batch, invalid = self._parse(body)
-        except BadRequest as exc:
+        except RequestRefused as exc:
             return _Outcome(exc.status, exc.body)
         site = batch.site
         client = scope.get("client")
@@ -158,7 +161,7 @@ class Ingestor:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError:
-            raise BadRequest(400, {"error": "invalid", "fields": whole}) from None
+            raise RequestRefused(400, {"error": "invalid", "fields": whole}) from None
         valid: list[EventIn] = []
         invalid: list[dict[str, Any]] = []
         for index, raw in enumerate(envelope.events):
@@ -167,6 +170,6 @@ class Ingestor:
             except ValidationError as exc:
                 invalid.append({"index": index, "fields": field_errors(exc, ("events", index))})
         if not valid:
-            raise BadRequest(400, {"error": "invalid", "fields": whole})
+            raise RequestRefused(400, {"error": "invalid", "fields": whole})
         batch = EventBatch(site=envelope.site, visitor=envelope.visitor, events=valid)
         return batch, invalid

@@ -12,15 +12,17 @@ shape (``collector.ingest.rows``), so the writer passes them to ClickHouse as th
 one write and one fsync (group commit): a single thread writes whatever was queued since
 its last round, fsyncs it and then wakes every waiter at once.
 
-The writer (``spool_writer``) reads only fsynced bytes and records how far it has
-written to ClickHouse in ``cursor`` (replaced atomically). After a crash the segments
-are read again from the cursor; a torn last line fails its CRC and is skipped (it was
-never acknowledged).
+``read`` gives the writer (``collector.ingest.writer``) only fsynced records after its
+cursor, and ``commit`` records how far it has written to ClickHouse in ``cursor``
+(replaced atomically) and deletes the segments wholly before it. After a crash the
+segments are read again from the cursor; a torn last line fails its CRC and is skipped
+(it was never acknowledged).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import zlib
@@ -36,10 +38,13 @@ __all__ = [
     "Cursor",
     "Record",
     "Spool",
+    "SpoolBatch",
     "SpoolFormatError",
     "check_header",
     "read_records",
 ]
+
+log = logging.getLogger("clearsignal.spool")
 
 SUFFIX = ".spool"
 HEADER = b"clearsignal-spool 2\n"
@@ -119,6 +124,25 @@ def read_records(data: bytes) -> Iterator[Record]:
         # The JSON array without its brackets: rows separated by commas.
         yield Record(end + 1, int(line[9:count_end]), line[count_end + 2 : -1])
         position = end + 1
+
+
+@dataclass(frozen=True)
+class SpoolBatch:
+    """Durable records after a cursor, ready to insert: their rows and where they end."""
+
+    start: Cursor
+    end: Cursor
+    """Everything before it has been read; the cursor to save once the rows are stored."""
+    count: int
+    rows: bytes
+    """The records' rows joined, as ``JSONCompactEachRow`` input."""
+
+    @property
+    def token(self) -> str:
+        """Names the spool range: the same range inserted twice is stored once."""
+        return (
+            f"spool:{self.start.segment}:{self.start.offset}:{self.end.segment}:{self.end.offset}"
+        )
 
 
 def _hex(text: bytes) -> int:
@@ -276,6 +300,63 @@ class Spool:
             elif segment == cursor.segment:
                 total += max(0, size - max(cursor.offset, len(HEADER)))
         return total
+
+    def read(self, cursor: Cursor, max_rows: int, max_bytes: int) -> SpoolBatch:
+        """The durable records after ``cursor``: at least one whole record when there is
+        one, then more up to ``max_rows`` rows and ``max_bytes`` bytes read per segment.
+
+        Only fsynced bytes are read. A torn last line of a sealed segment (a crash before
+        its fsync: never acknowledged) is skipped; a segment in another format is set
+        aside as ``.unreadable``, for an operator, and skipped.
+        """
+        durable, current = self.snapshot()
+        records: list[bytes] = []
+        rows = 0
+        start = cursor
+        for segment in sorted(s for s in durable if s >= cursor.segment):
+            offset = cursor.offset if segment == cursor.segment else 0
+            size = durable[segment]
+            end, read_all = max(offset, len(HEADER)), True
+            if size > offset:
+                length = min(size - offset, max_bytes)
+                read_all = length == size - offset
+                with self.path(segment).open("rb") as fh:
+                    fh.seek(offset)
+                    data = fh.read(length)
+                if offset < len(HEADER):
+                    try:
+                        check_header(data[: len(HEADER) - offset])
+                    except SpoolFormatError as exc:
+                        kept = self.set_aside(segment)
+                        log.error(
+                            "spool segment %d cannot be read (%s); kept as %s", segment, exc, kept
+                        )
+                        cursor = Cursor(segment + 1, 0)
+                        continue
+                    data, offset = data[len(HEADER) - offset :], len(HEADER)
+                for record in read_records(data):
+                    records.append(record.rows)
+                    rows += record.count
+                    end = offset + record.end
+                    if rows >= max_rows:
+                        read_all = False
+                        break
+            cursor = Cursor(segment, end)
+            if not read_all or segment >= current:
+                break
+            if end < size:
+                log.warning(
+                    "skipping %d torn bytes at the end of spool segment %d", size - end, segment
+                )
+            cursor = Cursor(segment + 1, 0)
+        return SpoolBatch(start, cursor, rows, b",".join(records))
+
+    def commit(self, cursor: Cursor) -> None:
+        """Record that everything before ``cursor`` is stored, and delete the segments
+        wholly before it."""
+        cursor.save(self.directory)
+        for segment in [s for s in self.durable() if s < cursor.segment]:
+            self.forget(segment)
 
     def forget(self, segment: int) -> None:
         """Delete a segment the writer has fully stored (never the one being written)."""

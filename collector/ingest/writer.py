@@ -1,10 +1,11 @@
 """Drains the spool into ClickHouse: in batches, on size, on a timer and at shutdown.
 
-A background thread reads fsynced records after the cursor and inserts their rows as
-they were spooled (``JSONCompactEachRow``, see ``collector.ingest.rows``): Python only
-checks each record's frame and joins the bytes; ClickHouse parses them, without the GIL.
-Each insert carries a deduplication token naming the spool range. Only then does the
-cursor move. When the store is down it backs off (up to 30 s) and keeps the spool;
+A background thread asks the spool for the fsynced records after its cursor
+(``Spool.read``) and inserts their rows as they were spooled (``JSONCompactEachRow``,
+see ``collector.ingest.rows``): Python only checks each record's frame and joins the
+bytes; ClickHouse parses them, without the GIL. Each insert carries a deduplication
+token naming the spool range. Only then does the cursor move (``Spool.commit``).
+``flush`` writes everything spooled so far (erasure, the demo's "Run jobs now"). When the store is down it backs off (up to 30 s) and keeps the spool;
 nothing is dropped. Rows that are replayed after a crash carry the same event ids and
 collapse in the ReplacingMergeTree.
 """
@@ -20,12 +21,8 @@ from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT
 from collector.ingest.spool import (
-    HEADER,
     Cursor,
     Spool,
-    SpoolFormatError,
-    check_header,
-    read_records,
 )
 
 __all__ = ["SpoolWriter"]
@@ -68,10 +65,16 @@ class SpoolWriter:
             self._thread.join()
         if flush:
             try:
-                while self.drain_once():
-                    pass
+                self.flush()
             except StoreError as exc:
                 log.warning("shutdown flush incomplete, the spool keeps the rest: %s", exc)
+
+    def flush(self) -> int:
+        """Write everything spooled so far to the store; returns rows written."""
+        written = 0
+        while wrote := self.drain_once():
+            written += wrote
+        return written
 
     def backlog(self) -> int:
         return self.spool.backlog(self.cursor)
@@ -99,65 +102,17 @@ class SpoolWriter:
     def drain_once(self) -> int:
         """Write one batch of durable records after the cursor; returns rows written."""
         with self._draining:
-            return self._drain()
-
-    def _drain(self) -> int:
-        durable, current = self.spool.snapshot()
-        batches: list[bytes] = []
-        rows = 0
-        cursor = self.cursor
-        start = cursor
-        for segment in sorted(s for s in durable if s >= cursor.segment):
-            offset = cursor.offset if segment == cursor.segment else 0
-            size = durable[segment]
-            end, read_all = max(offset, len(HEADER)), True
-            if size > offset:
-                length = min(size - offset, self.max_read_bytes)
-                read_all = length == size - offset
-                with self.spool.path(segment).open("rb") as fh:
-                    fh.seek(offset)
-                    data = fh.read(length)
-                if offset < len(HEADER):
-                    try:
-                        check_header(data[: len(HEADER) - offset])
-                    except SpoolFormatError as exc:
-                        self._set_aside(segment, exc)
-                        cursor = Cursor(segment + 1, 0)
-                        continue
-                    data, offset = data[len(HEADER) - offset :], len(HEADER)
-                for record in read_records(data):
-                    batches.append(record.rows)
-                    rows += record.count
-                    end = offset + record.end
-                    if rows >= self.batch_rows:
-                        read_all = False
-                        break
-            cursor = Cursor(segment, end)
-            if not read_all or segment >= current:
-                break
-            if end < size:
-                # A line torn by a crash: it was never acknowledged.
-                log.warning(
-                    "skipping %d torn bytes at the end of spool segment %d", size - end, segment
+            batch = self.spool.read(self.cursor, self.batch_rows, self.max_read_bytes)
+            if batch.count:
+                self.store.insert_formatted(
+                    "events",
+                    EVENT_COLUMNS,
+                    batch.rows,
+                    ROW_FORMAT,
+                    settings={"insert_deduplication_token": batch.token},
                 )
-            cursor = Cursor(segment + 1, 0)
-        if rows:
-            token = f"spool:{start.segment}:{start.offset}:{cursor.segment}:{cursor.offset}"
-            self.store.insert_formatted(
-                "events",
-                EVENT_COLUMNS,
-                b",".join(batches),
-                ROW_FORMAT,
-                settings={"insert_deduplication_token": token},
-            )
-            self.metrics.written.inc(rows)
-        if cursor != self.cursor:
-            cursor.save(self.spool.directory)
-            self.cursor = cursor
-            for segment in [s for s in durable if s < cursor.segment]:
-                self.spool.forget(segment)
-        return rows
-
-    def _set_aside(self, segment: int, error: SpoolFormatError) -> None:
-        kept = self.spool.set_aside(segment)
-        log.error("spool segment %d cannot be read (%s); kept as %s", segment, error, kept)
+                self.metrics.written.inc(batch.count)
+            if batch.end != self.cursor:
+                self.spool.commit(batch.end)
+                self.cursor = batch.end
+            return batch.count

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from clearsignal.settings import Settings, SiteSettings
-from collector.http_json import BadRequest, json_response
+from clearsignal.settings import SiteSettings
+from collector.errors import RequestRefused
+from collector.state import collector_state
 
 __all__ = [
     "NO_STORE",
@@ -38,17 +38,14 @@ _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class VisitorRefused(BadRequest):
+class VisitorRefused(RequestRefused):
     """A refused visitor request; its answer is never cached (and a 401 names the scheme)."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status, body)
-        self.headers = dict(NO_STORE)
+        headers = dict(NO_STORE)
         if status == 401:
-            self.headers["WWW-Authenticate"] = VISITOR_SCHEME
-
-    def response(self) -> Response:
-        return json_response(self.status, self.body, self.headers)
+            headers["WWW-Authenticate"] = VISITOR_SCHEME
+        super().__init__(status, body, headers)
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def visitor_credentials(request: Request) -> VisitorCredentials:
 
 def site_in_query(request: Request) -> SiteSettings:
     """The configured site that ``?site=<id>`` names; 403 ``unknown_site`` otherwise."""
-    settings: Settings = request.app.state.settings
+    settings = collector_state(request).settings
     site_id = request.query_params.get("site", "")
     site = settings.site(site_id)
     if site is None:

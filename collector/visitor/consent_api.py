@@ -16,7 +16,6 @@ A request with ``Sec-GPC: 1`` and method ``gpc`` records a denial; an explicit c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -26,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clearsignal.purposes import Purpose
-from clearsignal.settings import Settings, SiteSettings
+from clearsignal.settings import SiteSettings
 from collector.cors import note_site
-from collector.http_json import BadRequest, field_errors, json_response, read_body
+from collector.errors import RequestRefused
+from collector.http_json import field_errors, json_response, read_body
 from collector.origins import site_accepts
+from collector.state import collector_state
 from collector.visitor.auth import NO_STORE, has_visitor_header, visitor_credentials
 from collector.visitor.consent_wire import MAX_CONSENT_BODY, ConsentIn, ConsentMethod, VisitorIn
 from consent.entries import ConsentDecision
@@ -50,22 +51,20 @@ M = TypeVar("M", bound=VisitorIn)
 
 
 def _ledger(request: Request) -> ConsentLedger:
-    ledger: ConsentLedger = request.app.state.services.ledger
-    return ledger
+    return collector_state(request).ledger
 
 
 def _reader(request: Request) -> LogReader:
-    reader: LogReader = request.app.state.services.log_reader
-    return reader
+    return collector_state(request).log_reader
 
 
 def _site(request: Request, site_id: str) -> SiteSettings:
-    settings: Settings = request.app.state.settings
+    settings = collector_state(request).settings
     site = settings.site(site_id)
     if site is None:
-        raise BadRequest(403, {"error": "unknown_site", "detail": f"unknown site {site_id!r}"})
+        raise RequestRefused(403, {"error": "unknown_site", "detail": f"unknown site {site_id!r}"})
     if not site_accepts(request, site, own_pages=True):
-        raise BadRequest(
+        raise RequestRefused(
             403,
             {
                 "error": "origin_not_allowed",
@@ -82,7 +81,7 @@ async def _parse(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        raise BadRequest(400, {"error": "invalid", "fields": field_errors(exc)}) from None
+        raise RequestRefused(400, {"error": "invalid", "fields": field_errors(exc)}) from None
 
 
 def _proof_url(receipt_id: str) -> str:
@@ -96,17 +95,12 @@ def _receipt_body(request: Request, recorded: RecordedConsent) -> dict[str, Any]
 
 
 def _wake(request: Request, job: str) -> None:
-    nudge: Callable[[str], None] | None = request.app.state.nudge
-    if nudge is not None:
-        nudge(job)
+    collector_state(request).nudge(job)
 
 
 async def post_consent(request: Request) -> Response:
-    try:
-        consent = await _parse(request, ConsentIn)
-        site = _site(request, consent.site)
-    except BadRequest as exc:
-        return exc.response()
+    consent = await _parse(request, ConsentIn)
+    site = _site(request, consent.site)
     gpc = request.headers.get("sec-gpc") == "1"
     denied = consent.method == ConsentMethod.GPC
     decision = ConsentDecision(
@@ -159,10 +153,7 @@ async def _deleting_visitor(request: Request) -> tuple[str, SiteSettings]:
 
 
 async def delete_me(request: Request) -> Response:
-    try:
-        browser_id, site = await _deleting_visitor(request)
-    except BadRequest as exc:
-        return exc.response()
+    browser_id, site = await _deleting_visitor(request)
     decision = ConsentDecision(
         site=site.id,
         browser_id=browser_id,

@@ -23,10 +23,10 @@ from starlette.responses import Response
 from aggregator.signals.stored import read_signals, signal_summary
 from aggregator.store.client import Store
 from clearsignal.settings import SiteSettings
-from collector.http_json import BadRequest, json_response
+from collector.http_json import json_response
+from collector.state import collector_state
 from collector.visitor.auth import NO_STORE, visitor_credentials
 from collector.visitor.consent_api import parse_visitor_request
-from consent.ledger import ConsentLedger
 
 __all__ = ["get_visitor_signals", "post_visitor_signals"]
 
@@ -38,26 +38,20 @@ def _signals(store: Store, site: str, visitor_key: str) -> list[dict[str, Any]]:
 
 
 async def post_visitor_signals(request: Request) -> Response:
-    try:
-        visitor, site = await parse_visitor_request(request)
-    except BadRequest as exc:
-        return exc.response()
+    visitor, site = await parse_visitor_request(request)
     return await _answer(request, site, visitor.visitor)
 
 
 async def get_visitor_signals(request: Request) -> Response:
-    try:
-        credentials = visitor_credentials(request)
-    except BadRequest as exc:
-        return exc.response()
+    credentials = visitor_credentials(request)
     return await _answer(request, credentials.site, credentials.browser_id)
 
 
 async def _answer(request: Request, site: SiteSettings, browser_id: str) -> Response:
-    ledger: ConsentLedger = request.app.state.services.ledger
-    key = ledger.visitor_key(site.id, browser_id)
-    state = await run_in_threadpool(ledger.current, site.id, key)
-    if state is None or not state.allows_personalization(datetime.now(UTC)):
+    shared = collector_state(request)
+    key = shared.ledger.visitor_key(site.id, browser_id)
+    consent = await run_in_threadpool(shared.ledger.current, site.id, key)
+    if consent is None or not consent.allows_personalization(datetime.now(UTC)):
         return json_response(
             403,
             {
@@ -66,6 +60,5 @@ async def _answer(request: Request, site: SiteSettings, browser_id: str) -> Resp
             },
             NO_STORE,
         )
-    store: Store = request.app.state.services.store
-    found = await run_in_threadpool(_signals, store, site.id, key)
+    found = await run_in_threadpool(_signals, shared.store, site.id, key)
     return json_response(200, {"signals": found}, NO_STORE)

@@ -36,6 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from collector.headers import snippet_file_headers
+
 __all__ = [
     "DEFAULT_SNIPPET_DIR",
     "IMMUTABLE",
@@ -54,12 +56,6 @@ LATEST = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
 VERSION_DIGITS = 16
 
-_COMMON_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Cross-Origin-Resource-Policy": "cross-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Vary": "Accept-Encoding",
-}
 MEDIA_TYPE = "text/javascript; charset=utf-8"
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -156,7 +152,7 @@ def _send(request: Request, build: SnippetBuild, cache_control: str) -> Response
     compressed = _accepts_gzip(request)
     # A representation of its own per encoding: its own strong ETag.
     etag = f'"{build.version}.gz"' if compressed else f'"{build.version}"'
-    headers = {**_COMMON_HEADERS, "Cache-Control": cache_control, "ETag": etag}
+    headers = snippet_file_headers(cache_control) | {"ETag": etag}
     if _etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     if compressed:

@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from collector.http_json import json_response
+from collector.state import collector_state
 from consent.log_reader import LogReader, ProofUnavailable
 
 __all__ = ["get_checkpoint", "get_consistency", "get_inclusion", "get_public_key"]
 
 
 def _reader(request: Request) -> LogReader:
-    reader: LogReader = request.app.state.services.log_reader
-    return reader
+    return collector_state(request).log_reader
 
 
 def _size(request: Request, name: str) -> int:

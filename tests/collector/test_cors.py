@@ -31,6 +31,7 @@ from clearsignal.settings import (
 from collector.app import create_app
 from collector.cors import SiteCORSMiddleware, note_site
 from collector.rate_limit import RateLimiter
+from tests.support.collector_app import app_services
 from tests.support.site_requests import CHROME
 
 DEMO = "http://127.0.0.1:8000"
@@ -80,13 +81,13 @@ def client(tmp_path: Path, chdb_dsn: str) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), client=("203.0.113.9", 50000)) as test_client:
         yield test_client
-        services = test_client.app.state.services  # type: ignore[attr-defined]
+        services = app_services(test_client)
         services.store.command(f"DROP DATABASE IF EXISTS `{database}`")
 
 
 @pytest.fixture
 def services(client: TestClient) -> Any:
-    return client.app.state.services  # type: ignore[attr-defined,no-any-return]
+    return app_services(client)
 
 
 def test_echoes_the_page_origin_when_it_is_allowed_for_the_named_site(client: TestClient) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 from clearsignal.settings import AdminRole, AdminSettings, AdminUser
 from collector.admin.accounts import hash_password
 from collector.admin.audit_log import LoggedAction
-from collector.admin.runtime import AdminRuntime
+from collector.admin.runtime import ADMIN_STATE, AdminRuntime
+from collector.app import CollectorApp
 
 __all__ = [
     "OFFICER",
@@ -79,8 +80,9 @@ def sign_in(client: Any, username: str, password: str | None = None) -> Any:
 
 
 def admin_runtime(client: Any) -> AdminRuntime:
-    runtime: AdminRuntime = client.app.state.admin
-    return runtime
+    app = client.app
+    assert isinstance(app, CollectorApp)
+    return app.room_state(ADMIN_STATE, AdminRuntime)
 
 
 def logged_actions(client: Any, action: str | None = None) -> list[LoggedAction]:

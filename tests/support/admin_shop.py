@@ -18,6 +18,7 @@ from clearsignal.settings import JobSettings, NoticeSettings, Settings, SiteSett
 from collector.app import Services, create_app
 from simulator.simulation import simulate
 from tests.support.admin_accounts import admin_settings
+from tests.support.collector_app import app_services
 from tests.support.site_requests import HEADERS
 
 __all__ = ["JOBS", "Shop", "open_shop"]
@@ -38,7 +39,7 @@ class Shop:
 
     @property
     def services(self) -> Services:
-        value: Services = self.client.app.state.services  # type: ignore[attr-defined]
+        value: Services = app_services(self.client)
         return value
 
 
@@ -69,7 +70,7 @@ def open_shop(settings: Settings) -> Iterator[Shop]:
         }
     )
     with TestClient(create_app(configured)) as client:
-        services: Services = client.app.state.services  # type: ignore[attr-defined]
+        services: Services = app_services(client)
         simulate(services.store, configured, VISITORS, DAYS, SEED)
         leaving = secrets.token_urlsafe(16)
         assert (

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from collector.app import Services
+from collector.app import CollectorApp, Services
 
 
 def decision(visitor: str | None = None, analytics: bool = True, **fields: Any) -> dict[str, Any]:
@@ -23,11 +23,13 @@ def decision(visitor: str | None = None, analytics: bool = True, **fields: Any) 
     return body | fields
 
 
-def services(client: TestClient) -> Services:
-    value: Services = client.app.state.services  # type: ignore[attr-defined]
-    return value
+def app_services(client: TestClient) -> Services:
+    """What the running app's lifespan opened."""
+    app = client.app
+    assert isinstance(app, CollectorApp)
+    return app.services
 
 
 def run_job(client: TestClient, name: str) -> None:
-    outcome = services(client).jobs.run(name)
+    outcome = app_services(client).jobs.run(name)
     assert outcome.status == "ok", outcome.error

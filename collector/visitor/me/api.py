@@ -27,9 +27,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from collector.http_json import BadRequest, json_response
+from collector.http_json import json_response
 from collector.rate_limit import RateLimiter
-from collector.runtime import Services
+from collector.state import collector_state
 from collector.visitor.auth import NO_STORE, VisitorRefused, site_in_query, visitor_credentials
 from collector.visitor.consent_api import delete_me
 from collector.visitor.me.about import site_explanation
@@ -73,16 +73,13 @@ def _cursor(request: Request) -> EventCursor | None:
 
 
 async def get_me(request: Request) -> Response:
-    try:
-        credentials = visitor_credentials(request)
-        limit = _limit(request, None)
-    except BadRequest as exc:
-        return exc.response()
-    services: Services = request.app.state.services
+    credentials = visitor_credentials(request)
+    limit = _limit(request, None)
+    state = collector_state(request)
     site = credentials.site
-    key = services.ledger.visitor_key(site.id, credentials.browser_id)
+    key = state.ledger.visitor_key(site.id, credentials.browser_id)
     export = await run_in_threadpool(
-        visitor_export, services.store, services.log_reader, site, key, limit
+        visitor_export, state.store, state.log_reader, site, key, limit
     )
     if export is None:
         return json_response(404, NOTHING_HELD, NO_STORE)
@@ -90,24 +87,18 @@ async def get_me(request: Request) -> Response:
 
 
 async def get_my_events(request: Request) -> Response:
-    try:
-        credentials = visitor_credentials(request)
-        limit = _limit(request, DEFAULT_PAGE)
-        before = _cursor(request)
-    except BadRequest as exc:
-        return exc.response()
-    services: Services = request.app.state.services
+    credentials = visitor_credentials(request)
+    limit = _limit(request, DEFAULT_PAGE)
+    before = _cursor(request)
+    state = collector_state(request)
     site = credentials.site
-    key = services.ledger.visitor_key(site.id, credentials.browser_id)
-    page = await run_in_threadpool(event_page, services.store, site, key, before, limit)
+    key = state.ledger.visitor_key(site.id, credentials.browser_id)
+    page = await run_in_threadpool(event_page, state.store, site, key, before, limit)
     return json_response(200, page, NO_STORE)
 
 
 async def get_about(request: Request) -> Response:
-    try:
-        site = site_in_query(request)
-    except BadRequest as exc:
-        return exc.response()
+    site = site_in_query(request)
     return json_response(200, site_explanation(site), NO_STORE)
 
 

@@ -20,20 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-__all__ = ["CONTENT_SECURITY_POLICY", "ME_PAGE_ROUTES", "STATIC_DIR"]
+from collector.headers import page_headers
+
+__all__ = ["ME_PAGE_ROUTES", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).resolve().with_name("static")
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
 _FILES = {
     "/me": ("me.html", "text/html; charset=utf-8", "no-store"),
     "/me.js": ("me.js", "text/javascript; charset=utf-8", "no-cache"),
@@ -51,7 +42,7 @@ def _content(name: str) -> bytes:
 
 def _endpoint(name: str, media_type: str, cache_control: str) -> Endpoint:
     async def serve(request: Request) -> Response:
-        headers = {**_HEADERS, "Cache-Control": cache_control}
+        headers = page_headers(cache_control)
         return Response(_content(name), headers=headers, media_type=media_type)
 
     return serve

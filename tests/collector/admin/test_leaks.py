@@ -18,7 +18,8 @@ from starlette.testclient import TestClient
 
 from aggregator.store.client import Store
 from clearsignal.settings import AdminRole, Settings
-from collector.admin import ADMIN_ROUTES
+from collector.admin.routes import ADMIN_ROUTES
+from collector.rooms import Room
 from tests.support.admin_accounts import OFFICER, OWNER, csrf_token, logged_actions, sign_in
 from tests.support.admin_shop import Shop, open_shop
 
@@ -30,13 +31,20 @@ def shop(settings: Settings) -> Iterator[Shop]:
 
 
 def admin_routes_of(client: TestClient) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for route in client.app.router.routes:  # type: ignore[attr-defined]
-        assert isinstance(route, Route) or not getattr(route, "path", "").startswith("/admin")
-        if isinstance(route, Route) and route.path.startswith("/admin"):
-            found.extend(
-                (route.path, method) for method in sorted(route.methods or ()) if method != "HEAD"
-            )
+    """Every (path, method) the app serves under /admin: its room's entrance and routes."""
+    rooms = [r for r in client.app.router.routes if isinstance(r, Room) and r.path == "/admin"]  # type: ignore[attr-defined]
+    assert len(rooms) == 1
+    outside = [r for r in client.app.router.routes if r not in rooms]  # type: ignore[attr-defined]
+    assert not [r for r in outside if getattr(r, "path", "").startswith("/admin")]
+    [room] = rooms
+    found = [("/admin", "GET")]
+    for route in room.routes:
+        assert isinstance(route, Route)
+        found.extend(
+            (f"/admin{route.path}", method)
+            for method in sorted(route.methods or ())
+            if method != "HEAD"
+        )
     return found
 
 

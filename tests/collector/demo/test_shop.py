@@ -19,7 +19,7 @@ from collector.demo.run_jobs import BURST
 from collector.ingest.metrics import CollectorMetrics
 from collector.runtime import Services, open_runtime
 from simulator.demo_seed import SEED_JOB, seed_demo
-from tests.support.collector_app import services
+from tests.support.collector_app import app_services
 from tests.support.site_requests import HEADERS, ORIGIN
 
 OWN_ORIGIN = "http://testserver"  # TestClient's: the shop's own pages
@@ -196,7 +196,7 @@ def test_run_jobs_refuses_a_request_from_another_site(client: TestClient) -> Non
         response = run_jobs(client, origin)
         assert response.status_code == 403, origin
         assert "only from a page of this shop" in response.text
-    assert services(client).store.scalar("SELECT count() FROM job_runs") == 0
+    assert app_services(client).store.scalar("SELECT count() FROM job_runs") == 0
 
 
 def test_run_jobs_writes_the_spool_then_runs_every_job_in_order(client: TestClient) -> None:
@@ -210,7 +210,7 @@ def test_run_jobs_writes_the_spool_then_runs_every_job_in_order(client: TestClie
     assert "all succeeded" in response.text
     assert 'href="/me?site=demo"' in response.text
     assert 'href="/demo/checkout/shipping?item=oak-chair">Back to where you were' in response.text
-    store = services(client).store
+    store = app_services(client).store
     ran = [row[0] for row in store.rows("SELECT job FROM job_runs ORDER BY started_at")]
     assert ran == JOB_ORDER
     assert store.scalar("SELECT count() FROM events WHERE event_id = '0123456789abcdef'") == 1

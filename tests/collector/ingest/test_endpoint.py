@@ -12,9 +12,10 @@ from starlette.testclient import TestClient
 
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings
-from collector.app import Services, create_app
+from collector.app import create_app
 from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision
+from tests.support.collector_app import app_services
 from tests.support.site_requests import CHROME, HEADERS
 
 
@@ -42,15 +43,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def services(client: TestClient) -> Services:
-    value: Services = client.app.state.services  # type: ignore[attr-defined]
-    return value
-
-
 def stored(client: TestClient, sql: str = "SELECT count() FROM events FINAL") -> Any:
-    found = services(client)
-    while found.writer.drain_once():
-        pass
+    found = app_services(client)
+    found.writer.flush()
     return found.store.scalar(sql)
 
 
@@ -81,7 +76,7 @@ def test_with_an_analytics_grant_events_are_stored_under_the_visitor_key(
     client: TestClient,
 ) -> None:
     browser_id = secrets.token_urlsafe(16)
-    ledger = services(client).ledger
+    ledger = app_services(client).ledger
     ledger.record(
         ConsentDecision(
             site="demo",
@@ -180,7 +175,7 @@ def test_answers_413_over_the_body_limit(client: TestClient) -> None:
 
 def test_rate_limit_drops_what_exceeds_the_bucket_then_answers_429(client: TestClient) -> None:
     # A stopped clock: the bucket does not refill while the test runs.
-    services(client).pipeline.client_limiter = RateLimiter(
+    app_services(client).pipeline.client_limiter = RateLimiter(
         rate=1.0, burst=150, clock=lambda: 1000.0
     )
     hundred = [batch(*[event() for _ in range(100)]) for _ in range(3)]
@@ -234,7 +229,7 @@ def test_form_events_keep_field_names_and_never_values(client: TestClient) -> No
 
 def test_no_ip_user_agent_or_browser_id_reaches_any_table(client: TestClient) -> None:
     browser_id = secrets.token_urlsafe(16)
-    services(client).ledger.record(
+    app_services(client).ledger.record(
         ConsentDecision("demo", browser_id, {Purpose.ANALYTICS: True}, "1", "banner")
     )
     mixed = [event(), event(type="click", el={"tag": "button", "label": "Buy"})]
@@ -243,7 +238,7 @@ def test_no_ip_user_agent_or_browser_id_reaches_any_table(client: TestClient) ->
     client.post(
         "/api/events", json=batch(event(), visitor=secrets.token_urlsafe(16)), headers=HEADERS
     )
-    store = services(client).store
+    store = app_services(client).store
     assert stored(client) == 4
     tables = [
         name

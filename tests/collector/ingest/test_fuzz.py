@@ -27,6 +27,7 @@ from collector.app import Services, create_app
 from collector.ingest.drops import DropReason
 from collector.ingest.wire import MAX_BODY_BYTES
 from collector.rate_limit import RateLimiter
+from tests.support.collector_app import app_services
 from tests.support.site_requests import CHROME, HEADERS, ORIGIN
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
@@ -70,7 +71,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, chdb_dsn: str) -> Itera
         store=StoreSettings(dsn=chdb_dsn, database=database),
     )
     with TestClient(create_app(app_settings), client=("198.51.100.4", 40000)) as client:
-        services: Services = client.app.state.services  # type: ignore[attr-defined]
+        services: Services = app_services(client)
         # One client sends everything here: lift the rate limits, which have tests of their own.
         services.pipeline.client_limiter = RateLimiter(rate=1e9, burst=1e9)
         services.pipeline.site_limiter = RateLimiter(rate=1e9, burst=1e9)
@@ -330,9 +331,8 @@ def test_after_the_flush_the_store_holds_every_valid_event_and_nothing_else(
 ) -> None:
     # Runs after the fuzzers above in this module (pytest keeps file order).
     assert len(sent.valid_ids) > 1000, "the fuzzers above should have sent valid events"
-    services: Services = app_client.app.state.services  # type: ignore[attr-defined]
-    while services.writer.drain_once():
-        pass
+    services: Services = app_services(app_client)
+    services.writer.flush()
     stored = {event_id for (event_id,) in services.store.rows("SELECT event_id FROM events FINAL")}
     missing = sent.valid_ids - stored
     unexpected = stored - sent.valid_ids

@@ -53,13 +53,6 @@ def spool_rows(spool: Spool, *batches: list[list[Any]]) -> None:
     run_coroutine(run())
 
 
-def drain(writer: SpoolWriter) -> int:
-    total = 0
-    while wrote := writer.drain_once():
-        total += wrote
-    return total
-
-
 def stored_ids(store: Store) -> list[str]:
     return [row[0] for row in store.rows("SELECT event_id FROM events FINAL ORDER BY event_id")]
 
@@ -72,7 +65,7 @@ def spool(tmp_path: Path) -> Spool:
 def test_spooled_rows_are_stored_with_their_types(migrated_store: Store, spool: Spool) -> None:
     spool_rows(spool, [event_row("a1"), event_row("a2", ts_ms=NOW_MS + 1)], [event_row("b1")])
     writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
-    assert drain(writer) == 3
+    assert writer.flush() == 3
     row = migrated_store.dicts("SELECT * FROM events FINAL WHERE event_id = 'a1'")[0]
     assert row["ts"] == datetime.fromtimestamp(NOW_MS / 1000, UTC)
     assert row["ts"].microsecond == 123_000
@@ -88,11 +81,11 @@ def test_spooled_rows_are_stored_with_their_types(migrated_store: Store, spool: 
 def test_a_range_replayed_after_a_crash_is_stored_once(migrated_store: Store, spool: Spool) -> None:
     spool_rows(spool, [event_row("c1"), event_row("c2")])
     writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
-    assert drain(writer) == 2
+    assert writer.flush() == 2
     # A crash between the insert and the cursor's move: the next writer starts over.
     Cursor(0, 0).save(spool.directory)
     replaying = SpoolWriter(spool, migrated_store, CollectorMetrics())
-    assert drain(replaying) == 2
+    assert replaying.flush() == 2
     assert stored_ids(migrated_store) == ["c1", "c2"]
     spool.close()
 
@@ -109,7 +102,7 @@ def test_a_torn_tail_is_skipped_and_later_segments_are_stored(
     second = Spool(tmp_path / "spool")
     spool_rows(second, [event_row("d2")])
     with caplog.at_level(logging.WARNING, logger="clearsignal.spool"):
-        assert drain(SpoolWriter(second, migrated_store, CollectorMetrics())) == 2
+        assert SpoolWriter(second, migrated_store, CollectorMetrics()).flush() == 2
     assert stored_ids(migrated_store) == ["d1", "d2"]
     assert "torn bytes" in caplog.text
     assert not first.path(1).exists()  # fully stored, then forgotten
@@ -126,7 +119,7 @@ def test_a_segment_in_another_format_is_set_aside_and_the_rest_stored(
     spool = Spool(directory)
     spool_rows(spool, [event_row("e1")])
     with caplog.at_level(logging.ERROR, logger="clearsignal.spool"):
-        assert drain(SpoolWriter(spool, migrated_store, CollectorMetrics())) == 1
+        assert SpoolWriter(spool, migrated_store, CollectorMetrics()).flush() == 1
     assert stored_ids(migrated_store) == ["e1"]
     kept = directory / "00000001.spool.unreadable"
     assert kept.read_bytes() == b'0badc0de [["demo","k"]]\n'
@@ -149,7 +142,7 @@ def test_only_fsynced_bytes_are_read(migrated_store: Store, spool: Spool) -> Non
     # Bytes past what the spool knows to be durable are not read (nobody was answered).
     with spool.path(spool.current_segment).open("ab") as segment:
         segment.write(encode([event_row("not-acknowledged")]))
-    assert drain(SpoolWriter(spool, migrated_store, CollectorMetrics())) == 1
+    assert SpoolWriter(spool, migrated_store, CollectorMetrics()).flush() == 1
     assert stored_ids(migrated_store) == ["g1"]
     assert spool.durable()[spool.current_segment] > len(HEADER)
     spool.close()

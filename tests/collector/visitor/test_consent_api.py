@@ -16,7 +16,7 @@ from collector.app import create_app
 from consent.log_keys import LogVerifier
 from consent.merkle import verify_consistency, verify_inclusion
 from consent.receipts import verify_receipt
-from tests.support.collector_app import decision, run_job, services
+from tests.support.collector_app import app_services, decision, run_job
 from tests.support.site_requests import HEADERS, ORIGIN
 
 
@@ -77,8 +77,8 @@ def test_the_gate_honours_a_grant_at_once(client: TestClient) -> None:
     assert (
         client.post("/api/consent", json=decision(browser_id), headers=HEADERS).status_code == 201
     )
-    key = services(client).ledger.visitor_key("demo", browser_id)
-    state = services(client).ledger.current("demo", key)
+    key = app_services(client).ledger.visitor_key("demo", browser_id)
+    state = app_services(client).ledger.current("demo", key)
     assert state is not None
     assert state.analytics
 
@@ -148,14 +148,14 @@ def test_withdrawal_erases_the_visitors_events_within_one_cycle(client: TestClie
         ],
     }  # fmt: skip
     assert client.post("/api/events", json=events, headers=HEADERS).json()["accepted"] == 4
-    key = services(client).ledger.visitor_key("demo", browser_id)
+    key = app_services(client).ledger.visitor_key("demo", browser_id)
     withdrawal = client.post(
         "/api/consent", json=decision(browser_id, analytics=False), headers=HEADERS
     ).json()
     assert withdrawal["kind"] == "withdrawal"
     run_job(client, "consent.erase")  # flushes the spool first: the 4 events were in it
     count = "SELECT count() FROM events WHERE visitor_key = {k:String}"
-    assert services(client).store.scalar(count, {"k": key}) == 0
+    assert app_services(client).store.scalar(count, {"k": key}) == 0
     run_job(client, "consent.sequence")
     erasure = client.get(f"/api/erasures/{withdrawal['receipt_id']}")
     assert erasure.status_code == 200

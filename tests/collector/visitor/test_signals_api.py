@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from clearsignal.settings import JobSettings, Settings
 from collector.app import Services, create_app
-from tests.support.collector_app import decision
+from tests.support.collector_app import app_services, decision
 from tests.support.site_requests import HEADERS
 
 
@@ -24,7 +24,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def add_signal(client: TestClient, browser_id: str) -> None:
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    services: Services = app_services(client)
     key = services.ledger.visitor_key("demo", browser_id)
     now = datetime.now(UTC).replace(microsecond=0)
     services.store.insert(

@@ -16,9 +16,9 @@ from starlette.testclient import TestClient
 
 from aggregator.store.client import Store
 from clearsignal.settings import JobSettings, NoticeSettings, Settings, SiteSettings
-from collector.app import Services, create_app
+from collector.app import create_app
 from collector.visitor.me.api import ME_BURST
-from tests.support.collector_app import decision, run_job, services
+from tests.support.collector_app import app_services, decision, run_job
 from tests.support.site_requests import HEADERS, ORIGIN
 
 OTHER_ORIGIN = "https://other.example"
@@ -52,8 +52,7 @@ def me(client: TestClient, browser_id: str, site: str = "demo", **params: Any) -
 
 
 def flush(client: TestClient) -> None:
-    while services(client).writer.drain_once():
-        pass
+    app_services(client).writer.flush()
 
 
 def visitor_with_data(
@@ -77,11 +76,11 @@ def visitor_with_data(
 
 
 def add_signal(client: TestClient, browser_id: str, evidence_ids: list[str]) -> None:
-    key = services(client).ledger.visitor_key("demo", browser_id)
+    key = app_services(client).ledger.visitor_key("demo", browser_id)
     now = datetime.now(UTC).replace(microsecond=0)
     first, last = now - timedelta(days=2), now - timedelta(days=1)
     evidence = [(evidence_ids[0], first, "/pricing"), (evidence_ids[-1], last, "/pricing")]
-    services(client).store.insert(
+    app_services(client).store.insert(
         "signals",
         [["demo", key, "price_uncertainty", 1, first, last, 3.0, evidence, now,
           now + timedelta(days=180)]],
@@ -107,7 +106,7 @@ def test_a_visitor_reads_everything_held_about_them(client: TestClient) -> None:
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["format"] == "clearsignal-visitor-export/1"
-    assert body["visitor_key"] == services(client).ledger.visitor_key("demo", browser_id)
+    assert body["visitor_key"] == app_services(client).ledger.visitor_key("demo", browser_id)
     current = body["consent"]["current"]
     assert (current["analytics"], current["personalization"]) == (True, True)
     assert current["notice_version"] == "1"
@@ -195,32 +194,25 @@ def test_an_unknown_id_and_another_sites_id_get_the_same_answer(client: TestClie
     ] * 2
 
 
-class CountingStore:
-    """The app's store, counting the queries a request runs."""
+def count_queries(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every query the app's store runs from now on (``scalar`` reads ``rows``)."""
+    queries: list[str] = []
+    for name in ("rows", "dicts"):
+        method = getattr(store, name)
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.queries: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.store, name)
-        if name not in ("rows", "dicts", "scalar"):
-            return method
-
-        def counted(sql: str, parameters: dict[str, Any] | None = None) -> Any:
-            self.queries.append(sql)
+        def counted(sql: str, parameters: Any = None, method: Any = method) -> Any:
+            queries.append(sql)
             return method(sql, parameters)
 
-        return counted
+        monkeypatch.setattr(store, name, counted)
+    return queries
 
 
 def test_an_unknown_id_costs_the_same_queries_and_time_as_a_known_one_without_data(
-    client: TestClient,
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     known_elsewhere = visitor_with_data(client)  # known on demo, holds nothing on other
-    app_services: Services = services(client)
-    counting = CountingStore(app_services.store)
-    app_services.store = counting  # type: ignore[assignment]
+    counted = count_queries(app_services(client).store, monkeypatch)
     timings: dict[str, list[float]] = {"known": [], "unknown": []}
     queries: dict[str, list[str]] = {}
     for _ in range(7):
@@ -228,12 +220,12 @@ def test_an_unknown_id_costs_the_same_queries_and_time_as_a_known_one_without_da
             ("known", known_elsewhere),
             ("unknown", secrets.token_urlsafe(16)),
         ):
-            counting.queries.clear()
+            counted.clear()
             started = time.perf_counter()
             assert me(client, browser_id, "other").status_code == 404
             timings[name].append(time.perf_counter() - started)
-            queries[name] = list(counting.queries)
-    app_services.store = counting.store
+            queries[name] = list(counted)
+    monkeypatch.undo()
     assert len(queries["known"]) >= 3
     assert queries["known"] == queries["unknown"]
     known, unknown = (statistics.median(timings[n]) for n in ("known", "unknown"))
@@ -243,8 +235,8 @@ def test_an_unknown_id_costs_the_same_queries_and_time_as_a_known_one_without_da
 def test_no_request_of_one_visitor_reads_changes_or_deletes_anothers(client: TestClient) -> None:
     alice = visitor_with_data(client, ("/pricing", "/alice-only"))
     bob = visitor_with_data(client, ("/faq", "/bob-only", "/contact"))
-    alice_key, bob_key = (services(client).ledger.visitor_key("demo", v) for v in (alice, bob))
-    store = services(client).store
+    alice_key, bob_key = (app_services(client).ledger.visitor_key("demo", v) for v in (alice, bob))
+    store = app_services(client).store
 
     mine = me(client, alice).json()
     assert mine["visitor_key"] == alice_key
@@ -274,7 +266,7 @@ def test_a_delete_request_by_header_erases_the_visitors_events_and_signals(
     client: TestClient,
 ) -> None:
     browser_id = visitor_with_data(client)
-    key = services(client).ledger.visitor_key("demo", browser_id)
+    key = app_services(client).ledger.visitor_key("demo", browser_id)
     add_signal(client, browser_id, ["a" * 16])
     foreign = client.request(
         "DELETE", "/api/me", params={"site": "demo"}, headers=OTHER_HEADERS | auth(browser_id)
@@ -290,7 +282,7 @@ def test_a_delete_request_by_header_erases_the_visitors_events_and_signals(
     run_job(client, "consent.sequence")
     erasure = client.get(f"/api/erasures/{request_id}").json()
     assert erasure["rows_deleted"] == {"events": 3, "signals": 1}
-    store = services(client).store
+    store = app_services(client).store
     assert (rows_of(store, "events", key), rows_of(store, "signals", key)) == (0, 0)
     after = me(client, browser_id).json()
     assert (after["events"]["total"], after["signals"]) == (0, [])
