@@ -150,7 +150,7 @@ for (const { name, entry, budget } of FILES) {
   // Not toplevel: the IIFE's own variables are local already and mangled as such.
   const minified = UglifyJS.minify(lowered.code, { compress: { passes: 2 } })
   if (minified.error) throw minified.error
-  const code = minified.code + '\n'
+  const code = `${minified.code}\n`
   const outFile = resolve(outDir, name)
   writeFileSync(outFile, code)
   const gzipped = gzipSync(code, { level: 9 }).length

@@ -3,7 +3,7 @@
 // clicks, form start/submit/abandon (field names only).
 
 import { doc } from './config.js'
-import { FIELDS, INTERACTIVE, describe, selector } from './element.js'
+import { describe, FIELDS, INTERACTIVE, selector } from './element.js'
 import { record } from './events.js'
 import { safe } from './log.js'
 import { state } from './state.js'
