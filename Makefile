@@ -40,9 +40,10 @@ $(SNIPPET): js_snippet/package.json js_snippet/package-lock.json $(wildcard js_s
 	@command -v npm >/dev/null || $(MAKE) system-deps
 	cd js_snippet && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
-lint: $(STAMP)
+lint: $(STAMP) snippet
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd js_snippet && npm run --silent lint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

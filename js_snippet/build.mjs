@@ -4,17 +4,19 @@
 //
 //   node build.mjs [--outdir DIR]      (default: dist/)
 //
-// esbuild bundles each entry into one IIFE; UglifyJS minifies it (its defaults
-// come out 15 bytes smaller after gzip than terser's best on this code, and
-// esbuild's own minifier some 60 bytes larger). Prints each file's minified and
-// gzipped (level 9) sizes, and fails when cs.js gzipped is over the "gzipBudget"
-// in package.json.
+// esbuild bundles each entry into one IIFE; the object of src/state.js becomes plain
+// variables (flattenState, below); esbuild lowers the syntax to TARGET; UglifyJS
+// minifies it (its defaults come out 15 bytes smaller after gzip than terser's best
+// on this code, and esbuild's own minifier some 60 bytes larger). Prints each file's
+// minified and gzipped (level 9) sizes, and fails when cs.js gzipped is over the
+// "gzipBudget" in package.json, or when the modules of an entry import each other
+// in a cycle.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { build, transform } from 'esbuild'
 import UglifyJS from 'uglify-js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -22,27 +24,133 @@ const outArg = process.argv.indexOf('--outdir')
 const outDir = resolve(outArg > 0 ? process.argv[outArg + 1] : resolve(here, 'dist'))
 const { gzipBudget } = JSON.parse(readFileSync(resolve(here, 'package.json'), 'utf8'))
 
+// The browsers the snippet runs in.
+const TARGET = 'es2020'
+
 const FILES = [
   { name: 'cs.js', entry: 'src/index.js', budget: gzipBudget },
   { name: 'cs-signals.js', entry: 'src/signals.js' },
 ]
 
+// Throws when the modules of a bundle (esbuild's metafile) import each other in a
+// cycle, naming the modules of the cycle.
+const checkAcyclic = ({ inputs }) => {
+  const done = new Set()
+  const path = []
+  const visit = (module) => {
+    if (path.includes(module))
+      throw new Error(`import cycle: ${[...path.slice(path.indexOf(module)), module].join(' -> ')}`)
+    if (done.has(module)) return
+    path.push(module)
+    for (const { path: imported } of inputs[module].imports) visit(imported)
+    path.pop()
+    done.add(module)
+  }
+  for (const module in inputs) visit(module)
+}
+
+// The modules share their mutable state through one object, `state` (src/state.js).
+// UglifyJS turns an object into plain variables only while none of its properties is
+// written to (hoist_props), so it would keep this one, and every state.<name> would
+// cost the `x.` of a property access. The object never leaves the bundle and is only
+// used as state.<name>, so each property becomes a variable of its own here,
+// state_<name>, which UglifyJS then mangles as it does any local. Throws when `state`
+// is used in another way (passed on, spread, indexed by a computed key): flattened,
+// that would be another program.
+const flattenState = (code) => {
+  const {
+    AST_Dot,
+    AST_ObjectKeyVal,
+    AST_Symbol,
+    AST_SymbolDeclaration,
+    AST_SymbolRef,
+    AST_VarDef,
+    List,
+    TreeTransformer,
+    TreeWalker,
+  } = UglifyJS
+  const ast = UglifyJS.parse(code)
+  ast.figure_out_scope()
+  const declarations = []
+  const names = new Set()
+  ast.walk(
+    new TreeWalker((node) => {
+      if (node instanceof AST_Symbol) names.add(node.name)
+      if (node instanceof AST_VarDef && node.name.name === 'state') declarations.push(node)
+    }),
+  )
+  if (!declarations.length) return code // an entry without the state module
+  const [declaration] = declarations
+  if (
+    declarations.length > 1 ||
+    !declaration.value?.properties?.every((property) => property instanceof AST_ObjectKeyVal)
+  )
+    throw new Error('src/state.js: expected one `state`, an object literal of plain properties')
+  const definition = declaration.name.definition()
+  const keys = new Set(declaration.value.properties.map((property) => property.key))
+  const variable = (key) => {
+    const name = `state_${key}`
+    if (names.has(name)) throw new Error(`flattening state: ${name} is taken`)
+    return name
+  }
+  const flat = ast.transform(
+    new TreeTransformer((node) => {
+      if (node === declaration)
+        return List.splice(
+          declaration.value.properties.map(
+            ({ key, value }) =>
+              new AST_VarDef({
+                name: new declaration.name.CTOR({ name: variable(key) }),
+                // `undefined` needs no initializer, but a const does.
+                value:
+                  value.print_to_string() === 'void 0' && !/Const/.test(declaration.name.TYPE)
+                    ? null
+                    : value,
+              }),
+          ),
+        )
+      if (
+        node instanceof AST_Dot &&
+        node.expression instanceof AST_SymbolRef &&
+        node.expression.definition() === definition
+      ) {
+        if (!keys.has(node.property))
+          throw new Error(`state.${node.property} is not declared in src/state.js`)
+        return new AST_SymbolRef({ name: variable(node.property) })
+      }
+      if (node instanceof AST_SymbolDeclaration || node instanceof AST_SymbolRef)
+        if (node.definition() === definition)
+          throw new Error('`state` is used other than as state.<name>: it cannot be flattened')
+    }),
+  )
+  return flat.print_to_string()
+}
+
 mkdirSync(outDir, { recursive: true })
 for (const { name, entry, budget } of FILES) {
+  // No syntax lowered yet: esbuild lowers `state.x ||= y` through a temporary that
+  // holds the object, which flattenState would have to refuse.
   const bundled = await build({
     entryPoints: [resolve(here, entry)],
     bundle: true,
     format: 'iife',
-    target: 'es2020',
+    target: 'esnext',
     legalComments: 'none',
     charset: 'utf8',
     write: false,
+    metafile: true,
+    logLevel: 'warning',
+  })
+  checkAcyclic(bundled.metafile)
+  const lowered = await transform(flattenState(bundled.outputFiles[0].text), {
+    target: TARGET,
+    charset: 'utf8',
     logLevel: 'warning',
   })
   // Not toplevel: the IIFE's own variables are local already and mangled as such.
-  const minified = UglifyJS.minify(bundled.outputFiles[0].text, { compress: { passes: 2 } })
+  const minified = UglifyJS.minify(lowered.code, { compress: { passes: 2 } })
   if (minified.error) throw minified.error
-  const code = minified.code + '\n'
+  const code = `${minified.code}\n`
   const outFile = resolve(outDir, name)
   writeFileSync(outFile, code)
   const gzipped = gzipSync(code, { level: 9 }).length

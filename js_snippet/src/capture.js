@@ -3,13 +3,13 @@
 // clicks, form start/submit/abandon (field names only).
 
 import { doc } from './config.js'
-import { FIELDS, INTERACTIVE, describe, selector } from './element.js'
+import { describe, FIELDS, INTERACTIVE, selector } from './element.js'
 import { record } from './events.js'
 import { safe } from './log.js'
+import { state } from './state.js'
 import { flush } from './transport.js'
 
 // Per pageview.
-export let page // its URL without the fragment; every event carries it
 let maxDepth // deepest scroll position seen, percent of the page
 let depthSent // deepest position already sent
 let engagedMs // visible-and-focused time not sent yet
@@ -57,9 +57,9 @@ const pageEnd = (leaving) => {
 // (scroll, engagement, abandoned forms).
 const navigated = safe(() => {
   const url = location.href.split('#')[0]
-  if (url != page) {
+  if (url != state.page) {
     pageEnd(1)
-    page = url
+    state.page = url
     maxDepth = depthSent = 0
     record('pageview')
     // The page's funnel steps (data-cs-step on an element that is not clickable),

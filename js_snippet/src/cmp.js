@@ -5,8 +5,9 @@
 // that itself, through clearsignal.consent()).
 
 import { data, privacySignal } from './config.js'
-import { decide, storage } from './consent.js'
+import { decide } from './consent.js'
 import { log, safe } from './log.js'
+import { state } from './state.js'
 
 let scanned = 0 // dataLayer entries read so far
 let tcfApi // the TCF API, once listened to
@@ -14,12 +15,12 @@ let tcfApi // the TCF API, once listened to
 // Recorded when it differs from the current state: granted while a receipt of a
 // grant is kept. Under GPC or DNT a CMP's grant is not taken as explicit: only
 // clearsignal.consent() grants then (debug: "[clearsignal] gpc cmp").
-// state ({gcm} or {tcf}) goes with the decision.
-const fromCmp = (analytics, state) =>
-  !analytics == !storage.cs_receipt ||
+// cmpState ({gcm} or {tcf}) goes with the decision.
+const fromCmp = (analytics, cmpState) =>
+  !analytics == !state.storage.cs_receipt ||
   (analytics && privacySignal
     ? log(privacySignal, 'cmp')
-    : decide({ analytics }, data.notice, 'cmp', state))
+    : decide({ analytics }, data.notice, 'cmp', cmpState))
 
 export const checkCmp = () => {
   // Google Consent Mode: gtag('consent', 'update', {analytics_storage, ...})

@@ -4,18 +4,8 @@
 
 import { data } from './config.js'
 import { log, safe } from './log.js'
+import { state } from './state.js'
 import { body, flush, post } from './transport.js'
-
-// localStorage, or for this page only a plain object when the browser refuses
-// storage (sandboxed frames, blocked storage).
-export let storage = {}
-try {
-  storage = localStorage || storage
-} catch {}
-
-// The browser id: 16 random bytes as 22 base64url characters. A stored value of
-// another length is not ours, and is ignored.
-export let id = storage.cs_id?.length == 22 && storage.cs_id
 
 // Records a decision; resolves to the parsed receipt, or to undefined when none
 // was recorded (blocked, no browser id, refused, or given up after retries).
@@ -27,14 +17,14 @@ export const decide = async (purposes, noticeVersion = data.notice, method, cmp)
     // Events captured so far go out under the state they were captured in.
     flush(1)
     // An analytics grant creates the browser id, when there is none yet.
-    id ||=
+    state.browserId ||=
       analytics &&
       btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
         .slice(0, 22)
         .replace(/\+/g, '-')
         .replace(/\//g, '_')
     const request =
-      id &&
+      state.browserId &&
       post(
         '/api/consent',
         body({
@@ -48,16 +38,19 @@ export const decide = async (purposes, noticeVersion = data.notice, method, cmp)
     if (!analytics) {
       // A withdrawal takes effect here at once; the request above carries the
       // old id, so that the server can erase what it holds.
-      id = 0
-      delete storage.cs_id
-      delete storage.cs_receipt
+      state.browserId = 0
+      delete state.storage.cs_id
+      delete state.storage.cs_receipt
     }
     const response = await request
     if (response.ok) {
       const text = await response.text()
       // Kept once the server has recorded the grant (until then the id lives
       // in this page only), as received.
-      if (id) (storage.cs_id = id), (storage.cs_receipt = text)
+      if (state.browserId) {
+        state.storage.cs_id = state.browserId
+        state.storage.cs_receipt = text
+      }
       return JSON.parse(text)
     }
   } catch (error) {
@@ -65,4 +58,4 @@ export const decide = async (purposes, noticeVersion = data.notice, method, cmp)
   }
 }
 
-export const receipt = safe(() => JSON.parse(storage.cs_receipt || null))
+export const receipt = safe(() => JSON.parse(state.storage.cs_receipt || null))

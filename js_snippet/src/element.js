@@ -21,11 +21,7 @@ export const describe = (element, plain) => {
     tag: element.localName,
     sel: selector(element),
     label:
-      (
-        element.ariaLabel ||
-        (!plain && element.textContent) ||
-        ''
-      )
+      (element.ariaLabel || (!plain && element.textContent) || '')
         .replace(/\s+/g, ' ')
         .trim()
         .slice(0, 100) || undefined,

@@ -1,15 +1,12 @@
 // Builds events, applies the consent rules, and queues what may be sent.
 
 import { blocked, data, doc, privacySignal } from './config.js'
-import { page } from './capture.js'
-import { id } from './consent.js'
 import { log } from './log.js'
+import { state } from './state.js'
 import { flush } from './transport.js'
 
-// Events waiting to be sent, as JSON. An event's id is fixed when it is captured,
-// so the server recognises a retried event.
-export const queue = []
-
+// Queues an event (as JSON, in state.queue) when it may be sent. Its id is fixed
+// here, when it is captured, so that the server recognises a retried event.
 export const record = (type, props, el, name) => {
   // A type's family is its first word ("rage" for rage_click, "form" for form_*).
   // Custom events (track) are always on.
@@ -19,7 +16,7 @@ export const record = (type, props, el, name) => {
       id: Math.random().toString(16).slice(2, 18).padEnd(16, 0),
       type,
       ts: Date.now(),
-      url: page,
+      url: state.page,
       ref: doc.referrer,
       name,
       props: props || undefined,
@@ -27,7 +24,7 @@ export const record = (type, props, el, name) => {
     }
     const reason =
       blocked ||
-      (!id &&
+      (!state.browserId &&
         ('strict' in data
           ? 'strict'
           : privacySignal ||
@@ -39,10 +36,11 @@ export const record = (type, props, el, name) => {
     if (!reason) {
       // Strings are cut at 2,000 characters, so that no single value makes a
       // batch invalid. At most 500 events wait; beyond that the oldest is dropped.
-      queue.push(JSON.stringify(event, (key, value) => (value?.slice ? value.slice(0, 2e3) : value))) >
-        500 && log('queue_full', queue.shift())
+      state.queue.push(
+        JSON.stringify(event, (_key, value) => (value?.slice ? value.slice(0, 2e3) : value)),
+      ) > 500 && log('queue_full', state.queue.shift())
       // Sent at once from 20 events on, otherwise with the next second's tick.
-      queue[19] && flush()
+      state.queue[19] && flush()
     }
   }
 }

@@ -1,11 +1,10 @@
-// Delivery of the queue (events.js) in batches: one batch in flight at a time
-// (fetch with keepalive), exponential backoff with jitter, sendBeacon when the
-// page is hidden or left.
+// Delivery of the queue (state.queue, filled by events.js) in batches: one batch
+// in flight at a time (fetch with keepalive), exponential backoff with jitter,
+// sendBeacon when the page is hidden or left.
 
 import { blocked, data, endpoint, nav } from './config.js'
-import { id } from './consent.js'
-import { queue } from './events.js'
 import { log } from './log.js'
+import { state } from './state.js'
 
 let inFlight // the batch being sent, or waiting for its next attempt
 
@@ -30,12 +29,13 @@ export const post = (path, body, attempt = 0) => {
 }
 
 // A request body: the site, the browser id (or null) and `fields`.
-export const body = (fields) => JSON.stringify({ site: data.site, visitor: id || null, ...fields })
+export const body = (fields) =>
+  JSON.stringify({ site: data.site, visitor: state.browserId || null, ...fields })
 
 // The oldest events: at most 100 and 16,000 characters (under 64 KiB of UTF-8).
-const nextBatch = (count = 1, chars = queue[0].length) => {
-  while (count < 100 && (chars += queue[count]?.length) < 16e3) count++
-  return body({ events: [] }).slice(0, -2) + queue.splice(0, count) + ']}'
+const nextBatch = (count = 1, chars = state.queue[0].length) => {
+  while (count < 100 && (chars += state.queue[count]?.length) < 16e3) count++
+  return body({ events: [] }).slice(0, -2) + state.queue.splice(0, count) + ']}'
 }
 
 // leaving: the page is hidden or left, and may be gone before any answer (or a
@@ -45,7 +45,7 @@ const nextBatch = (count = 1, chars = queue[0].length) => {
 export const flush = (leaving) => {
   if (leaving) {
     inFlight && nav.sendBeacon(endpoint + '/api/events', inFlight)
-    while (queue[0]) nav.sendBeacon(endpoint + '/api/events', nextBatch())
-  } else if (queue[0] && !inFlight)
+    while (state.queue[0]) nav.sendBeacon(endpoint + '/api/events', nextBatch())
+  } else if (state.queue[0] && !inFlight)
     post('/api/events', (inFlight = nextBatch())).then(() => flush((inFlight = 0)))
 }

@@ -53,13 +53,13 @@
       say(
         hadConsent
           ? 'Consent withdrawn: what was linked to you is being erased; visits are counted anonymously again.'
-          : 'Declined: your visits are only counted anonymously.'
+          : 'Declined: your visits are only counted anonymously.',
       )
     } else {
       say(
         personalization
           ? 'Thank you: analytics and personalization allowed. Your receipt is kept in this browser.'
-          : 'Thank you: analytics allowed. Your receipt is kept in this browser.'
+          : 'Thank you: analytics allowed. Your receipt is kept in this browser.',
       )
     }
   }

@@ -28,6 +28,9 @@ STATIC_DIR = Path(__file__).resolve().with_name("static")
 _FILES = {
     "/me": ("me.html", "text/html; charset=utf-8", "no-store"),
     "/me.js": ("me.js", "text/javascript; charset=utf-8", "no-cache"),
+    "/me-api.js": ("me-api.js", "text/javascript; charset=utf-8", "no-cache"),
+    "/me-dom.js": ("me-dom.js", "text/javascript; charset=utf-8", "no-cache"),
+    "/me-timeline.js": ("me-timeline.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me-proof.js": ("me-proof.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me.css": ("me.css", "text/css; charset=utf-8", "no-cache"),
 }

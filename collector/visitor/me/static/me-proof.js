@@ -61,7 +61,9 @@ window.clearsignalProof = (() => {
     const first = vkey.indexOf('+')
     const second = vkey.indexOf('+', first + 1)
     const [name, keyHash, encoded] = [
-      vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1),
+      vkey.slice(0, first),
+      vkey.slice(first + 1, second),
+      vkey.slice(second + 1),
     ]
     const key = fromBase64(encoded)
     if (!/^[0-9a-f]{8}$/.test(keyHash) || key.length !== 33 || key[0] !== 1)

@@ -1,4 +1,7 @@
-// The visitor's data explanation page (/me?site=<id>).
+// The visitor's data explanation page (/me?site=<id>), its entry module. The other
+// modules: me-api.js (the site, the browser id and requests), me-dom.js (writing
+// the page), me-timeline.js (events and signals); me-proof.js, a classic script,
+// checks receipts in the browser.
 //
 // Reads the browser id that the site's snippet keeps in this origin's storage
 // (localStorage.cs_id, written after an analytics grant) and sends it only in the
@@ -12,421 +15,289 @@
 //
 // Everything is written into the page with textContent: nothing from the server is
 // ever parsed as HTML.
-'use strict'
 
-;(() => {
-  const PAGE = 20
-  const site = new URLSearchParams(location.search).get('site') || ''
-  const $ = (id) => document.getElementById(id)
+import { api, browserId, forgetId, idStored, keepReceipt, PAGE, query, site } from './me-api.js'
+import { $, day, element, fill, say, show, timeElement, when } from './me-dom.js'
+import { moreEvents, renderEvents, renderSignals } from './me-timeline.js'
 
-  let storage = {}
-  try {
-    storage = window.localStorage || storage
-  } catch {}
-  const storedId = storage.cs_id
-  // Kept in memory after a withdrawal or deletion removes it from storage, so that the
-  // page can still show what happened.
-  let browserId = /^[\w-]{22}$/.test(storedId || '') ? storedId : ''
-  let about = null
-  let held = null
-  let nextEvents = null
+// What the site collects and why (/api/me/about), and everything held (/api/me).
+let about = null
+let held = null
 
-  // ---- small helpers --------------------------------------------------------------
+// ---- the part that is the same for everyone --------------------------------------
 
-  const element = (tag, attributes = {}, ...children) => {
-    const node = document.createElement(tag)
-    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
-    for (const child of children)
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)))
-    return node
+const renderAbout = () => {
+  const name = about.site.name
+  $('site-name').textContent = name
+  document.title = `Your data on ${name} — ClearSignal`
+  fill($('collected'), ...about.collected.map((line) => element('li', {}, line)))
+  fill($('never-collected'), ...about.never_collected.map((line) => element('li', {}, line)))
+  $('anonymous-counting').textContent = about.anonymous_counting
+  for (const purpose of about.purposes) {
+    const hint = $(`hint-${purpose.id}`)
+    if (hint) hint.textContent = purpose.description
   }
-  const fill = (node, ...children) => node.replaceChildren(...children)
-  const show = (id, visible = true) => ($(id).hidden = !visible)
-  const say = (text) => ($('status').textContent = text)
-
-  const format = (options) => new Intl.DateTimeFormat('en-GB', options)
-  const dateFormat = format({ day: 'numeric', month: 'long' })
-  const yearFormat = format({ day: 'numeric', month: 'long', year: 'numeric' })
-  const timeFormat = format({ hour: '2-digit', minute: '2-digit', hour12: false })
-  // "4 March 10:12" in the visitor's time zone (with the year when it is not this one).
-  const when = (iso) => {
-    const moment = new Date(iso)
-    const sameYear = moment.getFullYear() === new Date().getFullYear()
-    return `${(sameYear ? dateFormat : yearFormat).format(moment)} ${timeFormat.format(moment)}`
-  }
-  const day = (iso) => yearFormat.format(new Date(iso))
-  const timeElement = (iso, text = when(iso)) => element('time', { datetime: iso }, text)
-
-  const api = (path, options = {}) => {
-    const headers = { ...(options.headers || {}) }
-    if (browserId && options.authorize !== false)
-      headers.Authorization = `ClearSignal-Visitor ${browserId}`
-    return fetch(path, { ...options, headers, cache: 'no-store', credentials: 'same-origin' })
-  }
-  const query = (fields) => new URLSearchParams({ site, ...fields }).toString()
-
-  // ---- the part that is the same for everyone --------------------------------------
-
-  const renderAbout = () => {
-    const name = about.site.name
-    $('site-name').textContent = name
-    document.title = `Your data on ${name} — ClearSignal`
-    fill($('collected'), ...about.collected.map((line) => element('li', {}, line)))
-    fill($('never-collected'), ...about.never_collected.map((line) => element('li', {}, line)))
-    $('anonymous-counting').textContent = about.anonymous_counting
-    for (const purpose of about.purposes) {
-      const hint = $(`hint-${purpose.id}`)
-      if (hint) hint.textContent = purpose.description
-    }
-    fill(
-      $('rules'),
-      ...about.rules.map((rule) =>
-        element(
-          'li',
-          {},
-          element('strong', {}, rule.title),
-          ` (${rule.id}, version ${rule.version}): ${rule.why}`,
-        ),
-      ),
-    )
-    renderRetention()
-  }
-
-  const renderRetention = () => {
-    const retention = about.retention
-    const between = held?.events.deleted_between
-    const expires = held?.consent.current.expires_at
-    const lines = [
-      `Events: each is deleted ${retention.events_days} days after it happened` +
-        (between ? `; yours between ${day(between[0])} and ${day(between[1])}.` : '.'),
-      `Signals: each is deleted ${retention.signals_days} days after its newest evidence` +
-        (held?.signals.length ? '; the date is given with each signal above.' : '.'),
-      `Consent: a decision holds for ${retention.consent_days} days; then the site asks again` +
-        (expires ? ` (yours: ${day(expires)}).` : '.'),
-      `Consent records and receipts: ${retention.consent_records}`,
-    ]
-    fill($('retention'), ...lines.map((line) => element('li', {}, line)))
-  }
-
-  const showNothing = (reason) => {
-    $('nothing-reason').textContent = reason
-    for (const id of ['consent', 'receipts', 'timeline-section', 'signals-section', 'actions'])
-      show(id, false)
-    show('nothing')
-  }
-
-  // ---- consent and receipts ---------------------------------------------------------
-
-  const CHOICE = { true: 'allowed', false: 'not allowed' }
-
-  const renderConsent = () => {
-    const current = held.consent.current
-    const notice = about.site.notice
-    const link = element('a', { href: notice.uri }, `the notice, version ${notice.version}`)
-    if (current.recorded_at) {
-      fill(
-        $('consent-summary'),
-        `Your current decision was recorded on ${when(current.recorded_at)}, ` +
-          `under notice version ${current.notice_version}. Read `,
-        link,
-        '.',
-      )
-    } else {
-      fill($('consent-summary'), 'You have no consent in force on this site. Read ', link, '.')
-    }
-    const items = about.purposes.map((purpose) => {
-      let state = CHOICE[current[purpose.id]]
-      if (purpose.id === 'measurement')
-        state = purpose.needs_consent ? CHOICE[current.analytics] : 'no consent needed'
-      const basis = purpose.lawful_basis.replace('_', ' ')
-      return element(
+  fill(
+    $('rules'),
+    ...about.rules.map((rule) =>
+      element(
         'li',
         {},
-        element('strong', {}, purpose.id[0].toUpperCase() + purpose.id.slice(1)),
-        `: ${state} (lawful basis: ${basis}). ${purpose.description}`,
-      )
-    })
-    fill($('purposes'), ...items)
-    $('choice-analytics').checked = current.analytics
-    $('choice-personalization').checked = current.personalization
-    show('consent-form', Boolean(storage.cs_id))
-    show('consent')
-  }
-
-  const KIND = { consent: 'Decision', withdrawal: 'Withdrawal', erasure: 'Erasure carried out' }
-
-  const decisionText = (record) =>
-    record.kind === 'erasure'
-      ? KIND.erasure
-      : `${KIND[record.kind]}: analytics ${CHOICE[record.analytics]}, ` +
-        `personalization ${CHOICE[record.personalization]}`
-
-  const statusCell = (verification) => {
-    const signed = verification.checkpoint_time
-      ? ` signed ${when(new Date(verification.checkpoint_time * 1000).toISOString())}`
-      : ''
-    const text = `${verification.status}: ${verification.detail}${signed}`
-    return element('td', { class: verification.status }, text)
-  }
-
-  const renderReceipts = () => {
-    const byId = new Map(held.receipts.map((item) => [item.receipt.receipt_id, item]))
-    const rows = held.consent.records.map((record) => {
-      const item = byId.get(record.receipt_id)
-      const browserCell = element('td', { class: 'pending' }, item ? 'checking…' : 'not listed')
-      const proof = window.clearsignalProof
-      if (item)
-        proof.verifyReceipt(item.receipt, held.log.verifier_key).then((result) => {
-          browserCell.className = result.status
-          browserCell.textContent = `${result.status}: ${result.detail}`
-        })
-      return element(
-        'tr',
-        { 'data-receipt': record.receipt_id },
-        element('td', {}, timeElement(record.recorded_at)),
-        element('td', {}, decisionText(record)),
-        element('td', {}, record.notice_version),
-        item ? statusCell(item.verification) : element('td', {}, 'beyond the newest 50'),
-        browserCell,
-      )
-    })
-    fill($('receipt-rows'), ...rows)
-    $('receipts-how').textContent =
-      'Every decision is a leaf of a public, append-only log (RFC 6962). Each receipt is ' +
-      'checked twice against the latest signed checkpoint: by the collector, and again here ' +
-      'in your browser with WebCrypto (the SHA-256 hash of the recorded entry, its inclusion ' +
-      'proof up to the checkpoint root, and the Ed25519 signature of the checkpoint).'
-    $('log-key').textContent = `Log key: ${held.log.verifier_key}`
-    show('receipts', rows.length > 0)
-  }
-
-  // ---- events and signals -------------------------------------------------------------
-
-  const eventItem = (event) =>
-    element('li', { 'data-event': event.event_id }, `${event.label} — `, timeElement(event.ts))
-
-  const renderEvents = () => {
-    const events = held.events
-    fill($('timeline'), ...events.items.map(eventItem))
-    $('timeline-summary').textContent = events.total
-      ? `${events.total} event${events.total === 1 ? '' : 's'} linked to you, newest first.`
-      : 'No event is linked to you.'
-    nextEvents = events.next
-    show('more-events', Boolean(nextEvents))
-    show('timeline-section')
-  }
-
-  const moreEvents = async () => {
-    const button = $('more-events')
-    button.disabled = true
-    const response = await api(`/api/me/events?${query({ before: nextEvents, limit: PAGE })}`)
-    button.disabled = false
-    if (!response.ok) return say(`Could not load earlier events (HTTP ${response.status}).`)
-    const page = await response.json()
-    const items = page.items.map(eventItem)
-    $('timeline').append(...items)
-    nextEvents = page.next
-    show('more-events', Boolean(nextEvents))
-    say(`${items.length} earlier events shown.`)
-    if (!nextEvents && items.length) {
-      // The button is gone: keep the keyboard where the new events start.
-      items[0].setAttribute('tabindex', '-1')
-      items[0].focus()
-    }
-  }
-
-  // The rule's sentence with the evidence times in the visitor's time zone.
-  const noticed = (signal) => {
-    const inputs = signal.template_inputs
-    if (!signal.noticed_template) return signal.noticed
-    return signal.noticed_template
-      .replace('{count}', inputs.count)
-      .replace('{first}', when(inputs.first))
-      .replace('{last}', when(inputs.last))
-  }
-
-  const signalArticle = (signal) => {
-    const evidence = element(
-      'ul',
-      { class: 'evidence' },
-      ...signal.evidence.map((item) =>
-        element('li', {}, timeElement(item.ts), ` — ${item.detail || item.event_id}`),
+        element('strong', {}, rule.title),
+        ` (${rule.id}, version ${rule.version}): ${rule.why}`,
       ),
+    ),
+  )
+  renderRetention()
+}
+
+const renderRetention = () => {
+  const retention = about.retention
+  const between = held?.events.deleted_between
+  const expires = held?.consent.current.expires_at
+  const lines = [
+    `Events: each is deleted ${retention.events_days} days after it happened` +
+      (between ? `; yours between ${day(between[0])} and ${day(between[1])}.` : '.'),
+    `Signals: each is deleted ${retention.signals_days} days after its newest evidence` +
+      (held?.signals.length ? '; the date is given with each signal above.' : '.'),
+    `Consent: a decision holds for ${retention.consent_days} days; then the site asks again` +
+      (expires ? ` (yours: ${day(expires)}).` : '.'),
+    `Consent records and receipts: ${retention.consent_records}`,
+  ]
+  fill($('retention'), ...lines.map((line) => element('li', {}, line)))
+}
+
+const showNothing = (reason) => {
+  $('nothing-reason').textContent = reason
+  for (const id of ['consent', 'receipts', 'timeline-section', 'signals-section', 'actions'])
+    show(id, false)
+  show('nothing')
+}
+
+// ---- consent and receipts ---------------------------------------------------------
+
+const CHOICE = { true: 'allowed', false: 'not allowed' }
+
+const renderConsent = () => {
+  const current = held.consent.current
+  const notice = about.site.notice
+  const link = element('a', { href: notice.uri }, `the notice, version ${notice.version}`)
+  if (current.recorded_at) {
+    fill(
+      $('consent-summary'),
+      `Your current decision was recorded on ${when(current.recorded_at)}, ` +
+        `under notice version ${current.notice_version}. Read `,
+      link,
+      '.',
     )
-    const term = (label, ...value) => [element('dt', {}, label), element('dd', {}, ...value)]
+  } else {
+    fill($('consent-summary'), 'You have no consent in force on this site. Read ', link, '.')
+  }
+  const items = about.purposes.map((purpose) => {
+    let state = CHOICE[current[purpose.id]]
+    if (purpose.id === 'measurement')
+      state = purpose.needs_consent ? CHOICE[current.analytics] : 'no consent needed'
+    const basis = purpose.lawful_basis.replace('_', ' ')
     return element(
-      'article',
-      { class: 'signal', 'data-rule': signal.rule_id },
-      element('h3', {}, signal.title),
-      element(
-        'dl',
-        {},
-        ...term('What we noticed', noticed(signal)),
-        ...term('The evidence', evidence),
-        ...term('Why it matters', signal.why),
-        ...term('What the site may do', signal.may_do),
-        ...term('Rule', `${signal.rule_id}, version ${signal.rule_version}`),
-        ...term('Deleted on', day(signal.delete_on)),
-      ),
+      'li',
+      {},
+      element('strong', {}, purpose.id[0].toUpperCase() + purpose.id.slice(1)),
+      `: ${state} (lawful basis: ${basis}). ${purpose.description}`,
     )
-  }
+  })
+  fill($('purposes'), ...items)
+  $('choice-analytics').checked = current.analytics
+  $('choice-personalization').checked = current.personalization
+  show('consent-form', idStored())
+  show('consent')
+}
 
-  const renderSignals = () => {
-    const signals = held.signals
-    fill($('signals'), ...signals.map(signalArticle))
-    const count = `${signals.length} signal${signals.length === 1 ? '' : 's'}`
-    $('signals-summary').textContent = signals.length
-      ? `${count} found in your visits. Each says what was noticed and from which events, ` +
-        'why it matters and what the site may do with it.'
-      : 'Nothing: no rule has found anything in your visits.'
-    show('signals-section')
-  }
+const KIND = { consent: 'Decision', withdrawal: 'Withdrawal', erasure: 'Erasure carried out' }
 
-  // ---- loading --------------------------------------------------------------------------
+const decisionText = (record) =>
+  record.kind === 'erasure'
+    ? KIND.erasure
+    : `${KIND[record.kind]}: analytics ${CHOICE[record.analytics]}, ` +
+      `personalization ${CHOICE[record.personalization]}`
 
-  const render = () => {
-    show('nothing', false)
-    renderConsent()
-    renderReceipts()
-    renderEvents()
-    renderSignals()
-    renderRetention()
-    show('actions')
-  }
+const statusCell = (verification) => {
+  const signed = verification.checkpoint_time
+    ? ` signed ${when(new Date(verification.checkpoint_time * 1000).toISOString())}`
+    : ''
+  const text = `${verification.status}: ${verification.detail}${signed}`
+  return element('td', { class: verification.status }, text)
+}
 
-  const load = async () => {
-    const response = await api(`/api/me?${query({ limit: PAGE })}`)
-    if (response.status === 200) {
-      held = await response.json()
-      render()
-      return true
-    }
-    held = null
-    if (response.status === 404 || response.status === 401)
-      showNothing(
-        'Nothing is held for the id this browser keeps: no consent record, event or signal ' +
-          'on this site.',
-      )
-    else if (response.status === 429) say('Too many requests; wait a minute and reload the page.')
-    else say(`Your data could not be loaded (HTTP ${response.status}); reload to try again.`)
-    return false
-  }
-
-  // ---- changing consent ---------------------------------------------------------------
-
-  const forgetId = () => {
-    delete storage.cs_id
-    delete storage.cs_receipt
-  }
-
-  const decide = async (analytics, personalization) => {
-    const body = JSON.stringify({
-      site,
-      visitor: browserId,
-      purposes: { analytics, personalization: analytics && personalization },
-      notice_version: about.site.notice.version,
-      method: 'page',
-      client_ts: Date.now(),
-    })
-    const response = await api('/api/consent', { method: 'POST', body, authorize: false })
-    if (response.status !== 201) {
-      say(`Your choice was not recorded (HTTP ${response.status}); try again.`)
-      return
-    }
-    const text = await response.text()
-    const receipt = JSON.parse(text)
-    if (analytics) storage.cs_receipt = text
-    else forgetId()
-    await load()
-    say(
-      analytics
-        ? `Saved. Receipt ${receipt.receipt_id}.`
-        : `Consent withdrawn (receipt ${receipt.receipt_id}). Your events and signals are ` +
-            'erased within minutes; this browser no longer keeps your id.',
+const renderReceipts = () => {
+  const byId = new Map(held.receipts.map((item) => [item.receipt.receipt_id, item]))
+  const rows = held.consent.records.map((record) => {
+    const item = byId.get(record.receipt_id)
+    const browserCell = element('td', { class: 'pending' }, item ? 'checking…' : 'not listed')
+    const proof = window.clearsignalProof
+    if (item)
+      proof.verifyReceipt(item.receipt, held.log.verifier_key).then((result) => {
+        browserCell.className = result.status
+        browserCell.textContent = `${result.status}: ${result.detail}`
+      })
+    return element(
+      'tr',
+      { 'data-receipt': record.receipt_id },
+      element('td', {}, timeElement(record.recorded_at)),
+      element('td', {}, decisionText(record)),
+      element('td', {}, record.notice_version),
+      item ? statusCell(item.verification) : element('td', {}, 'beyond the newest 50'),
+      browserCell,
     )
+  })
+  fill($('receipt-rows'), ...rows)
+  $('receipts-how').textContent =
+    'Every decision is a leaf of a public, append-only log (RFC 6962). Each receipt is ' +
+    'checked twice against the latest signed checkpoint: by the collector, and again here ' +
+    'in your browser with WebCrypto (the SHA-256 hash of the recorded entry, its inclusion ' +
+    'proof up to the checkpoint root, and the Ed25519 signature of the checkpoint).'
+  $('log-key').textContent = `Log key: ${held.log.verifier_key}`
+  show('receipts', rows.length > 0)
+}
+
+// ---- loading --------------------------------------------------------------------------
+
+const render = () => {
+  show('nothing', false)
+  renderConsent()
+  renderReceipts()
+  renderEvents(held.events)
+  renderSignals(held.signals)
+  renderRetention()
+  show('actions')
+}
+
+const load = async () => {
+  const response = await api(`/api/me?${query({ limit: PAGE })}`)
+  if (response.status === 200) {
+    held = await response.json()
+    render()
+    return true
   }
+  held = null
+  if (response.status === 404 || response.status === 401)
+    showNothing(
+      'Nothing is held for the id this browser keeps: no consent record, event or signal ' +
+        'on this site.',
+    )
+  else if (response.status === 429) say('Too many requests; wait a minute and reload the page.')
+  else say(`Your data could not be loaded (HTTP ${response.status}); reload to try again.`)
+  return false
+}
 
-  // ---- download and delete ------------------------------------------------------------
+// ---- changing consent ---------------------------------------------------------------
 
-  const download = async () => {
-    const response = await api(`/api/me?${query({})}`)
-    if (!response.ok) return say(`The download failed (HTTP ${response.status}).`)
-    const blob = new Blob([await response.text()], { type: 'application/json' })
-    const url = URL.createObjectURL(blob)
-    const link = element('a', { href: url, download: `clearsignal-${site}-my-data.json` })
-    document.body.append(link)
-    link.click()
-    link.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 10000)
-    say('Your data was downloaded as one JSON file.')
+const decide = async (analytics, personalization) => {
+  const body = JSON.stringify({
+    site,
+    visitor: browserId,
+    purposes: { analytics, personalization: analytics && personalization },
+    notice_version: about.site.notice.version,
+    method: 'page',
+    client_ts: Date.now(),
+  })
+  const response = await api('/api/consent', { method: 'POST', body, authorize: false })
+  if (response.status !== 201) {
+    say(`Your choice was not recorded (HTTP ${response.status}); try again.`)
+    return
   }
+  const text = await response.text()
+  const receipt = JSON.parse(text)
+  if (analytics) keepReceipt(text)
+  else forgetId()
+  await load()
+  say(
+    analytics
+      ? `Saved. Receipt ${receipt.receipt_id}.`
+      : `Consent withdrawn (receipt ${receipt.receipt_id}). Your events and signals are ` +
+          'erased within minutes; this browser no longer keeps your id.',
+  )
+}
 
-  const sleep = (ms) => new Promise((wake) => setTimeout(wake, ms))
+// ---- download and delete ------------------------------------------------------------
 
-  const erase = async () => {
+const download = async () => {
+  const response = await api(`/api/me?${query({})}`)
+  if (!response.ok) return say(`The download failed (HTTP ${response.status}).`)
+  const blob = new Blob([await response.text()], { type: 'application/json' })
+  const url = URL.createObjectURL(blob)
+  const link = element('a', { href: url, download: `clearsignal-${site}-my-data.json` })
+  document.body.append(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10000)
+  say('Your data was downloaded as one JSON file.')
+}
+
+const sleep = (ms) => new Promise((wake) => setTimeout(wake, ms))
+
+const erase = async () => {
+  show('confirm-delete', false)
+  const response = await api(`/api/me?${query({})}`, { method: 'DELETE' })
+  if (response.status !== 202) return say(`Deletion was refused (HTTP ${response.status}).`)
+  const answer = await response.json()
+  forgetId()
+  say('Deleting… your request is recorded; waiting for the erasure receipt.')
+  let erasure = null
+  for (let attempt = 0; attempt < 120 && !erasure; attempt++) {
+    const check = await api(answer.erasure.receipt_url, { authorize: false })
+    if (check.ok) erasure = await check.json()
+    else await sleep(1000)
+  }
+  if (!erasure) return say('Your deletion is scheduled; reload this page later for the receipt.')
+  const removed = Object.entries(erasure.rows_deleted)
+    .map(([table, rows]) => `${rows} ${table}`)
+    .join(', ')
+  $('erasure-detail').textContent =
+    `Erased on ${when(erasure.recorded_at)}: ${removed || 'nothing was left to remove'}. ` +
+    `Erasure receipt ${erasure.receipt_id}, for request ${erasure.request_receipt_id}.`
+  await load()
+  show('erasure')
+  show('delete', false)
+  say(
+    'Everything is deleted: no event or signal of yours is left. ' +
+      'This browser no longer keeps your id.',
+  )
+  $('erasure-title').setAttribute('tabindex', '-1')
+  $('erasure-title').focus()
+}
+
+// ---- start ----------------------------------------------------------------------------
+
+const start = async () => {
+  $('consent-form').addEventListener('submit', (event) => {
+    event.preventDefault()
+    decide($('choice-analytics').checked, $('choice-personalization').checked)
+  })
+  $('withdraw').addEventListener('click', () => decide(false, false))
+  $('more-events').addEventListener('click', moreEvents)
+  $('download').addEventListener('click', download)
+  $('delete').addEventListener('click', () => {
+    show('confirm-delete')
+    $('confirm-yes').focus()
+  })
+  $('confirm-no').addEventListener('click', () => {
     show('confirm-delete', false)
-    const response = await api(`/api/me?${query({})}`, { method: 'DELETE' })
-    if (response.status !== 202) return say(`Deletion was refused (HTTP ${response.status}).`)
-    const answer = await response.json()
-    forgetId()
-    say('Deleting… your request is recorded; waiting for the erasure receipt.')
-    let erasure = null
-    for (let attempt = 0; attempt < 120 && !erasure; attempt++) {
-      const check = await api(answer.erasure.receipt_url, { authorize: false })
-      if (check.ok) erasure = await check.json()
-      else await sleep(1000)
-    }
-    if (!erasure) return say('Your deletion is scheduled; reload this page later for the receipt.')
-    const removed = Object.entries(erasure.rows_deleted)
-      .map(([table, rows]) => `${rows} ${table}`)
-      .join(', ')
-    $('erasure-detail').textContent =
-      `Erased on ${when(erasure.recorded_at)}: ${removed || 'nothing was left to remove'}. ` +
-      `Erasure receipt ${erasure.receipt_id}, for request ${erasure.request_receipt_id}.`
-    await load()
-    show('erasure')
-    show('delete', false)
-    say(
-      'Everything is deleted: no event or signal of yours is left. ' +
-        'This browser no longer keeps your id.',
+    $('delete').focus()
+  })
+  $('confirm-yes').addEventListener('click', erase)
+
+  if (!site)
+    return say('This page needs to know the site: open it from the site’s link (/me?site=<id>).')
+  const response = await fetch(`/api/me/about?${query({})}`, { cache: 'no-store' })
+  if (!response.ok) return say(`There is no site “${site}” here.`)
+  about = await response.json()
+  renderAbout()
+  if (!browserId)
+    return showNothing(
+      'This browser keeps no ClearSignal id for this site: you have not allowed analytics ' +
+        'here, or you withdrew it. Nothing the site holds can be linked to you.',
     )
-    $('erasure-title').setAttribute('tabindex', '-1')
-    $('erasure-title').focus()
-  }
+  await load()
+}
 
-  // ---- start ----------------------------------------------------------------------------
-
-  const start = async () => {
-    $('consent-form').addEventListener('submit', (event) => {
-      event.preventDefault()
-      decide($('choice-analytics').checked, $('choice-personalization').checked)
-    })
-    $('withdraw').addEventListener('click', () => decide(false, false))
-    $('more-events').addEventListener('click', moreEvents)
-    $('download').addEventListener('click', download)
-    $('delete').addEventListener('click', () => {
-      show('confirm-delete')
-      $('confirm-yes').focus()
-    })
-    $('confirm-no').addEventListener('click', () => {
-      show('confirm-delete', false)
-      $('delete').focus()
-    })
-    $('confirm-yes').addEventListener('click', erase)
-
-    if (!site)
-      return say('This page needs to know the site: open it from the site’s link (/me?site=<id>).')
-    const response = await fetch(`/api/me/about?${query({})}`, { cache: 'no-store' })
-    if (!response.ok) return say(`There is no site “${site}” here.`)
-    about = await response.json()
-    renderAbout()
-    if (!browserId)
-      return showNothing(
-        'This browser keeps no ClearSignal id for this site: you have not allowed analytics ' +
-          'here, or you withdrew it. Nothing the site holds can be linked to you.',
-      )
-    await load()
-  }
-
-  start().catch((error) => say(`Something went wrong: ${error.message}`))
-})()
+start().catch((error) => say(`Something went wrong: ${error.message}`))
