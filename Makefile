@@ -43,6 +43,7 @@ $(SNIPPET): js_snippet/package.json js_snippet/package-lock.json $(wildcard js_s
 lint: $(STAMP) snippet
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	cd js_snippet && npm run --silent lint
 
 typecheck: $(STAMP)

@@ -11,6 +11,7 @@ ingest), ``admin``, ``quickstart`` (the built-in demo site) and ``loading``
 (``load_settings``). Every setting is documented in docs/configuration.md.
 """
 
+from clearsignal.settings._base import SiteId
 from clearsignal.settings.admin import SCRYPT_HASH_PATTERN, AdminRole, AdminSettings, AdminUser
 from clearsignal.settings.deployment import IngestSettings, JobSettings, StoreSettings
 from clearsignal.settings.loading import DEFAULT_CONFIG_FILE, SettingsError, load_settings
@@ -40,6 +41,7 @@ __all__ = [
     "PurposeSettings",
     "Settings",
     "SettingsError",
+    "SiteId",
     "SiteSettings",
     "StoreSettings",
     "WebhookSettings",

@@ -8,7 +8,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from collector.wire_types import BrowserId, SiteId, WireModel
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -25,8 +27,6 @@ MAX_URL = 2000
 MAX_PROPS = 20
 MAX_ELEMENT_KEYS = 16
 
-BrowserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22}$")]
-SiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 EventId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL)]
 PropKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
@@ -57,11 +57,7 @@ class EventType(StrEnum):
     CUSTOM = "custom"
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EventIn(_Wire):
+class EventIn(WireModel):
     id: EventId = Field(
         description="16 lowercase hex characters, random per event; kept across retries."
     )
@@ -74,7 +70,7 @@ class EventIn(_Wire):
     el: dict[ElementKey, ElementText] = Field(default_factory=dict, max_length=MAX_ELEMENT_KEYS)
 
 
-class EventBatch(_Wire):
+class EventBatch(WireModel):
     site: SiteId
     visitor: BrowserId | None = Field(
         default=None,
@@ -84,7 +80,7 @@ class EventBatch(_Wire):
     events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
-class Envelope(_Wire):
+class Envelope(WireModel):
     """The batch with its events unparsed: used to keep the valid events of a partly bad batch."""
 
     site: SiteId

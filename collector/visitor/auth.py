@@ -22,6 +22,7 @@ from starlette.requests import Request
 from clearsignal.settings import SiteSettings
 from collector.errors import RequestRefused
 from collector.state import collector_state
+from collector.wire_types import BROWSER_ID_PATTERN
 
 __all__ = [
     "NO_STORE",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 VISITOR_SCHEME = "ClearSignal-Visitor"
-_BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+_BROWSER_ID = re.compile(BROWSER_ID_PATTERN)
 NO_STORE = {"Cache-Control": "no-store"}
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from collector.ingest.wire import BrowserId, SiteId
+from collector.wire_types import BrowserId, SiteId, WireModel
 
 __all__ = ["MAX_CONSENT_BODY", "ConsentIn", "ConsentMethod", "PurposeChoices", "VisitorIn"]
 
@@ -24,16 +24,12 @@ class ConsentMethod(StrEnum):
     GPC = "gpc"  # the browser's Global Privacy Control signal: always a denial
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PurposeChoices(_Wire):
+class PurposeChoices(WireModel):
     analytics: bool
     personalization: bool = False
 
 
-class VisitorIn(_Wire):
+class VisitorIn(WireModel):
     site: SiteId
     visitor: BrowserId
 

@@ -1,9 +1,10 @@
 """The visitor's data explanation page, ``/me``, and its scripts and style sheet.
 
-Static files from ``collector/static`` (``me.html``, ``me.js``, ``me-proof.js`` which
-checks receipts in the browser, ``me.css``), served from the collector's own origin:
-the page's script reads the browser id that the snippet keeps in first-party storage (``localStorage.cs_id``), so /me must be served on the
-site's origin (the collector there, or a path the site proxies to it). Nothing is
+Static files from ``static/`` beside this module (``me.html``; ``me.js`` and the modules
+it imports, ``me-api.js``, ``me-dom.js`` and ``me-timeline.js``; ``me-proof.js``, which
+checks receipts in the browser; ``me.css``), served from the collector's own origin:
+the page's script reads the browser id that the snippet keeps in first-party storage
+(``localStorage.cs_id``), so /me must be served on the site's origin (the collector there, or a path the site proxies to it). Nothing is
 inlined and nothing comes from elsewhere, so the page runs under a strict Content
 Security Policy; the site is named in the query string (``/me?site=demo``), the browser
 id never is.
