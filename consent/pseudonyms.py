@@ -1,4 +1,4 @@
-"""Purpose-scoped pseudonyms (DESIGN, "Identity").
+"""Purpose-scoped pseudonyms (docs/design.md, "Identity").
 
 - ``visitor_key``: HMAC-SHA256(site key, browser id), for the analytics and
   personalization purposes. Only the holder of the browser id can produce it again;

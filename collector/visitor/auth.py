@@ -1,6 +1,6 @@
 """How a visitor proves who they are to their own data: the browser id, in a header.
 
-The browser id is a bearer secret (DESIGN, "Identity"), so it never travels in a URL,
+The browser id is a bearer secret (docs/design.md, "Identity"), so it never travels in a URL,
 where logs, caches and the Referer header would keep it. A visitor's own requests
 (``/api/me``) carry it as::
 
