@@ -151,3 +151,45 @@ def test_the_header_check_accepts_a_header_torn_by_a_crash_and_refuses_other_for
     check_header(b"")
     with pytest.raises(SpoolFormatError):
         check_header(b'4f2a1c0b [["demo"')
+
+
+def test_reading_gives_whole_records_after_the_cursor_up_to_the_row_limit(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool", segment_bytes=400)
+    try:
+        for n in range(6):
+            append_all(spool, [rows(3, f"s{n}_")])
+        cursor, seen = Cursor(0, 0), []
+        while (batch := spool.read(cursor, max_rows=4, max_bytes=1 << 20)).count:
+            # At least one whole record, and no more once the limit is reached.
+            assert 3 <= batch.count <= 6
+            assert batch.start == cursor
+            assert batch.token == (
+                f"spool:{cursor.segment}:{cursor.offset}:{batch.end.segment}:{batch.end.offset}"
+            )
+            seen += [row[0] for row in orjson.loads(b"[" + batch.rows + b"]")]
+            cursor = batch.end
+        assert seen == [f"s{n}_{i}" for n in range(6) for i in range(3)]
+        assert spool.read(cursor, 4, 1 << 20).count == 0
+    finally:
+        spool.close()
+
+
+def test_committing_a_cursor_saves_it_and_deletes_the_segments_wholly_before_it(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "spool"
+    spool = Spool(directory, segment_bytes=400)
+    try:
+        for n in range(6):
+            append_all(spool, [rows(3, f"s{n}_")])
+        durable, current = spool.snapshot()
+        batch = spool.read(Cursor(0, 0), max_rows=1_000, max_bytes=1 << 20)
+        assert batch.count == 18
+        spool.commit(batch.end)
+        assert Cursor.load(directory) == batch.end
+        assert sorted(int(p.stem) for p in directory.glob("*.spool")) == [
+            s for s in sorted(durable) if s >= batch.end.segment
+        ]
+        assert batch.end.segment == current
+    finally:
+        spool.close()

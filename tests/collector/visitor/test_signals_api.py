@@ -89,3 +89,16 @@ def test_the_get_form_takes_the_id_in_the_authorization_header(client: TestClien
         "/api/visitor/signals?site=nope", headers={"authorization": f"ClearSignal-Visitor {mine}"}
     )
     assert wrong_site.status_code == 403
+
+
+def test_times_are_written_as_on_every_api_utc_with_a_z(client: TestClient) -> None:
+    mine = secrets.token_urlsafe(16)
+    client.post("/api/consent", json=decision(mine), headers=HEADERS)
+    add_signal(client, mine)
+    visitor = {"authorization": f"ClearSignal-Visitor {mine}"}
+    [summary] = client.get("/api/visitor/signals?site=demo", headers=visitor).json()["signals"]
+    [explained] = client.get("/api/me?site=demo", headers=visitor).json()["signals"]
+    for name in ("window_start", "window_end"):
+        assert summary[name].endswith("Z"), summary[name]
+        assert summary[name] == explained[name]
+    assert {k: v for k, v in explained.items() if k in summary} == summary
