@@ -7,9 +7,11 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from clearsignal.settings import JobSettings, Settings
+from clearsignal.settings import JobSettings, Settings, StoreSettings
 from collector.app import create_app
 from collector.headers import PAGE_POLICY, SCRIPTLESS_POLICY, page_headers
+from tests.conftest import unique_database
+from tests.support.collector_app import app_services
 
 PAGES = {
     "/me": PAGE_POLICY,
@@ -23,11 +25,16 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    data = tmp_path_factory.mktemp("headers")
-    settings = Settings(data_dir=data, jobs=JobSettings(in_process=False))
+def client(tmp_path_factory: pytest.TempPathFactory, chdb_dsn: str) -> Iterator[TestClient]:
+    database = unique_database()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("headers"),
+        store=StoreSettings(dsn=chdb_dsn, database=database),
+        jobs=JobSettings(in_process=False),
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+        app_services(test_client).store.command(f"DROP DATABASE `{database}` SYNC")
 
 
 @pytest.mark.parametrize(("path", "policy"), PAGES.items())

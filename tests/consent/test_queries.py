@@ -39,15 +39,8 @@ def ledger(migrated_store: Store, settings: Settings, clock: Clock) -> ConsentLe
 def decide(
     ledger: ConsentLedger, clock: Clock, browser_id: str, analytics: bool, personalization: bool
 ) -> None:
-    ledger.record(
-        ConsentDecision(
-            site="demo",
-            browser_id=browser_id,
-            choices={Purpose.ANALYTICS: analytics, Purpose.PERSONALIZATION: personalization},
-            notice_version="1",
-            method="banner",
-        )
-    )
+    choices = {Purpose.ANALYTICS: analytics, Purpose.PERSONALIZATION: personalization}
+    ledger.record(ConsentDecision("demo", browser_id, choices, "1", "banner"))
     clock.now += timedelta(minutes=1)
 
 

@@ -169,8 +169,9 @@ class Senders:
                 connection.request("POST", "/api/events", body, headers)
                 response = connection.getresponse()
                 answer = response.read()
-            except OSError:
-                # The server is gone (killed): the browser would retry; we send new ones.
+            except (OSError, http.client.HTTPException):
+                # The server is gone (killed), perhaps in the middle of its answer: the
+                # browser would retry; we send new ones.
                 if connection is not None:
                     connection.close()
                 connection = None
