@@ -1,23 +1,42 @@
 """Coarse facts from the User-Agent header: is it a bot, which device class, which browser.
 
-Bot detection uses CrawlerDetect's maintained pattern list; device class and browser
-family come from ua-parser (the uap-core rules). Results are cached per UA string: a
-site sees few distinct strings, and the parse costs microseconds. The UA string itself
-is never stored.
+A bot is what any of two maintained pattern lists names: the crawler-user-agents
+project's patterns (run as one RE2 automaton: time linear in the header, whatever it
+holds) and CrawlerDetect's. An empty header is a bot too: every browser sends one.
+Device class and browser family come from ua-parser (the uap-core rules). Only the first
+``MAX_USER_AGENT`` characters are looked at, and results are cached per header in memory:
+a site sees few distinct strings, and a parse costs microseconds. The header itself is
+never stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+import re2
 import ua_parser
 from crawlerdetect import CrawlerDetect
+from crawleruseragents import CRAWLER_USER_AGENTS_DATA
 
-__all__ = ["UserAgentFacts", "user_agent_facts"]
+__all__ = ["MAX_USER_AGENT", "UserAgentFacts", "user_agent_facts"]
 
-_crawlers = CrawlerDetect()
+MAX_USER_AGENT = 512
+"""Longer headers are cut here before anything reads them (and before the cache keys them):
+real browsers send under 300 characters."""
 _TABLETS = ("ipad", "tablet", "kindle", "silk", "playbook", "nexus 7", "nexus 9", "nexus 10")
+
+
+def _crawler_patterns() -> Any:
+    options = re2.Options()
+    options.max_mem = 16 << 20  # the automaton of ~1,500 patterns, built lazily, within this
+    joined = "|".join(f"(?:{crawler['pattern']})" for crawler in CRAWLER_USER_AGENTS_DATA)
+    return re2.compile(joined, options)
+
+
+_CRAWLERS = _crawler_patterns()
+_CRAWLER_DETECT = CrawlerDetect()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +46,24 @@ class UserAgentFacts:
     browser: str
 
 
-@lru_cache(maxsize=8192)
 def user_agent_facts(user_agent: str) -> UserAgentFacts:
+    return _facts(user_agent[:MAX_USER_AGENT])
+
+
+@lru_cache(maxsize=8192)
+def _facts(user_agent: str) -> UserAgentFacts:
     if not user_agent.strip():
         return UserAgentFacts(is_bot=True, device="unknown", browser="unknown")
     parsed = ua_parser.parse(user_agent)
     device_family = (parsed.device.family if parsed.device else "Other") or "Other"
-    is_bot = device_family == "Spider" or bool(_crawlers.isCrawler(user_agent))
+    bot = (
+        device_family == "Spider"
+        or _CRAWLERS.search(user_agent) is not None
+        or bool(_CRAWLER_DETECT.isCrawler(user_agent))
+    )
     browser = parsed.user_agent.family if parsed.user_agent else "Other"
     return UserAgentFacts(
-        is_bot=is_bot, device=_device_class(user_agent, device_family), browser=browser
+        is_bot=bot, device=_device_class(user_agent, device_family), browser=browser
     )
 
 
