@@ -2,7 +2,8 @@
 
 AggregatorError
  ├── StoreError          a ClickHouse call failed (keeps the server's error code)
- │    └── StoreUnavailable   the store could not be reached at all
+ │    └── StoreUnavailable   the store could not be reached at all (also a
+ │                           ConnectionError, which the layers below catch by that name)
  └── MigrationError      a migration file is malformed, changed after it was applied, or failed
 """
 
@@ -23,7 +24,7 @@ class StoreError(AggregatorError):
         self.code = code
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError, ConnectionError):
     """The store did not answer (connection refused, timeout, engine not loadable)."""
 
 

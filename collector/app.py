@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from clearsignal.settings import Settings
 from collector.admin.routes import admin_room
-from collector.admin.runtime import ADMIN_STATE, open_admin
+from collector.admin.runtime import ADMIN_STATE, AdminRuntime, open_admin
 from collector.cors import SiteCORSMiddleware, SiteOrigins
 from collector.demo.run_jobs import DEMO_STATE, DemoJobs
 from collector.demo.shop import demo_shop_routes
@@ -33,23 +33,18 @@ from collector.errors import RequestRefused, refused_handler
 from collector.ingest.endpoint import INGEST_PATH, IngestEndpoint, Ingestor
 from collector.ingest.metrics import CollectorMetrics
 from collector.openapi import openapi_document
+from collector.operators import operator_may_read
 from collector.runtime import Services, open_runtime
 from collector.state import COLLECTOR_STATE, CollectorState, lifespan_state
-from collector.visitor.consent_api import get_erasure, get_receipt, post_consent
-from collector.visitor.me.api import me_routes
+from collector.visitor.limits import VISITOR_LIMITS, VisitorLimits
 from collector.visitor.me.page import ME_PAGE_ROUTES
-from collector.visitor.signals_api import get_visitor_signals, post_visitor_signals
+from collector.visitor.routes import visitor_routes
 from collector.visitor.snippet_files import SNIPPET_ROUTES
-from collector.visitor.transparency_api import (
-    get_checkpoint,
-    get_consistency,
-    get_inclusion,
-    get_public_key,
-)
 
 __all__ = ["CollectorApp", "Services", "create_app"]
 
 T = TypeVar("T")
+NO_STORE = {"Cache-Control": "no-store"}
 
 # Endpoints a site's pages call from their own origin (simple text/plain POSTs).
 CORS_PATHS = (INGEST_PATH, "/api/consent", "/api/visitor/signals")
@@ -105,7 +100,12 @@ class CollectorApp(Starlette):
         services = await run_in_threadpool(open_runtime, self.settings, self.metrics, True)
         self._services = services
         self._ingestor = Ingestor(
-            services.pipeline, services.spool, self.metrics.ingest, SiteOrigins(self.settings.sites)
+            services.pipeline,
+            services.spool,
+            services.unverified,
+            services.lookups,
+            self.metrics.ingest,
+            SiteOrigins(self.settings.sites),
         )
         admin = await run_in_threadpool(
             open_admin, self.settings, services.store, services.log_reader
@@ -117,13 +117,19 @@ class CollectorApp(Starlette):
             COLLECTOR_STATE: shared,
             ADMIN_STATE: admin,
             DEMO_STATE: DemoJobs(services.run_every_job),
+            VISITOR_LIMITS: VisitorLimits.from_settings(self.settings.limits),
             IngestEndpoint.STATE: self._ingestor,
         }
         return self._state
 
     async def close(self) -> None:
-        services, self._services, self._ingestor = self._services, None, None
-        self._state = {}
+        services, ingestor, state = self._services, self._ingestor, self._state
+        self._services, self._ingestor, self._state = None, None, {}
+        if ingestor is not None:
+            ingestor.heavy.close()
+        admin = state.get(ADMIN_STATE)
+        if isinstance(admin, AdminRuntime):
+            admin.hashing.close()
         if services is not None:
             await run_in_threadpool(services.close)
 
@@ -154,19 +160,34 @@ async def healthz(request: Request) -> PlainTextResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    services = _app(request).services
+    """503 while the store does not answer (a balancer may route around this process;
+    ingest goes on into the spool meanwhile). Operators also see the backlogs."""
+    app = _app(request)
+    services = app.services
     ready = await run_in_threadpool(services.store.ping)
-    body = {
-        "store": "ok" if ready else "unavailable",
-        "spool_backlog_bytes": services.writer.backlog(),
-        "last_write_error": services.writer.last_error,
-    }
-    return JSONResponse(body, status_code=200 if ready else 503)
+    body: dict[str, object] = {"store": "ok" if ready else "unavailable"}
+    if operator_may_read(request, app.settings.server):
+        body |= {
+            "spool_backlog_bytes": services.writer.backlog(),
+            "unverified_backlog_bytes": services.unverified_writer.backlog(),
+            "last_write_error": services.writer.last_error,
+        }
+    return JSONResponse(body, status_code=200 if ready else 503, headers=NO_STORE)
 
 
 async def metrics(request: Request) -> Response:
-    exposition = _app(request).metrics.exposition()
-    return Response(exposition, media_type="text/plain; version=0.0.4")
+    app = _app(request)
+    if not operator_may_read(request, app.settings.server):
+        return JSONResponse(
+            {
+                "error": "forbidden",
+                "detail": "send the bearer token of server.metrics_token, or scrape from one "
+                "of server.metrics_networks",
+            },
+            status_code=403,
+            headers=NO_STORE,
+        )
+    return Response(app.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
 
 async def openapi(request: Request) -> JSONResponse:
@@ -182,16 +203,7 @@ def create_app(settings: Settings) -> CollectorApp:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
-        Route("/api/consent", post_consent, methods=["POST"]),
-        Route("/api/consent/receipts/{receipt_id}", get_receipt, methods=["GET"]),
-        Route("/api/erasures/{request_receipt_id}", get_erasure, methods=["GET"]),
-        *me_routes(),
-        Route("/api/visitor/signals", post_visitor_signals, methods=["POST"]),
-        Route("/api/visitor/signals", get_visitor_signals, methods=["GET"]),
-        Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
-        Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
-        Route("/api/transparency/inclusion", get_inclusion, methods=["GET"]),
-        Route("/api/transparency/consistency", get_consistency, methods=["GET"]),
+        *visitor_routes(),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,
         admin_room(),

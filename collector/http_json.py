@@ -13,6 +13,7 @@ from collector.errors import RequestRefused
 __all__ = ["ACCEPTED_TYPES", "field_errors", "json_response", "read_body", "receive_body"]
 
 ACCEPTED_TYPES = ("application/json", "text/plain")
+DRAIN_LIMIT = 1024 * 1024
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
@@ -45,12 +46,14 @@ async def receive_body(
     """``read_body`` at the ASGI level, for endpoints that take no ``Request``."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in ACCEPTED_TYPES:
+        await _drain(receive, 0)
         raise RequestRefused(
             415,
             {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
         )
     too_large = RequestRefused(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        await _drain(receive, 0)
         raise too_large
     chunks, size = [], 0
     while True:
@@ -60,7 +63,22 @@ async def receive_body(
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
+            if message.get("more_body", False):
+                await _drain(receive, size)
             raise too_large
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _drain(receive: Receive, read: int) -> None:
+    """Read and drop the rest of a refused body, up to ``DRAIN_LIMIT`` bytes in all: a
+    client still sending when the server answers and closes would see its connection
+    reset, not the answer. Past the bound the connection is closed anyway."""
+    while read <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return

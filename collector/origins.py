@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from clearsignal.settings import SiteSettings
+from collector.memo import cached_when_short
 
 __all__ = ["origin_of", "request_origin", "site_accepts"]
 
 
-@lru_cache(maxsize=1024)
 def origin_of(value: str | None) -> str | None:
     """``scheme://host[:port]`` of a URL or Origin header value, lowercased; None if none.
 
-    Remembered: every request of a site sends one of a few values (in memory only).
+    Remembered for short values: every request of a site sends one of a few (in memory
+    only; a long Referer is parsed each time, never kept).
     """
-    if not value:
-        return None
+    return _origin_of(value) if value else None
+
+
+@cached_when_short(256, entries=1024)
+def _origin_of(value: str) -> str | None:
     try:
         parts = urlsplit(value)
     except ValueError:

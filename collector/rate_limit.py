@@ -1,5 +1,5 @@
-"""Token buckets per site and per measurement id: one noisy client cannot drown a site,
-and one site cannot drown the collector. A token is one event."""
+"""Token buckets by name (a site, a visitor, a network address): one noisy client cannot
+drown a site, and one site cannot drown the collector. A token is one event or request."""
 
 from __future__ import annotations
 
@@ -54,6 +54,13 @@ class RateLimiter:
         else:
             self._buckets.move_to_end(key)
         return bucket.take(wanted, now)
+
+    def available(self, key: str) -> float:
+        """Tokens ``key`` could take now, without taking any (a new key: the burst)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return self.burst
+        return min(self.burst, bucket.tokens + (self._clock() - bucket.updated) * self.rate)
 
     def retry_after(self, wanted: int = 1) -> float:
         return max(wanted / self.rate, 0.1)

@@ -16,9 +16,12 @@ from aggregator.jobs.scheduler import Scheduler
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings
+from collector.chores import Chore, Chores
+from collector.ingest.consent_lookup import ConsentLookups
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.pipeline import IngestPipeline
 from collector.ingest.spool import Spool
+from collector.ingest.unverified import UNVERIFIED_SPOOL, UnverifiedWriter
 from collector.ingest.writer import SpoolWriter
 from consent.ledger import ConsentLedger
 from consent.log_keys import LogKeys
@@ -36,11 +39,15 @@ class Services:
     store: Store
     spool: Spool
     writer: SpoolWriter
+    unverified: Spool
+    unverified_writer: UnverifiedWriter
     ledger: ConsentLedger
+    lookups: ConsentLookups
     log_reader: LogReader
     pipeline: IngestPipeline
+    chores: Chores
     jobs: JobRunner
-    scheduler: Scheduler | None
+    scheduler: Scheduler | None = None
 
     def run_every_job(self) -> list[JobOutcome]:
         """Write out the spool, then run each job once, in the deployment's order (the
@@ -56,8 +63,12 @@ class Services:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        self.chores.stop()
+        self.lookups.close()
         self.writer.stop(flush=True)
+        self.unverified_writer.stop(flush=False)  # its rows wait for their delay
         self.spool.close()
+        self.unverified.close()
         self.store.close()
 
 
@@ -67,19 +78,34 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
     migrate(store)
     site_keys = SiteKeys(settings.site_key_dir)
     ledger = ConsentLedger(store, settings, site_keys)
-    pipeline = IngestPipeline(settings, site_keys, DailySalts(store), ledger)
+    lookups = ConsentLookups(ledger, timeout=settings.ingest.consent_lookup_seconds)
+    salts = DailySalts(store)
+    salts.prepare()  # today's and tomorrow's: the request path never waits for one
+    pipeline = IngestPipeline(settings, site_keys, salts, ledger)
     spool = Spool(settings.spool_dir)
     writer = SpoolWriter(spool, store, metrics)
+    unverified = Spool(settings.spool_dir / UNVERIFIED_SPOOL)
+    unverified_writer = UnverifiedWriter(
+        unverified, store, metrics, delay=settings.ingest.unverified_delay_seconds
+    )
     log_keys = LogKeys.load(settings.log_origin, settings.log_key_path)
-
     log_reader = LogReader(store, log_keys.verifier)
+    chores = Chores([
+        Chore("consent decisions kept during an outage", 5.0, ledger.flush_pending),
+        Chore("the coming days' measurement salts", 600.0, salts.prepare),
+    ])  # fmt: skip
     jobs = JobRunner(
         store,
         deployment_jobs(store, settings, ledger, writer.flush, log_reader.forget_latest),
     )
-    services = Services(store, spool, writer, ledger, log_reader, pipeline, jobs, None)
+    services = Services(
+        store, spool, writer, unverified, unverified_writer, ledger, lookups, log_reader,
+        pipeline, chores, jobs,
+    )  # fmt: skip
     if serving:
         writer.start()
+        unverified_writer.start()
+        chores.start()
         if settings.jobs.in_process:
             services.scheduler = Scheduler(services.jobs)
             services.scheduler.start()

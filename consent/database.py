@@ -1,7 +1,8 @@
 """The slice of the ClickHouse store that consent code needs.
 
 ``consent`` depends on no other ClearSignal package; the aggregator's ``Store``
-satisfies this protocol structurally and is what runs in production and tests.
+satisfies this protocol structurally and is what runs in production and tests. A call
+raises ``ConnectionError`` when the store does not answer at all.
 """
 
 from __future__ import annotations

@@ -1,15 +1,21 @@
 """The consent ledger: records decisions and answers "what may we do for this visitor now?".
 
 Each decision is stored in ``consent_records`` with the canonical bytes of its log entry
-(the sequencer later integrates it into the transparency log). ``current`` is what the
-ingest consent gate calls on every batch: it is served from an in-process cache that
-``record`` updates at once, so the gate is right immediately after a decision; entries
-read from the store expire after ``cache_seconds`` so that decisions recorded by other
-processes are seen soon.
+(the sequencer later integrates it into the transparency log). ``current`` answers from
+an in-process cache that ``record`` updates at once, so the gate is right immediately
+after a decision; entries read from the store expire after ``cache_seconds`` so that
+decisions recorded by other processes are seen soon. ``cached`` is the same answer
+without ever waiting for the store (``UNKNOWN`` when only the store knows), for the
+ingest path, which must not block on it.
+
+When the store does not answer, a decision is kept on local disk
+(``consent.pending``) and still answered; ``flush_pending`` writes it once the store is
+back.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -17,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 
 from clearsignal.clock import utc_now
 from clearsignal.purposes import Purpose
@@ -25,13 +32,25 @@ from consent.database import Database
 from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
 from consent.errors import NoticeVersionError, UnknownSiteError
 from consent.merkle import leaf_hash
+from consent.pending import RECORD_COLUMNS, PendingDecisions
 from consent.pseudonyms import SiteKeys, visitor_key
 from consent.queries import current_consent_sql
 from consent.state import ConsentState
 
-__all__ = ["ConsentLedger", "RecordedConsent"]
+__all__ = ["UNKNOWN", "ConsentLedger", "RecordedConsent", "Unknown"]
+
+log = logging.getLogger("clearsignal.consent")
 
 CONSENT_LIFETIME = timedelta(days=395)  # 13 months, then the visitor is asked again
+
+
+class Unknown(Enum):
+    """Only the store knows the answer: the cache holds none (or an expired one)."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -65,9 +84,18 @@ class ConsentLedger:
         # (site, visitor_key) -> (state or None, monotonic time after which to re-read)
         self._cache: OrderedDict[tuple[str, str], tuple[ConsentState | None, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._pending = PendingDecisions(settings.spool_dir / "consent-decisions.jsonl")
 
     def visitor_key(self, site: str, browser_id: str) -> str:
         return visitor_key(self._site_keys.key(site), browser_id)
+
+    def cached(self, site: str, visitor_key: str) -> ConsentState | Unknown | None:
+        """``current``'s answer if the cache holds it, else ``UNKNOWN``; never reads the store."""
+        with self._lock:
+            cached = self._cache.get((site, visitor_key))
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        return UNKNOWN
 
     def current(self, site: str, visitor_key: str) -> ConsentState | None:
         key = (site, visitor_key)
@@ -153,19 +181,20 @@ class ConsentLedger:
             ]
             for r in recorded
         ]  # fmt: skip
-        self._db.insert(
-            "consent_records",
-            rows,
-            [
-                "receipt_id", "site", "visitor_key", "kind", "analytics", "personalization",
-                "method", "notice_version", "recorded_at", "expires_at", "entry", "leaf_hash",
-            ],
-        )  # fmt: skip
+        try:
+            self._db.insert("consent_records", rows, RECORD_COLUMNS)
+        except ConnectionError as exc:
+            self._pending.keep(rows)
+            log.warning("the store did not answer; %d decisions kept on disk: %s", len(rows), exc)
         until = time.monotonic() + 3600
         for r in recorded:
             if r.kind != "erasure":  # an erasure deletes data; it does not change the choices
                 # Written through, and kept until it can be trusted from the store as well.
                 self._remember((r.site, r.visitor_key), r.state, until)
+
+    def flush_pending(self) -> int:
+        """Write the decisions kept during an outage; raises ConnectionError while it lasts."""
+        return self._pending.flush(self._db)
 
     def forget(self, site: str, visitor_key: str) -> None:
         with self._lock:

@@ -58,8 +58,8 @@ class LogReader:
     def erasure_receipt(self, request_receipt_id: str) -> dict[str, Any] | None:
         """The receipt of the erasure carried out for a withdrawal or delete request."""
         rows = self._db.rows(
-            "SELECT receipt_id FROM consent_records WHERE kind = 'erasure' "
-            "AND JSONExtractString(entry, 'request_receipt_id') = {id:String} LIMIT 1",
+            "SELECT receipt_id FROM consent_records WHERE request_receipt_id = {id:String} "
+            "AND kind = 'erasure' LIMIT 1",
             {"id": request_receipt_id},
         )
         return self.receipt(str(rows[0][0])) if rows else None

@@ -34,6 +34,10 @@ class DailySalts:
     def today(self) -> bytes:
         return self.for_day(self._clock().date())
 
+    def cached(self, day: date) -> bytes | None:
+        """The salt of ``day`` if this process has it, without asking the store."""
+        return self._cache.get(day)
+
     def for_day(self, day: date) -> bytes:
         salt = self._cache.get(day)
         if salt is not None:

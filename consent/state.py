@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 __all__ = ["ConsentReader", "ConsentState"]
@@ -36,4 +37,8 @@ class ConsentState:
 class ConsentReader(Protocol):
     def current(self, site: str, visitor_key: str) -> ConsentState | None:
         """The visitor's current state, or None if they never decided (or were erased)."""
+        ...
+
+    def cached(self, site: str, visitor_key: str) -> ConsentState | Enum | None:
+        """``current``'s answer if known without the store, else the ledger's ``UNKNOWN``."""
         ...

@@ -30,10 +30,10 @@ from aggregator.errors import AggregatorError
 from aggregator.store.client import Store
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings, SiteSettings
-from collector.ingest.pipeline import IngestPipeline, RequestFacts
+from collector.client_address import address_key
+from collector.ingest.pipeline import IngestLimits, IngestPipeline, RequestFacts
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
 from collector.ingest.wire import EventBatch
-from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
@@ -81,10 +81,6 @@ class _SimulationSalts(DailySalts):
         return salt
 
 
-def _unlimited() -> RateLimiter:
-    return RateLimiter(rate=1e12, burst=1e12)
-
-
 def _check_drops(dropped: Mapping[str, int], visitor: SimulatedVisitor) -> None:
     if dropped:
         shown = ", ".join(f"{count} {reason}" for reason, count in sorted(dropped.items()))
@@ -114,7 +110,13 @@ class StoreDelivery:
         )
         salts = _SimulationSalts(store, lambda: utc(self._now_ms))
         self._pipeline = IngestPipeline(
-            settings, site_keys, salts, self.ledger, _unlimited(), _unlimited(), self._clock
+            settings,
+            site_keys,
+            salts,
+            self.ledger,
+            IngestLimits.unlimited(),
+            self._clock,
+            wait_for_store=True,
         )
         self._rows: list[list[Any]] = []
         self.events = 0
@@ -160,7 +162,10 @@ class StoreDelivery:
                 }
             )
             self._now_ms = events[-1].ts + ARRIVAL_DELAY
-            facts = RequestFacts(visitor.ip, visitor.user_agent, origin, None, False, self._now_ms)
+            facts = RequestFacts(
+                visitor.ip, address_key(visitor.ip), visitor.user_agent, origin, None, False,
+                self._now_ms,
+            )  # fmt: skip
             rows, ctx = self._pipeline.process(batch, facts)
             _check_drops({r.value: n for r, n in ctx.dropped.items()}, visitor)
             self._rows.extend(rows)

@@ -15,10 +15,13 @@ import pytest
 
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
-from clearsignal.settings import Settings, StoreSettings
+from clearsignal.settings import ServerSettings, Settings, StoreSettings
 from tests.support.clickhouse_http import ClickHouseHttpServer, ClickHouseHttpUnavailable
 
 BACKENDS = ["chdb", "http"]
+OPERATOR_TOKEN = "operator-token-of-the-tests-0123456789"
+OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+"""The headers that may read /metrics and /readyz's details of an app made from ``settings``."""
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +96,11 @@ def migrated_store(store: Store) -> Store:
 @pytest.fixture
 def settings(tmp_path: Path, dsn: str, database: str) -> Settings:
     """Settings for one test: its own data directory and database, the demo site."""
-    return Settings(data_dir=tmp_path / "data", store=StoreSettings(dsn=dsn, database=database))
+    return Settings(
+        data_dir=tmp_path / "data",
+        store=StoreSettings(dsn=dsn, database=database),
+        server=ServerSettings(metrics_token=OPERATOR_TOKEN),
+    )
 
 
 _BACKEND_RESULTS: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}

@@ -54,6 +54,10 @@ class JobOutcome:
     seconds: float
 
 
+def _told(result: JobResult) -> str:
+    return result.detail or f"{result.rows_in} rows in, {result.rows_out} out"
+
+
 class JobRunner:
     def __init__(self, store: Store, jobs: Sequence[Job]) -> None:
         self._store = store
@@ -74,6 +78,11 @@ class JobRunner:
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"
         outcome = JobOutcome(name, status, result, error, time.perf_counter() - started)
         self._record(outcome, started_at)
+        if status == "ok":
+            # Runs that changed something are worth an operator's attention; the others
+            # (most of them, every few seconds) only at DEBUG, and in job_runs.
+            level = logging.INFO if result.rows_out else logging.DEBUG
+            log.log(level, "job %s: %s in %.2f s", name, _told(result), outcome.seconds)
         return outcome
 
     def _record(self, outcome: JobOutcome, started_at: datetime) -> None:

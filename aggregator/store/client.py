@@ -81,17 +81,24 @@ def _error_code(exc: Exception) -> int | None:
 
 
 @contextmanager
-def _wrapped(what: str) -> Iterator[None]:
+def _wrapped(what: str, secret: str = "") -> Iterator[None]:
+    """Driver errors as StoreErrors keeping ClickHouse's error code; the DSN's password,
+    should a driver or server message repeat it, comes out as ``***``."""
+
+    def told(detail: object) -> str:
+        text = f"{what}: {detail}"
+        return text.replace(secret, "***") if secret else text
+
     try:
         yield
     except OperationalError as exc:
-        raise StoreUnavailable(f"{what}: the store did not answer: {exc}") from exc
+        raise StoreUnavailable(told(f"the store did not answer: {exc}")) from exc
     except ClickHouseError as exc:
-        raise StoreError(f"{what}: {exc}", code=_error_code(exc)) from exc
+        raise StoreError(told(exc), code=_error_code(exc)) from exc
 
 
 def _connect(target: StoreTarget, database: str | None) -> Client:
-    with _wrapped(f"connecting to {target.description}"):
+    with _wrapped(f"connecting to {target.description}", target.password):
         if target.embedded_path is not None:
             return clickhouse_connect.get_client(
                 dsn=f"chdb://{target.embedded_path}", database=database, tz_mode="aware"
@@ -128,17 +135,17 @@ class Store:
         return self.target.embedded_path is not None
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
-        with _wrapped(_first_line(sql)):
+        with _wrapped(_first_line(sql), self.target.password):
             return self._client.command(sql, parameters=parameters)
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        with _wrapped(_first_line(sql)):
+        with _wrapped(_first_line(sql), self.target.password):
             return [
                 tuple(row) for row in self._client.query(sql, parameters=parameters).result_rows
             ]
 
     def dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with _wrapped(_first_line(sql)):
+        with _wrapped(_first_line(sql), self.target.password):
             return list(self._client.query(sql, parameters=parameters).named_results())
 
     def scalar(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
@@ -147,7 +154,7 @@ class Store:
 
     def arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         """The result as a pyarrow Table."""
-        with _wrapped(_first_line(sql)):
+        with _wrapped(_first_line(sql), self.target.password):
             return self._client.query_arrow(sql, parameters=parameters)
 
     def insert(
@@ -157,7 +164,7 @@ class Store:
         column_names: Sequence[str],
         settings: dict[str, Any] | None = None,
     ) -> None:
-        with _wrapped(f"inserting into {table}"):
+        with _wrapped(f"inserting into {table}", self.target.password):
             self._client.insert(
                 table,
                 [list(row) for row in rows],
@@ -168,7 +175,7 @@ class Store:
     def insert_arrow(
         self, table: str, arrow_table: Any, settings: dict[str, Any] | None = None
     ) -> None:
-        with _wrapped(f"inserting into {table}"):
+        with _wrapped(f"inserting into {table}", self.target.password):
             self._client.insert_arrow(table, arrow_table, settings=settings)
 
     def insert_formatted(
@@ -181,7 +188,7 @@ class Store:
     ) -> None:
         """Insert rows already encoded in a ClickHouse input format (e.g. JSONCompactEachRow):
         ClickHouse parses them, so no Python work per row."""
-        with _wrapped(f"inserting into {table}"):
+        with _wrapped(f"inserting into {table}", self.target.password):
             self._client.raw_insert(
                 table, list(column_names), insert_block=data, settings=settings, fmt=fmt
             )
@@ -216,7 +223,7 @@ def open_store(
         bootstrap = _connect(target, None)
         try:
             on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
-            with _wrapped(f"creating database {name}"):
+            with _wrapped(f"creating database {name}", target.password):
                 bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{name}`{on_cluster}")
         finally:
             bootstrap.close()

@@ -54,7 +54,7 @@ def _add_user(settings: Settings, args: argparse.Namespace) -> int:
         user = AdminUser(
             username=args.username,
             role=AdminRole(args.role),
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, settings.admin.scrypt_ln),
             sites=args.site,
         )
         replaced = save_file_user(users_file(settings), user)
@@ -101,7 +101,7 @@ def _hash_password(settings: Settings, args: argparse.Namespace) -> int:
     if password is None:
         return 2
     try:
-        print(hash_password(password))
+        print(hash_password(password, settings.admin.scrypt_ln))
     except AccountsError as exc:
         print(f"clearsignal: {exc}", file=sys.stderr)
         return 2

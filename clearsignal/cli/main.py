@@ -47,6 +47,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         log_level="info",
+        # The client address (rate limits, sign-in lockout) is X-Forwarded-For's only
+        # from these proxies; from any other peer it is the peer's own.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.server.forwarded_allow_ips,
     )
     return 0
 
@@ -104,10 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def configure_logging() -> None:
+    """The server log is for operators: what changed or failed, at INFO and above. The
+    scheduler's own lines (two for every run of every job) are kept for DEBUG; each run's
+    detail is in ``job_runs`` (``clearsignal jobs list``)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)

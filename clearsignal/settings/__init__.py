@@ -13,7 +13,13 @@ ingest), ``admin``, ``quickstart`` (the built-in demo site) and ``loading``
 
 from clearsignal.settings._base import SiteId
 from clearsignal.settings.admin import SCRYPT_HASH_PATTERN, AdminRole, AdminSettings, AdminUser
-from clearsignal.settings.deployment import IngestSettings, JobSettings, StoreSettings
+from clearsignal.settings.deployment import (
+    IngestSettings,
+    JobSettings,
+    LimitSettings,
+    ServerSettings,
+    StoreSettings,
+)
 from clearsignal.settings.loading import DEFAULT_CONFIG_FILE, SettingsError, load_settings
 from clearsignal.settings.model import Settings
 from clearsignal.settings.quickstart import DEMO_NOTICE_TEXT, demo_site
@@ -36,9 +42,11 @@ __all__ = [
     "AdminUser",
     "IngestSettings",
     "JobSettings",
+    "LimitSettings",
     "NoticeSettings",
     "PageSettings",
     "PurposeSettings",
+    "ServerSettings",
     "Settings",
     "SettingsError",
     "SiteId",

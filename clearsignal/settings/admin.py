@@ -22,7 +22,7 @@ SCRYPT_HASH_PATTERN = r"^scrypt\$ln=\d{1,2},r=\d{1,2},p=\d{1,2}\$[A-Za-z0-9+/=]+
 
 class AdminUser(SettingsModel):
     """An /admin account. ``password_hash`` is what ``clearsignal admin hash-password``
-    prints: ``scrypt$ln=15,r=8,p=1$<salt>$<key>`` (base64); the password is never stored."""
+    prints: ``scrypt$ln=17,r=8,p=1$<salt>$<key>`` (base64); the password is never stored."""
 
     username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     role: AdminRole
@@ -45,3 +45,10 @@ class AdminSettings(SettingsModel):
     session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
     max_failures: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    scrypt_ln: int = Field(
+        default=17,
+        ge=10,
+        le=20,
+        description="scrypt's cost, N = 2^ln (OWASP: 17, with r = 8 and p = 1; a hash takes "
+        "128 MiB). Hashes made with another cost are replaced at their next sign-in.",
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from ipaddress import IPv4Network, IPv6Network
+
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 
 from clearsignal.settings._base import SettingsModel
 
-__all__ = ["IngestSettings", "JobSettings", "StoreSettings"]
+__all__ = ["IngestSettings", "JobSettings", "LimitSettings", "ServerSettings", "StoreSettings"]
 
 
 class StoreSettings(SettingsModel):
@@ -65,3 +67,75 @@ class IngestSettings(SettingsModel):
         description="What one visitor (browser id, or measurement id) may send.",
     )
     client_burst: float = Field(default=200, gt=0)
+    address_events_per_second: float = Field(
+        default=100,
+        gt=0,
+        description="What one network address (an IPv6 /64) may send, whatever its browser "
+        "ids and user agents: enough for an office behind one address, and a cap on a "
+        "client that changes its user agent on every request.",
+    )
+    address_burst: float = Field(default=1000, gt=0)
+    consent_lookup_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="How long a request waits for the store to say whether a browser id "
+        "holds a grant; past it the batch is spooled unverified and checked later.",
+    )
+    unverified_delay_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How old unverified rows are before their consent is checked, so that "
+        "decisions other collectors kept during an outage have reached the store.",
+    )
+
+
+class LimitSettings(SettingsModel):
+    """Rate limits of the other public endpoints, per collector process."""
+
+    consent_per_address_per_second: float = Field(
+        default=0.2,
+        gt=0,
+        description="Consent decisions one network address may record: each is a leaf of "
+        "the log that can never be removed.",
+    )
+    consent_address_burst: float = Field(default=20, gt=0)
+    consent_per_site_per_second: float = Field(default=50, gt=0)
+    consent_site_burst: float = Field(default=500, gt=0)
+    lookups_per_address_per_second: float = Field(
+        default=1,
+        gt=0,
+        description="Reads one network address may make of /api/me, receipts, proofs and erasures.",
+    )
+    lookups_address_burst: float = Field(default=60, gt=0)
+
+
+_LOOPBACK: list[IPv4Network | IPv6Network] = [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
+
+
+class ServerSettings(SettingsModel):
+    """How ``clearsignal serve`` meets the network, and who may read its operator pages."""
+
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Proxies whose X-Forwarded-For names the client's address (uvicorn's "
+        "forwarded_allow_ips); from any other peer the address is the peer's own.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A request with 'Authorization: Bearer <token>' may read /metrics and "
+        "the details of /readyz from anywhere.",
+    )
+    metrics_networks: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: _LOOPBACK.copy(),
+        description="Networks whose requests may read /metrics and /readyz's details "
+        "without the token (a scraper on the same host, by default).",
+    )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 characters")
+        return value

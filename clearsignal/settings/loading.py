@@ -56,6 +56,19 @@ def _env_source(loc: tuple[int | str, ...]) -> str | None:
     return None
 
 
+_SECRET_FIELDS = ("secret", "password", "token", "dsn")
+"""Fields whose value an error never repeats: it may be a secret, or hold one (a DSN's
+password). Those errors say what is wrong without it."""
+
+
+def _shown(loc: tuple[int | str, ...], got: object) -> str:
+    if isinstance(got, dict | list):
+        return ""
+    if any(part in str(name).lower() for name in loc for part in _SECRET_FIELDS):
+        return " (the value is not repeated here: it may hold a secret)"
+    return f" (got {got!r})"
+
+
 def _explain(error: ValidationError, path: Path | None) -> str:
     parts = []
     for item in error.errors():
@@ -66,9 +79,9 @@ def _explain(error: ValidationError, path: Path | None) -> str:
             source = f"environment variable {env_var}"
         else:
             source = f"file {path}" if path is not None else "built-in defaults"
-        got = item.get("input")
-        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-        parts.append(f"field '{field}' from {source}: {item['msg']}{shown}")
+        parts.append(
+            f"field '{field}' from {source}: {item['msg']}{_shown(loc, item.get('input'))}"
+        )
     return (
         "Invalid ClearSignal settings: "
         + "; ".join(parts)

@@ -9,7 +9,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from clearsignal.settings.admin import AdminSettings
-from clearsignal.settings.deployment import IngestSettings, JobSettings, StoreSettings
+from clearsignal.settings.deployment import (
+    IngestSettings,
+    JobSettings,
+    LimitSettings,
+    ServerSettings,
+    StoreSettings,
+)
 from clearsignal.settings.quickstart import demo_site
 from clearsignal.settings.sites import SiteSettings
 
@@ -30,6 +36,8 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     jobs: JobSettings = JobSettings()
     ingest: IngestSettings = IngestSettings()
+    limits: LimitSettings = LimitSettings()
+    server: ServerSettings = ServerSettings()
     sites: list[SiteSettings] = Field(default_factory=lambda: [demo_site()], min_length=1)
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key of the consent log; default <data_dir>/keys/log.key"

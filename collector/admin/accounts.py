@@ -1,8 +1,11 @@
 """/admin accounts: scrypt password hashes, and the users from settings and from a file.
 
-A password hash is ``scrypt$ln=15,r=8,p=1$<salt>$<key>`` (standard base64): scrypt
-(RFC 7914) with N = 2^ln, a 16-byte random salt and a 32-byte key. Passwords are never
-stored or logged.
+A password hash is ``scrypt$ln=17,r=8,p=1$<salt>$<key>`` (standard base64): scrypt
+(RFC 7914) with N = 2^ln, a 16-byte random salt and a 32-byte key; ln=17, r=8, p=1 are
+OWASP's current parameters (``admin.scrypt_ln`` sets ln). A hash made with other
+parameters still verifies, and is replaced at its next successful sign-in (in the users
+file; an account in the settings is named in the log, to be replaced by hand). Passwords
+are never stored or logged.
 
 Accounts come from ``admin.users`` in the settings and from ``<data_dir>/admin/users.json``
 (mode 0600), which ``clearsignal admin add-user`` writes because the settings file may be
@@ -16,10 +19,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
 import threading
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +37,8 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "AccountsError",
     "AdminAccounts",
+    "SignedIn",
+    "hash_parameters",
     "hash_password",
     "read_file_users",
     "remove_file_user",
@@ -40,9 +47,11 @@ __all__ = [
     "verify_password",
 ]
 
+log = logging.getLogger("clearsignal.admin")
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-SCRYPT_LN, SCRYPT_R, SCRYPT_P = 15, 8, 1
+SCRYPT_LN, SCRYPT_R, SCRYPT_P = 17, 8, 1
 _ENCODED = re.compile(r"^scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$")
 _USERS = TypeAdapter(list[AdminUser])
 
@@ -69,6 +78,12 @@ def hash_password(password: str, ln: int = SCRYPT_LN) -> str:
     return f"scrypt$ln={ln},r={SCRYPT_R},p={SCRYPT_P}${b64(salt).decode()}${b64(key).decode()}"
 
 
+def hash_parameters(encoded: str) -> tuple[int, int, int] | None:
+    """``(ln, r, p)`` of a hash, or None if it is not one."""
+    match = _ENCODED.match(encoded)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
 def verify_password(password: str, encoded: str) -> bool:
     match = _ENCODED.match(encoded)
     if match is None or len(password) > MAX_PASSWORD_LENGTH:
@@ -85,10 +100,17 @@ def verify_password(password: str, encoded: str) -> bool:
 
 
 @cache
-def _decoy_hash() -> str:
+def _decoy_hash(ln: int) -> str:
     """A hash to check unknown names against, so that a wrong name costs what a wrong
     password costs and the answer's timing does not tell which names exist."""
-    return hash_password(secrets.token_urlsafe(24))
+    return hash_password(secrets.token_urlsafe(24), ln)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: AdminUser
+    outdated: bool
+    """Its hash was made with other parameters than today's: ``rehash`` it."""
 
 
 def users_file(settings: Settings) -> Path:
@@ -145,6 +167,7 @@ class AdminAccounts:
 
     def __init__(self, settings: Settings) -> None:
         self.path = users_file(settings)
+        self.scrypt_ln = settings.admin.scrypt_ln
         self._configured = {user.username: user for user in settings.admin.users}
         self._lock = threading.Lock()
         self._seen: tuple[int, int] | None = None
@@ -169,8 +192,27 @@ class AdminAccounts:
     def find(self, username: str) -> AdminUser | None:
         return self.all().get(username)
 
-    def authenticate(self, username: str, password: str) -> AdminUser | None:
+    def authenticate(self, username: str, password: str) -> SignedIn | None:
         """The account if the password is its password; as slow for an unknown name."""
         user = self.find(username)
-        matches = verify_password(password, user.password_hash if user else _decoy_hash())
-        return user if matches and user is not None else None
+        encoded = user.password_hash if user else _decoy_hash(self.scrypt_ln)
+        if not verify_password(password, encoded) or user is None:
+            return None
+        outdated = hash_parameters(encoded) != (self.scrypt_ln, SCRYPT_R, SCRYPT_P)
+        return SignedIn(user, outdated)
+
+    def rehash(self, user: AdminUser, password: str) -> AdminUser:
+        """The account just signed in, its hash made again with today's parameters (its
+        other sessions end, as after a new password); an account of the settings is left
+        as it is and named in the log."""
+        if user.username in self._configured:
+            log.warning(
+                "the password hash of %s in the settings uses old scrypt parameters; replace "
+                "it with the output of `clearsignal admin hash-password`",
+                user.username,
+            )
+            return user
+        fresh = user.model_copy(update={"password_hash": hash_password(password, self.scrypt_ln)})
+        save_file_user(self.path, fresh)
+        log.info("the password hash of %s now uses today's scrypt parameters", user.username)
+        return fresh

@@ -28,9 +28,8 @@ def create_demo_accounts(settings: Settings) -> dict[str, str]:
     for username, role in (("owner", AdminRole.SITE_OWNER), ("officer", AdminRole.PRIVACY_OFFICER)):
         password = secrets.token_urlsafe(15)
         sites = [site.id for site in settings.sites] if role == AdminRole.SITE_OWNER else []
-        user = AdminUser(
-            username=username, role=role, password_hash=hash_password(password), sites=sites
-        )
+        hashed = hash_password(password, settings.admin.scrypt_ln)
+        user = AdminUser(username=username, role=role, password_hash=hashed, sites=sites)
         save_file_user(accounts.path, user)
         created[username] = password
     return created

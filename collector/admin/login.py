@@ -73,30 +73,34 @@ async def login_submit(context: AdminContext) -> Response:
     context.form["username"] = username
     keys = (f"user:{username}", f"client:{context.client}")
     nonce = secrets.token_urlsafe(18)
-    wait = runtime.lockout.locked_for(keys)
-    if wait > 0:
+    if runtime.hashing.full:
+        return _form(context, nonce, "Too many sign-ins at once. Try again in a moment.", 429)
+    attempt = runtime.lockout.attempt(keys)
+    if not attempt.allowed:
         await context.log(AdminAction.LOGIN_FAILED, Outcome.REFUSED, detail="locked out")
-        minutes = max(1, round(wait / 60))
+        minutes = max(1, round(runtime.lockout.locked_for(keys) / 60))
         message = (
             f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
         )
         return _form(context, nonce, message, 429)
-    user = await run_in_threadpool(
+    signed_in = await runtime.hashing.run(
         runtime.accounts.authenticate, username, form.get("password", "")
     )
-    if user is None:
-        locked = runtime.lockout.fail(keys)
+    if signed_in is None:
         await context.log(
             AdminAction.LOGIN_FAILED, Outcome.REFUSED, detail="wrong name or password"
         )
-        if locked:
+        if attempt.locks:
             await context.log(
                 AdminAction.LOCKOUT, Outcome.REFUSED,
                 detail=f"{runtime.lockout.max_failures} failures; locked for "
                 f"{runtime.lockout.lock_for / 60:g} minutes",
             )  # fmt: skip
         return _form(context, nonce, "The username or password is wrong.", 401)
-    runtime.lockout.succeed(keys[0])
+    runtime.lockout.succeed(keys)
+    user = signed_in.user
+    if signed_in.outdated:  # before the session: it names the account's current hash
+        user = await runtime.hashing.run(runtime.accounts.rehash, user, form.get("password", ""))
     cookie, _ = runtime.codec.issue(user, runtime.clock())
     context.user = user
     await context.log(AdminAction.LOGIN)

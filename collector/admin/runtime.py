@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
@@ -18,6 +18,7 @@ from collector.admin.accounts import AdminAccounts
 from collector.admin.audit_log import AdminActionLog
 from collector.admin.lockout import Lockout
 from collector.admin.sessions import Revocations, SessionCodec, load_session_key
+from collector.lanes import Lane
 from collector.state import lifespan_state
 from consent.log_reader import LogReader
 
@@ -35,6 +36,8 @@ class AdminRuntime:
     codec: SessionCodec
     lockout: Lockout
     actions: AdminActionLog
+    hashing: Lane = field(default_factory=lambda: Lane("password-hash", workers=1, queue=16))
+    """scrypt's 128 MiB a hash, one hash at a time, at most 16 waiting."""
     clock: Callable[[], float] = time.time  # Unix seconds: session expiry
 
 

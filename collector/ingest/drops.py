@@ -17,6 +17,7 @@ class DropReason(StrEnum):
     TOO_OLD = "too_old"
     IN_FUTURE = "in_future"
     NO_CONSENT = "no_consent"
+    TOO_LARGE = "too_large"  # past the request's budget of text to scrub
 
 
 class Rejection(Exception):

@@ -9,13 +9,16 @@ pseudonymised, coarsely enriched.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any, NamedTuple
 
-from clearsignal.settings import Settings, SiteSettings
+from clearsignal.settings import IngestSettings, Settings, SiteSettings
 from collector.ingest.drops import DropReason, Rejection
 from collector.ingest.rows import clickhouse_time
 from collector.ingest.scrub import (
@@ -29,11 +32,14 @@ from collector.ingest.user_agent import user_agent_facts
 from collector.ingest.wire import EventBatch, EventIn, EventType
 from collector.origins import origin_of
 from collector.rate_limit import RateLimiter
+from consent.ledger import UNKNOWN
 from consent.pseudonyms import SiteKeys, measurement_key, visitor_key
 from consent.salts import DailySalts
-from consent.state import ConsentReader
+from consent.state import ConsentReader, ConsentState
 
-__all__ = ["BatchContext", "IngestPipeline", "RequestFacts"]
+__all__ = ["BatchContext", "IngestLimits", "IngestPipeline", "RequestFacts"]
+
+log = logging.getLogger("clearsignal.ingest")
 
 MS_PER_DAY = 86_400_000
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -41,12 +47,22 @@ MAX_AGE_MS = 72 * 3600 * 1000
 MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
 FORM_EVENTS = {EventType.FORM_START, EventType.FORM_SUBMIT, EventType.FORM_ABANDON}
 FORM_PROPS = ("form", "fields")
+SCRUB_BUDGET = 48 * 1024
+"""Characters one request may have scrubbed: above any batch a browser sends (the snippet
+sends at most 20 events), far below what would keep a core busy."""
+
+
+def _text_size(event: EventIn) -> int:
+    size = len(event.url) + len(event.ref or "") + len(event.name or "")
+    size += sum(len(v) for v in event.props.values() if isinstance(v, str))
+    return size + sum(len(v) for v in event.el.values())
 
 
 class RequestFacts(NamedTuple):
     """What the HTTP request tells besides its body. Never stored as such."""
 
     ip: str
+    address: str  # the bucket of the client's network address (collector.client_address)
     user_agent: str
     origin: str | None
     referer: str | None
@@ -61,6 +77,12 @@ class BatchContext:
     site: SiteSettings | None = None
     identity: str = "measurement"
     key: str = ""
+    unverified: bool = False
+    """A browser id whose consent only the store knows, and the store did not answer: the
+    rows wait in the unverified spool until their consent is checked."""
+    fallback_key: str = ""
+    """For unverified rows: the measurement key they are counted under if no grant is
+    found ("" when the site is strict or the browser asked not to be counted)."""
     device: str = "unknown"
     browser: str = "unknown"
     dropped: dict[DropReason, int] = field(default_factory=dict)
@@ -147,31 +169,71 @@ def gate_consent(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn])
     site = ctx.site.id
     if ctx.batch.visitor is not None and events:
         key = visitor_key(pipe.site_keys.key(site), ctx.batch.visitor)
-        state = pipe.consent.current(site, key)
-        if state is not None and state.allows_analytics(pipe.now()):
+        state = pipe.consent_of(site, key)
+        if state is UNKNOWN:
+            ctx.identity, ctx.key, ctx.unverified = "analytics", key, True
+            ctx.fallback_key = _measurement_key(pipe, ctx) if _may_measure(ctx) else ""
+            return events
+        if isinstance(state, ConsentState) and state.allows_analytics(pipe.now()):
             ctx.identity, ctx.key = "analytics", key
             return events
-    if ctx.site.strict or ctx.facts.privacy_signal:
+    if not _may_measure(ctx):
         ctx.drop(DropReason.NO_CONSENT, len(events))
         return []
-    ctx.identity = "measurement"
-    salt = pipe.measurement_salt(ctx.facts.received_ms)
-    ctx.key = measurement_key(salt, site, ctx.facts.ip, ctx.facts.user_agent)
+    ctx.identity, ctx.key = "measurement", _measurement_key(pipe, ctx)
     return events
+
+
+def _may_measure(ctx: BatchContext) -> bool:
+    """Anonymous counting needs no consent, unless the site is strict or the browser
+    sends Global Privacy Control or Do Not Track."""
+    assert ctx.site is not None
+    return not (ctx.site.strict or ctx.facts.privacy_signal)
+
+
+def _measurement_key(pipe: IngestPipeline, ctx: BatchContext) -> str:
+    assert ctx.site is not None
+    salt = pipe.measurement_salt(ctx.facts.received_ms)
+    return measurement_key(salt, ctx.site.id, ctx.facts.ip, ctx.facts.user_agent)
 
 
 def limit_rate(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
     assert ctx.site is not None
     if not events:
         return events
+    limits = pipe.limits
     granted = min(
-        pipe.site_limiter.take(ctx.site.id, len(events)),
-        pipe.client_limiter.take(f"{ctx.site.id}\x00{ctx.key}", len(events)),
+        limits.site.take(ctx.site.id, len(events)),
+        limits.client.take(f"{ctx.site.id}\x00{ctx.key}", len(events)),
+        limits.address.take(ctx.facts.address, len(events)),
     )
     if granted == 0:
         raise Rejection(429, DropReason.RATE_LIMITED, "too many events; retry later", len(events))
     ctx.drop(DropReason.RATE_LIMITED, len(events) - granted)
     return events[:granted]
+
+
+@dataclass
+class IngestLimits:
+    """The token buckets of ingest (a token is an event): per site, per visitor (browser
+    id, or measurement id), and per network address whatever the visitor claims to be."""
+
+    site: RateLimiter
+    client: RateLimiter
+    address: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings) -> IngestLimits:
+        return cls(
+            RateLimiter(settings.site_events_per_second, settings.site_burst),
+            RateLimiter(settings.client_events_per_second, settings.client_burst),
+            RateLimiter(settings.address_events_per_second, settings.address_burst),
+        )
+
+    @classmethod
+    def unlimited(cls) -> IngestLimits:
+        """For a pipeline fed by a trusted program (the simulator), not by the internet."""
+        return cls(*(RateLimiter(rate=1e12, burst=1e12) for _ in range(3)))
 
 
 class IngestPipeline:
@@ -191,37 +253,55 @@ class IngestPipeline:
         site_keys: SiteKeys,
         salts: DailySalts,
         consent: ConsentReader,
-        site_limiter: RateLimiter | None = None,
-        client_limiter: RateLimiter | None = None,
+        limits: IngestLimits | None = None,
         clock: Callable[[], float] = time.time,
+        wait_for_store: bool = False,
     ) -> None:
         self.settings = settings
         self.site_keys = site_keys
         self.salts = salts
         self.consent = consent
-        limits = settings.ingest
-        self.site_limiter = site_limiter or RateLimiter(
-            limits.site_events_per_second, limits.site_burst
-        )
-        self.client_limiter = client_limiter or RateLimiter(
-            limits.client_events_per_second, limits.client_burst
-        )
+        self.limits = limits or IngestLimits.from_settings(settings.ingest)
         self.clock = clock
+        self.wait_for_store = wait_for_store
+        """False on the request path: the pipeline then never waits for the store (a
+        consent only it knows makes the batch unverified; a salt it never loaded, an
+        ephemeral one). True for a trusted program that may wait (the simulator)."""
         self._salt: tuple[int, bytes] = (-1, b"")
+        self._ephemeral_salts: dict[int, bytes] = {}
         self.sites = {site.id: site for site in settings.sites}
         self.query_allowlists = {site.id: tuple(site.query_allowlist) for site in settings.sites}
         self.allowed_origins = {
             site.id: {o.lower() for o in site.allowed_origins} for site in settings.sites
         }
 
+    def consent_of(self, site: str, key: str) -> ConsentState | Enum | None:
+        if self.wait_for_store:
+            return self.consent.current(site, key)
+        return self.consent.cached(site, key)
+
     def measurement_salt(self, received_ms: int) -> bytes:
-        """The salt of the UTC day a request arrived on, looked up once a day."""
+        """The salt of the UTC day a request arrived on, looked up once a day.
+
+        The runtime loads today's and tomorrow's salts ahead (``DailySalts.prepare``).
+        Should the store have been down since before a day began, the request path does
+        not wait for it: the day's events are hashed with a salt made in this process
+        and kept only in its memory, until the day's shared salt is loaded. Visitors of
+        that stretch are counted apart from the same visitors later that day.
+        """
         day = received_ms // MS_PER_DAY
         cached_day, salt = self._salt
-        if day != cached_day:
-            salt = self.salts.for_day(date.fromordinal(EPOCH_ORDINAL + day))
-            self._salt = (day, salt)
-        return salt
+        if day == cached_day:
+            return salt
+        when = date.fromordinal(EPOCH_ORDINAL + day)
+        shared = self.salts.for_day(when) if self.wait_for_store else self.salts.cached(when)
+        if shared is None:
+            if day not in self._ephemeral_salts:
+                log.warning("no shared salt for %s yet (store unavailable?): a local one", when)
+                self._ephemeral_salts = {day: secrets.token_bytes(32)}
+            return self._ephemeral_salts[day]
+        self._salt = (day, shared)
+        return shared
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -230,15 +310,25 @@ class IngestPipeline:
         self, batch: EventBatch, facts: RequestFacts
     ) -> tuple[list[list[Any]], BatchContext]:
         """Run every step; return the storable rows and the context with its drop counts."""
+        ctx, events = self.decide(batch, facts)
+        return self.rows(ctx, events), ctx
+
+    def decide(self, batch: EventBatch, facts: RequestFacts) -> tuple[BatchContext, list[EventIn]]:
+        """Run the steps: which events to keep, under which identity. Cheap, and touches the
+        shared limiters and caches: the endpoint runs it on the event loop."""
         ctx = BatchContext(batch=batch, facts=facts)
         events = list(batch.events)
         for step in self.steps:
             events = step(self, ctx, events)
-        return self._rows(ctx, events), ctx
+        return ctx, events
 
-    def _rows(self, ctx: BatchContext, events: list[EventIn]) -> list[list[Any]]:
+    def rows(self, ctx: BatchContext, events: list[EventIn]) -> list[list[Any]]:
         """The events as rows of the events table (``collector.ingest.rows``): scrubbed,
-        under the batch's pseudonym, with the device class and browser family."""
+        under the batch's pseudonym, with the device class and browser family.
+
+        The text of one request scrubbed is at most ``SCRUB_BUDGET`` characters; the
+        events past it are dropped (``too_large``). Touches nothing shared but the
+        scrubber's caches, so the endpoint may run it off the event loop."""
         site = ctx.site
         assert site is not None
         allow = self.query_allowlists[site.id]
@@ -252,7 +342,12 @@ class IngestPipeline:
             received // 1000 + site.retention_days * 86_400,
         )
         rows = []
-        for event in events:
+        budget = SCRUB_BUDGET
+        for index, event in enumerate(events):
+            budget -= _text_size(event)
+            if budget < 0:
+                ctx.drop(DropReason.TOO_LARGE, len(events) - index)
+                break
             url, path = page_url_and_path(event.url, allow)
             props: Mapping[str, object] = event.props
             if props and event.type in FORM_EVENTS:
@@ -276,4 +371,7 @@ class IngestPipeline:
                     *how,
                 ]
             )
+        if ctx.unverified:  # the unverified spool's extra column (collector.ingest.unverified)
+            for row in rows:
+                row.append(ctx.fallback_key)
         return rows

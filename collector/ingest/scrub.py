@@ -15,13 +15,15 @@ RE2 has no lookahead for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
-from functools import lru_cache, wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import re2
+
+from collector.memo import cached_when_short
 
 __all__ = [
     "REDACTED",
@@ -52,38 +54,7 @@ def _redact(match: Any) -> str:
     return REDACTED
 
 
-_P = ParamSpec("_P")
-_Result = TypeVar("_Result")
-
-
-def _cached_when_short(
-    limit: int,
-) -> Callable[[Callable[Concatenate[str, _P], _Result]], Callable[Concatenate[str, _P], _Result]]:
-    """Remember results for a first argument (the text scrubbed) of at most ``limit`` characters.
-
-    Pages, referrers, props and element labels repeat across visitors, and scrubbing one
-    costs microseconds of regex and URL parsing. The cache lives in memory only, bounded
-    in entries and entry length (the wire bounds every other argument); nothing of it is
-    stored.
-    """
-
-    def decorate(
-        scrub: Callable[Concatenate[str, _P], _Result],
-    ) -> Callable[Concatenate[str, _P], _Result]:
-        cached: Callable[..., _Result] = lru_cache(maxsize=16_384)(scrub)
-
-        @wraps(scrub)
-        def call(text: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _Result:
-            if len(text) <= limit:
-                return cached(text, *args, **kwargs)
-            return scrub(text, *args, **kwargs)
-
-        return call
-
-    return decorate
-
-
-@_cached_when_short(256)
+@cached_when_short(256)
 def scrub_text(text: str) -> str:
     """The text with e-mail-, phone- and token-like substrings replaced by ``REDACTED``."""
     return _SECRETS.sub(_redact, text) if text else text
@@ -99,7 +70,7 @@ def scrub_url(url: str, allowlist: Sequence[str]) -> str:
     return page_url_and_path(url, tuple(allowlist))[0]
 
 
-@_cached_when_short(512)
+@cached_when_short(512)
 def page_url_and_path(url: str, allowlist: tuple[str, ...]) -> tuple[str, str]:
     """``scrub_url`` of a page's URL, and the ``site_path`` its events are grouped by."""
     scrubbed = _scrub_url(url, allowlist)
@@ -136,7 +107,7 @@ def site_path(url: str) -> str:
     return f"{path}#{parts.fragment}" if parts.fragment else path
 
 
-@_cached_when_short(512)
+@cached_when_short(512)
 def referrer_origin(referrer: str, page_url: str, allowlist: tuple[str, ...]) -> str:
     """Same-site referrers keep their scrubbed URL; others only their origin."""
     if not referrer:

@@ -20,10 +20,7 @@ from aggregator.errors import StoreError
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT
-from collector.ingest.spool import (
-    Cursor,
-    Spool,
-)
+from collector.ingest.spool import Cursor, Spool, SpoolBatch
 
 __all__ = ["SpoolWriter"]
 
@@ -55,7 +52,8 @@ class SpoolWriter:
         self.last_error: str | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
+        name = f"spool-writer-{self.spool.directory.name}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def stop(self, flush: bool = True) -> None:
@@ -100,19 +98,24 @@ class SpoolWriter:
                 self.metrics.spool_backlog_bytes.set(self.backlog())
 
     def drain_once(self) -> int:
-        """Write one batch of durable records after the cursor; returns rows written."""
+        """Write one batch of durable records after the cursor; returns rows read."""
         with self._draining:
             batch = self.spool.read(self.cursor, self.batch_rows, self.max_read_bytes)
-            if batch.count:
-                self.store.insert_formatted(
-                    "events",
-                    EVENT_COLUMNS,
-                    batch.rows,
-                    ROW_FORMAT,
-                    settings={"insert_deduplication_token": batch.token},
-                )
-                self.metrics.written.inc(batch.count)
+            if batch.count and not self.store_batch(batch):
+                return 0  # not yet: the same records come again next time
             if batch.end != self.cursor:
                 self.spool.commit(batch.end)
                 self.cursor = batch.end
             return batch.count
+
+    def store_batch(self, batch: SpoolBatch) -> bool:
+        """Insert the batch's rows as spooled; False to keep them for a later run."""
+        self.store.insert_formatted(
+            "events",
+            EVENT_COLUMNS,
+            batch.rows,
+            ROW_FORMAT,
+            settings={"insert_deduplication_token": batch.token},
+        )
+        self.metrics.written.inc(batch.count)
+        return True

@@ -16,6 +16,7 @@ A request with ``Sec-GPC: 1`` and method ``gpc`` records a denial; an explicit c
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -33,6 +34,7 @@ from collector.origins import site_accepts
 from collector.state import collector_state
 from collector.visitor.auth import NO_STORE, has_visitor_header, visitor_credentials
 from collector.visitor.consent_wire import MAX_CONSENT_BODY, ConsentIn, ConsentMethod, VisitorIn
+from collector.visitor.limits import visitor_limits
 from consent.entries import ConsentDecision
 from consent.errors import NoticeVersionError
 from consent.ledger import ConsentLedger, RecordedConsent
@@ -40,14 +42,17 @@ from consent.log_reader import LogReader
 from consent.receipts import pending_bundle, receipt_document
 
 __all__ = [
+    "RECEIPT_ID",
     "delete_me",
     "get_erasure",
     "get_receipt",
     "parse_visitor_request",
     "post_consent",
+    "receipt_id_in",
 ]
 
 M = TypeVar("M", bound=VisitorIn)
+RECEIPT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _ledger(request: Request) -> ConsentLedger:
@@ -101,6 +106,8 @@ def _wake(request: Request, job: str) -> None:
 async def post_consent(request: Request) -> Response:
     consent = await _parse(request, ConsentIn)
     site = _site(request, consent.site)
+    limits = visitor_limits(request)
+    limits.take(limits.site_decisions, site.id)
     gpc = request.headers.get("sec-gpc") == "1"
     denied = consent.method == ConsentMethod.GPC
     decision = ConsentDecision(
@@ -116,7 +123,7 @@ async def post_consent(request: Request) -> Response:
             datetime.fromtimestamp(consent.client_ts / 1000, UTC) if consent.client_ts else None
         ),
         tcf=consent.tcf,
-        gcm=dict(consent.gcm) if consent.gcm else None,
+        gcm={str(kind): choice for kind, choice in consent.gcm.items()} if consent.gcm else None,
         gpc=gpc or denied,
     )
     try:
@@ -154,6 +161,8 @@ async def _deleting_visitor(request: Request) -> tuple[str, SiteSettings]:
 
 async def delete_me(request: Request) -> Response:
     browser_id, site = await _deleting_visitor(request)
+    limits = visitor_limits(request)
+    limits.take(limits.site_decisions, site.id)
     decision = ConsentDecision(
         site=site.id,
         browser_id=browser_id,
@@ -178,8 +187,17 @@ async def delete_me(request: Request) -> Response:
     )
 
 
+def receipt_id_in(text: str) -> str:
+    """A receipt id as ClearSignal makes them (a UUID), or 400 before any lookup."""
+    if not RECEIPT_ID.fullmatch(text):
+        raise RequestRefused(
+            400, {"error": "invalid", "detail": "a receipt id is a UUID, as a receipt names it"}
+        )
+    return text
+
+
 async def get_receipt(request: Request) -> Response:
-    receipt_id = request.path_params["receipt_id"]
+    receipt_id = receipt_id_in(request.path_params["receipt_id"])
     receipt = await run_in_threadpool(_reader(request).receipt, receipt_id)
     if receipt is None:
         return json_response(404, {"error": "not_found", "detail": "no such receipt"})
@@ -187,7 +205,7 @@ async def get_receipt(request: Request) -> Response:
 
 
 async def get_erasure(request: Request) -> Response:
-    request_id = request.path_params["request_receipt_id"]
+    request_id = receipt_id_in(request.path_params["request_receipt_id"])
     receipt = await run_in_threadpool(_reader(request).erasure_receipt, request_id)
     if receipt is None:
         return json_response(

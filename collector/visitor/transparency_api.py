@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from collector.http_json import json_response
 from collector.state import collector_state
+from collector.visitor.consent_api import receipt_id_in
 from consent.log_reader import LogReader, ProofUnavailable
 
 __all__ = ["get_checkpoint", "get_consistency", "get_inclusion", "get_public_key"]
@@ -57,8 +58,9 @@ async def get_public_key(request: Request) -> Response:
 
 async def get_inclusion(request: Request) -> Response:
     reader = _reader(request)
-    receipt = request.query_params.get("receipt")
-    if receipt is not None:
+    asked = request.query_params.get("receipt")
+    if asked is not None:
+        receipt = receipt_id_in(asked)
         return await _answer(lambda: reader.inclusion_by_receipt(receipt))
     try:
         index = _size(request, "index")

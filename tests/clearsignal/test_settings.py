@@ -122,3 +122,27 @@ def test_site_ids_must_be_unique(tmp_path: Path) -> None:
     path.write_text(site + "\n" + site)
     with pytest.raises(SettingsError, match="site ids must be unique"):
         load_settings(path)
+
+
+def test_an_error_never_repeats_a_secret_or_a_dsns_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path)
+    config.write_text(
+        config.read_text()
+        + '[sites.webhook]\nurl = "https://hooks.example/in"\nsecret = "short-but-secret-hook"\n'
+    )
+    with pytest.raises(SettingsError) as webhook:
+        load_settings(config)
+    assert "sites.0.webhook.secret" in str(webhook.value)
+    assert "short-but-secret-hook" not in str(webhook.value)
+    monkeypatch.setenv("CLEARSIGNAL_STORE__DSN", "ftp://analyst:hunter2-of-the-store@db:21/x")
+    with pytest.raises(SettingsError) as dsn:
+        load_settings(write(tmp_path))
+    assert "store.dsn" in str(dsn.value)
+    assert "hunter2-of-the-store" not in str(dsn.value)
+    monkeypatch.delenv("CLEARSIGNAL_STORE__DSN")
+    monkeypatch.setenv("CLEARSIGNAL_SERVER__METRICS_TOKEN", "tiny-token-value")
+    with pytest.raises(SettingsError) as token:
+        load_settings(write(tmp_path))
+    assert "tiny-token-value" not in str(token.value)

@@ -142,7 +142,7 @@ def test_the_origin_comparison_ignores_case_and_echoes_what_was_sent(client: Tes
 def test_a_rate_limited_answer_is_readable_with_its_retry_after(
     client: TestClient, services: Any
 ) -> None:
-    services.pipeline.site_limiter = RateLimiter(rate=1.0, burst=0, clock=lambda: 1.0)
+    services.pipeline.limits.site = RateLimiter(rate=1.0, burst=0, clock=lambda: 1.0)
     response = client.post("/api/events", json=body(), headers=headers(DEMO))
     assert response.status_code == 429
     assert response.headers["access-control-allow-origin"] == DEMO

@@ -1,7 +1,7 @@
 """/admin accounts the tests sign in with, and signing in over HTTP.
 
-Hashes use scrypt with N = 2^10 (the lowest cost the product accepts) so that tests stay
-fast; the product hashes with N = 2^15.
+Hashes use scrypt with N = 2^10 (the lowest cost the product accepts, ``admin.scrypt_ln``)
+so that tests stay fast; the product hashes with N = 2^17.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def admin_settings(owner_sites: tuple[str, ...] = ("demo",), **options: Any) -> 
                 password_hash=_hash(PASSWORDS[OFFICER]),
             ),
         ],
-        **options,
+        **({"scrypt_ln": TEST_COST} | options),
     )
 
 

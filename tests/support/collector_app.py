@@ -33,3 +33,11 @@ def app_services(client: TestClient) -> Services:
 def run_job(client: TestClient, name: str) -> None:
     outcome = app_services(client).jobs.run(name)
     assert outcome.status == "ok", outcome.error
+
+
+def from_address(client: TestClient, address: str) -> TestClient:
+    """Another client of the app ``client`` runs, from another network address: it shares
+    what the running app's lifespan opened (a second lifespan would open a second runtime)."""
+    other = TestClient(client.app, client=(address, 40000))
+    other.app_state.update(client.app_state)
+    return other

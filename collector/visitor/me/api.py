@@ -18,7 +18,6 @@ visitor_auth``), never in a URL; without it, or malformed, 401. Every answer is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -28,17 +27,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from collector.http_json import json_response
-from collector.rate_limit import RateLimiter
 from collector.state import collector_state
 from collector.visitor.auth import NO_STORE, VisitorRefused, site_in_query, visitor_credentials
 from collector.visitor.consent_api import delete_me
+from collector.visitor.limits import throttled
 from collector.visitor.me.about import site_explanation
 from collector.visitor.me.export import EVENTS_PAGE_MAX, EventCursor, event_page, visitor_export
 
-__all__ = ["ME_BURST", "ME_RATE", "NOTHING_HELD", "me_routes"]
+__all__ = ["NOTHING_HELD", "me_routes"]
 
-ME_RATE = 1.0  # requests per second and client address, after a burst of
-ME_BURST = 60
 DEFAULT_PAGE = 20
 NOTHING_HELD = {
     "error": "nothing_held",
@@ -102,27 +99,16 @@ async def get_about(request: Request) -> Response:
     return json_response(200, site_explanation(site), NO_STORE)
 
 
-def _rate_limited(limiter: RateLimiter, endpoint: Endpoint) -> Endpoint:
-    async def limited(request: Request) -> Response:
-        address = request.client.host if request.client else ""
-        if limiter.take(address, 1) < 1:
-            wait = math.ceil(limiter.retry_after())
-            return json_response(
-                429,
-                {"error": "rate_limited", "detail": f"too many requests; retry in {wait} s"},
-                NO_STORE | {"Retry-After": str(wait)},
-            )
-        return await endpoint(request)
-
-    return limited
-
-
-def me_routes(rate: float = ME_RATE, burst: float = ME_BURST) -> list[Route]:
-    """The routes of a visitor's own data, with a rate limiter of their own."""
-    limiter = RateLimiter(rate=rate, burst=burst)
+def me_routes() -> list[Route]:
+    """The routes of a visitor's own data: reads under the per-address lookup limit, the
+    delete request under the decisions' limit too (it is a leaf of the log)."""
     return [
-        Route("/api/me", _rate_limited(limiter, get_me), methods=["GET"]),
-        Route("/api/me", _rate_limited(limiter, delete_me), methods=["DELETE"]),
-        Route("/api/me/events", _rate_limited(limiter, get_my_events), methods=["GET"]),
+        Route("/api/me", throttled("lookups", get_me), methods=["GET"]),
+        Route("/api/me", throttled("decisions", delete_me), methods=["DELETE"]),
+        Route(
+            "/api/me/events",
+            throttled("lookups", get_my_events),
+            methods=["GET"],
+        ),
         Route("/api/me/about", get_about, methods=["GET"]),
     ]

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from aggregator.errors import StoreError, StoreUnavailable
-from aggregator.store.client import Store, open_store, parse_dsn
+from aggregator.store.client import Store, _wrapped, open_store, parse_dsn
 
 
 def test_parses_an_http_dsn_with_credentials_and_database() -> None:
@@ -76,8 +77,21 @@ def test_driver_errors_keep_the_server_error_code(store: Store) -> None:
 
 def test_an_unreachable_server_is_reported_as_unavailable() -> None:
     # Port 9 (discard) on loopback: nothing listens there.
-    with pytest.raises(StoreUnavailable, match="did not answer"):
-        open_store("http://127.0.0.1:9/db")
+    with pytest.raises(StoreUnavailable, match="did not answer") as caught:
+        open_store("http://analyst:hunter2-of-the-store@127.0.0.1:9/db")
+    # The layers below the aggregator catch an outage by the built-in name.
+    assert isinstance(caught.value, ConnectionError)
+    assert "hunter2" not in str(caught.value)
+    assert "analyst@127.0.0.1:9" in str(caught.value)
+
+
+def test_no_store_error_repeats_the_dsns_password() -> None:
+    secret = "pw-in-a-message-0451"
+    with pytest.raises(StoreError) as caught, _wrapped("asking", secret):
+        raise DatabaseError(f"Code: 516. the server says {secret} is wrong")
+    assert secret not in str(caught.value)
+    assert "***" in str(caught.value)
+    assert caught.value.code == 516
 
 
 def test_ping_answers_true_on_a_live_store(store: Store) -> None:

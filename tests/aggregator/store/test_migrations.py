@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from aggregator.errors import MigrationError
+from aggregator.errors import MigrationError, StoreError
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import load_migrations, migrate
 
@@ -114,3 +116,29 @@ def test_refuses_gaps_in_the_version_sequence(tmp_path: Path) -> None:
     (tmp_path / "0003_create_c.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="without gaps"):
         load_migrations(tmp_path)
+
+
+def test_consent_records_are_found_by_id_through_skip_indexes(migrated_store: Store) -> None:
+    now = datetime.now(UTC)
+    migrated_store.insert(
+        "consent_records",
+        [[str(uuid.uuid4()), "demo", "k", "consent", now, now, "{}", b"\0" * 32]],
+        ["receipt_id", "site", "visitor_key", "kind", "recorded_at", "expires_at", "entry",
+         "leaf_hash"],
+    )  # fmt: skip
+    # With data to skip, ClickHouse refuses the query unless the named index serves it.
+    with pytest.raises(StoreError, match=r"force_data_skipping_indices|not used"):
+        migrated_store.scalar(
+            "SELECT count() FROM consent_records WHERE visitor_key = 'k' "
+            "SETTINGS force_data_skipping_indices = 'receipt_id_bloom'"
+        )
+    for index, column in (
+        ("receipt_id_bloom", "receipt_id"),
+        ("request_receipt_id_bloom", "request_receipt_id"),
+    ):
+        found = migrated_store.scalar(
+            f"SELECT count() FROM consent_records WHERE {column} = {{id:String}} "
+            f"SETTINGS force_data_skipping_indices = '{index}'",
+            {"id": "0a0b0c0d-0000-4000-8000-000000000000"},
+        )
+        assert found == 0

@@ -88,7 +88,7 @@ def test_hash_password_prints_a_value_for_the_settings_file(
 ) -> None:
     assert run(monkeypatch, "hash-password", "--password-stdin", stdin=PASSWORD) == 0
     printed = capsys.readouterr().out.strip()
-    assert printed.startswith("scrypt$ln=15,r=8,p=1$")
+    assert printed.startswith("scrypt$ln=17,r=8,p=1$")
     assert verify_password(PASSWORD, printed)
 
 

@@ -4,13 +4,23 @@ gets, and that each of these is logged."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from clearsignal.settings import AdminRole, AdminUser, JobSettings, Settings
-from collector.admin.accounts import hash_password, save_file_user, users_file
+from clearsignal.settings import AdminRole, AdminSettings, AdminUser, JobSettings, Settings
+from collector.admin.accounts import (
+    hash_parameters,
+    hash_password,
+    read_file_users,
+    save_file_user,
+    users_file,
+    verify_password,
+)
 from collector.admin.lockout import Lockout
 from collector.app import create_app
 from tests.support.admin_accounts import (
@@ -196,3 +206,62 @@ def test_every_admin_answer_is_not_stored_and_allows_no_script(client: TestClien
         assert "script-src" not in policy
         assert "frame-ancestors 'none'" in policy
         assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_attempts_arriving_at_once_are_tried_at_most_max_failures_times(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = admin_runtime(client).accounts
+    tried: list[str] = []
+    real = accounts.authenticate
+
+    def slow(username: str, password: str) -> Any:
+        tried.append(username)
+        time.sleep(0.2)  # every attempt is under way before the first one fails
+        return real(username, password)
+
+    monkeypatch.setattr(accounts, "authenticate", slow)
+    form = client.get("/admin/login")
+    data = {"csrf": csrf_token(form.text), "username": OWNER, "password": "guess-guess-guess"}
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(
+            pool.map(
+                lambda _: (
+                    client.post("/admin/login", data=data, follow_redirects=False).status_code
+                ),
+                range(12),
+            )
+        )
+    assert len(tried) == admin_settings().max_failures == 5
+    assert sorted(answers) == [401] * 5 + [429] * 7
+    assert sign_in(client, OWNER).status_code == 429  # locked, even with the right password
+
+
+def test_an_old_hash_is_replaced_at_its_next_sign_in(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={"admin": AdminSettings(scrypt_ln=11), "jobs": JobSettings(in_process=False)}
+    )
+    path = users_file(configured)
+    old = hash_password("carol-password-1", ln=10)
+    save_file_user(
+        path,
+        AdminUser(username="carol", role=AdminRole.SITE_OWNER, password_hash=old, sites=["demo"]),
+    )
+    with TestClient(create_app(configured)) as client:
+        form = client.get("/admin/login")
+        signed_in = client.post(
+            "/admin/login",
+            data={"csrf": csrf_token(form.text), "username": "carol", "password": "carol-password-1"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert signed_in.status_code == 303
+        [carol] = read_file_users(path)
+        assert carol.password_hash.startswith("scrypt$ln=11,r=8,p=1$")
+        assert verify_password("carol-password-1", carol.password_hash)
+        # The session was issued for the new hash: it goes on working.
+        assert client.get("/admin/dashboard").status_code == 200
+
+
+def test_new_accounts_hash_with_owasps_scrypt_parameters() -> None:
+    assert AdminSettings().scrypt_ln == 17
+    assert hash_parameters(hash_password("a-password-of-12", 17)) == (17, 8, 1)

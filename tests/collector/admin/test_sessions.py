@@ -9,7 +9,7 @@ import pytest
 
 from clearsignal.settings import AdminRole, AdminUser
 from collector.admin.accounts import hash_password
-from collector.admin.lockout import Lockout
+from collector.admin.lockout import Attempt, Lockout
 from collector.admin.sessions import Revocations, SessionCodec, load_session_key
 
 
@@ -96,26 +96,41 @@ def test_client_tags_are_stable_and_keep_no_address(codec: SessionCodec) -> None
 def test_lockout_after_max_failures_in_the_window_then_free_again() -> None:
     now = [0.0]
     lockout = Lockout(3, window=60, lock_for=300, clock=lambda: now[0])
-    assert not lockout.fail(["user:a"])
+    assert lockout.attempt(["user:a"]) == Attempt(allowed=True)
     now[0] = 61  # the first failure has left the window
-    assert not lockout.fail(["user:a"])
-    assert not lockout.fail(["user:a"])
+    assert not lockout.attempt(["user:a"]).locks
+    assert not lockout.attempt(["user:a"]).locks
     assert lockout.locked_for(["user:a"]) == 0
-    assert lockout.fail(["user:a", "client:x"])  # the third for user:a, the first for x
+    third = lockout.attempt(["user:a", "client:x"])  # the third for user:a, the first for x
+    assert third == Attempt(allowed=True, locks=True)
     assert lockout.locked_for(["user:b", "client:x"]) == 0
     assert lockout.locked_for(["user:b", "user:a"]) == 300
+    assert lockout.attempt(["user:a", "client:y"]) == Attempt(allowed=False)
+    assert lockout.locked_for(["client:y"]) == 0  # a refused attempt counts nowhere
     now[0] += 299
     assert lockout.locked_for(["user:a"]) == pytest.approx(1)
     now[0] += 1
     assert lockout.locked_for(["user:a"]) == 0
-    lockout.fail(["user:a"])
-    lockout.succeed("user:a")
-    assert not lockout.fail(["user:a"])
-    assert not lockout.fail(["user:a"])
+    lockout.attempt(["user:a"])
+    lockout.succeed(["user:a"])
+    assert not lockout.attempt(["user:a"]).locks
+    assert not lockout.attempt(["user:a"]).locks
+
+
+def test_attempts_are_counted_before_they_are_tried() -> None:
+    lockout = Lockout(3, window=60, lock_for=300, clock=lambda: 0.0)
+    # Five attempts at once, none answered yet: only three may be tried.
+    reserved = [lockout.attempt(["user:a", "client:x"]) for _ in range(5)]
+    assert [r.allowed for r in reserved] == [True, True, True, False, False]
+    assert [r.locks for r in reserved] == [False, False, True, False, False]
+    # The third was right: the account starts over, the client keeps two failures.
+    lockout.succeed(["user:a", "client:x"])
+    assert lockout.locked_for(["user:a", "client:x"]) == 0
+    assert lockout.attempt(["user:b", "client:x"]).locks
 
 
 def test_lockout_keeps_a_bounded_number_of_keys() -> None:
     lockout = Lockout(2, window=60, lock_for=60, clock=lambda: 0.0, capacity=10)
     for n in range(100):
-        lockout.fail([f"client:{n}"])
+        lockout.attempt([f"client:{n}"])
     assert len(lockout._failures) == 10

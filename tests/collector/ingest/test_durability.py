@@ -16,9 +16,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import os
-import signal
-import socket
+import secrets
 import subprocess
 import sys
 import threading
@@ -28,88 +26,34 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
 import pytest
 
+from aggregator.store.client import open_store
+from aggregator.store.migrations import migrate
+from clearsignal.purposes import Purpose
+from clearsignal.settings import Settings, StoreSettings
+from consent.entries import ConsentDecision
+from consent.ledger import ConsentLedger
+from consent.pseudonyms import SiteKeys
 from tests.conftest import serve_clickhouse_http
 from tests.support.clickhouse_http import ClickHouseHttpServer
+from tests.support.serve import Serve
 from tests.support.site_requests import CHROME, ORIGIN
 
-CLEARSIGNAL = Path(sys.executable).with_name("clearsignal")
 EVENTS_PER_BATCH = 10
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Serve:
-    """``clearsignal serve`` in a child process, on its own port and data dir."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.env = {**os.environ, "CLEARSIGNAL_DATA_DIR": str(data_dir), **(env or {})}
-        self.env.pop("CLEARSIGNAL_CONFIG", None)
-        self.log = data_dir.parent / f"serve-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(CLEARSIGNAL), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=self.data_dir.parent,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 120
-        while self.readyz()[0] != 200:
-            assert self.process.poll() is None, f"serve exited:\n{self.log_tail()}"
-            assert time.monotonic() < deadline, f"serve not ready:\n{self.log_tail()}"
-            time.sleep(0.1)
-
-    def readyz(self) -> tuple[int, dict[str, Any]]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request("GET", "/readyz")
-            response = connection.getresponse()
-            return response.status, json.loads(response.read())
-        except (OSError, ValueError):
-            return 0, {}
-        finally:
-            connection.close()
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """SIGTERM: uvicorn shuts down, the lifespan flushes the spool."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
 class Senders:
-    """Threads posting 10-event batches until stopped; they keep the ids that got 202."""
+    """Threads posting 10-event batches until stopped; they keep the ids that got 202.
 
-    def __init__(self, port: int, threads: int = 3) -> None:
+    With ``visitors``, each batch names one of them (round robin) as its browser id, and
+    ``sent_by`` records which browser id each acknowledged event was sent with."""
+
+    def __init__(self, port: int, threads: int = 3, visitors: list[str] | None = None) -> None:
         self.port = port
+        self.visitors = visitors
         self.acknowledged: set[str] = set()
+        self.sent_by: dict[str, str] = {}
         self.refused: list[str] = []
         self.failed_connections = 0
         self._stop = threading.Event()
@@ -148,9 +92,11 @@ class Senders:
                 break
             ids = self._batch()
             now = int(time.time() * 1000)
+            visitor = self.visitors[request % len(self.visitors)] if self.visitors else None
             body = json.dumps(
                 {
                     "site": "demo",
+                    "visitor": visitor,
                     "events": [
                         {"id": i, "type": "pageview", "ts": now, "url": f"{ORIGIN}/p/{i[-2:]}"}
                         for i in ids
@@ -182,6 +128,8 @@ class Senders:
             with self._lock:
                 if response.status == 202 and json.loads(answer)["accepted"] == len(ids):
                     self.acknowledged.update(ids)
+                    if visitor is not None:
+                        self.sent_by.update(dict.fromkeys(ids, visitor))
                 else:
                     self.refused.append(f"{response.status} {answer[:200]!r}")
             time.sleep(0.002)
@@ -271,57 +219,133 @@ def own_clickhouse(tmp_path: Path) -> Iterator[ClickHouseHttpServer]:
     yield from serve_clickhouse_http(tmp_path / "clickhouse-http")
 
 
+def post_consent(port: int, browser_id: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = {
+        "site": "demo", "visitor": browser_id, "notice_version": "1", "method": "banner",
+        "purposes": {"analytics": True, "personalization": False},
+    }  # fmt: skip
+    try:
+        connection.request(
+            "POST", "/api/consent", json.dumps(body),
+            {"Content-Type": "text/plain", "Origin": ORIGIN, "User-Agent": CHROME},
+        )  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
 @pytest.mark.slow
 def test_a_20_second_store_outage_loses_nothing_acknowledged(
     tmp_path: Path, own_clickhouse: ClickHouseHttpServer
 ) -> None:
+    """Anonymous visitors, visitors whose grant only the store knows (recorded by another
+    collector before the outage, never seen by this one), visitors who consent during the
+    outage, and visitors with a browser id but no grant, all through a 20 s outage."""
     database = f"test_{uuid.uuid4().hex[:12]}"
-    serve = Serve(
-        tmp_path / "data",
-        env={"CLEARSIGNAL_STORE__DSN": own_clickhouse.url, "CLEARSIGNAL_STORE__DATABASE": database},
+    data_dir = tmp_path / "data"
+    env = {
+        "CLEARSIGNAL_STORE__DSN": own_clickhouse.url,
+        "CLEARSIGNAL_STORE__DATABASE": database,
+        "CLEARSIGNAL_INGEST__UNVERIFIED_DELAY_SECONDS": "2",
+        # A few browser ids send hundreds of events a second here, and in the outage every
+        # one counts as its browser id's (its grant cannot be checked): lift the visitor
+        # limits, this test is about the outage.
+        "CLEARSIGNAL_INGEST__CLIENT_EVENTS_PER_SECOND": "100000",
+        "CLEARSIGNAL_INGEST__CLIENT_BURST": "100000",
+    }
+    settings = Settings(
+        data_dir=data_dir, store=StoreSettings(dsn=own_clickhouse.url, database=database)
     )
+    site_keys = SiteKeys(settings.site_key_dir)
+    site_keys.key("demo")  # made here, then shared with the server through the data dir
+    store = open_store(settings.dsn, database)
+    migrate(store)
+    other_collector = ConsentLedger(store, settings, site_keys)
+    granted = [secrets.token_urlsafe(16) for _ in range(20)]
+    for browser_id in granted:
+        other_collector.record(
+            ConsentDecision("demo", browser_id, {Purpose.ANALYTICS: True}, "1", "banner")
+        )
+    ungranted = [secrets.token_urlsafe(16) for _ in range(3)]
+    during = [secrets.token_urlsafe(16) for _ in range(5)]
+    serve = Serve(data_dir, env=env)
     serve.start()
     readiness: list[tuple[int, int]] = []
+    consent_answers: list[int] = []
     try:
-        with Senders(serve.port, threads=2) as senders:
-            wait_for(lambda: senders.count() >= 200, 60, "events before the outage")
+        with (
+            Senders(serve.port, threads=2) as anonymous,
+            Senders(serve.port, threads=1, visitors=granted) as identified,
+            Senders(serve.port, threads=1, visitors=ungranted) as strangers,
+        ):
+            senders = (anonymous, identified, strangers)
+            wait_for(lambda: anonymous.count() >= 200, 60, "events before the outage")
             own_clickhouse.stop()
             outage_started = time.monotonic()
-            before_outage = senders.count()
-            while time.monotonic() - outage_started < 20:
-                status, body = serve.readyz()
-                readiness.append((status, int(body.get("spool_backlog_bytes", 0))))
-                time.sleep(1)
-            during_outage = senders.count() - before_outage
+            before_outage = anonymous.count() + identified.count()
+            consent_answers = [post_consent(serve.port, browser_id) for browser_id in during]
+            with Senders(serve.port, threads=1, visitors=during) as newcomers:
+                while time.monotonic() - outage_started < 20:
+                    status, body = serve.readyz()
+                    readiness.append((status, int(body.get("spool_backlog_bytes", 0))))
+                    time.sleep(1)
+            during_outage = anonymous.count() + identified.count() - before_outage
             own_clickhouse.start()
-            wait_for(lambda: senders.count() >= before_outage + during_outage + 200, 60, "more")
-        assert not senders.refused, senders.refused[:3]
-        assert senders.failed_connections == 0
+            wait_for(lambda: anonymous.count() >= before_outage + 200, 60, "more after it")
+        for sent in (*senders, newcomers):
+            assert not sent.refused, sent.refused[:3]
+            assert sent.failed_connections == 0
+        assert consent_answers == [201] * len(during)
         assert during_outage >= 500, f"only {during_outage} events acknowledged in the outage"
         assert any(status == 503 for status, _ in readiness), readiness
         assert max(backlog for _, backlog in readiness) > 0, readiness
 
-        # The writer backs off up to 30 s: wait for it to come back and drain.
-        wait_for(
-            lambda: serve.readyz()[0] == 200 and serve.readyz()[1]["spool_backlog_bytes"] == 0,
-            120,
-            "the backlog to drain",
-        )
-        client = clickhouse_connect.get_client(
-            host=own_clickhouse.host, port=own_clickhouse.port, database=database
-        )
-        try:
-            stored = [
-                row[0] for row in client.query("SELECT event_id FROM events FINAL").result_rows
-            ]
-            assert_exactly_once(senders.acknowledged, stored)
-            print(
-                f"20 s outage: {during_outage:,} events acknowledged during it, backlog up to "
-                f"{max(backlog for _, backlog in readiness):,} bytes; "
-                f"{len(senders.acknowledged):,} acknowledged in all, each stored once"
+        # The writers back off up to 30 s: wait for them to come back and drain.
+        def drained() -> bool:
+            status, body = serve.readyz()
+            return (
+                status == 200
+                and body["spool_backlog_bytes"] == 0 == body["unverified_backlog_bytes"]
             )
-            client.command(f"DROP DATABASE IF EXISTS `{database}`")
-        finally:
-            client.close()
+
+        wait_for(drained, 150, "both spools to drain")
     finally:
         serve.stop()
+    stored = {
+        str(event_id): (str(identity), str(key))
+        for event_id, identity, key in store.rows(
+            "SELECT event_id, identity, visitor_key FROM events FINAL"
+        )
+    }
+    try:
+        acknowledged = set().union(*(s.acknowledged for s in (*senders, newcomers)))
+        assert_exactly_once(
+            acknowledged, [row[0] for row in store.rows("SELECT event_id FROM events")]
+        )
+        key_of = {b: other_collector.visitor_key("demo", b) for b in granted + ungranted + during}
+        for sent in (identified, newcomers):
+            for event_id, browser_id in sent.sent_by.items():
+                assert stored[event_id] == ("analytics", key_of[browser_id])
+        strangers_rows = [stored[event_id] for event_id in strangers.sent_by]
+        assert strangers_rows
+        assert {identity for identity, _ in strangers_rows} == {"measurement"}
+        assert not {key for _, key in strangers_rows} & set(key_of.values())
+        recorded = store.scalar(
+            "SELECT count() FROM consent_records WHERE visitor_key IN {keys:Array(String)}",
+            {"keys": [key_of[b] for b in during]},
+        )
+        assert recorded == len(during)  # kept on disk during the outage, written after
+        print(
+            f"20 s outage: {during_outage:,} events acknowledged during it, backlog up to "
+            f"{max(backlog for _, backlog in readiness):,} bytes; {len(acknowledged):,} "
+            f"acknowledged in all, each stored once; {len(identified.sent_by):,} of visitors "
+            f"whose grant only the store knew stored as identified, "
+            f"{len(strangers_rows):,} of visitors without a grant counted anonymously; "
+            f"{len(during)} decisions made during the outage recorded; 0 answers >= 500"
+        )
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        store.close()

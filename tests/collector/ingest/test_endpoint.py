@@ -11,11 +11,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from clearsignal.purposes import Purpose
-from clearsignal.settings import Settings
+from clearsignal.settings import IngestSettings, Settings
 from collector.app import create_app
+from collector.client_address import address_key
+from collector.ingest.pipeline import SCRUB_BUDGET
 from collector.rate_limit import RateLimiter
 from consent.entries import ConsentDecision
-from tests.support.collector_app import app_services
+from tests.conftest import OPERATOR
+from tests.support.collector_app import app_services, from_address
 from tests.support.site_requests import CHROME, HEADERS
 
 
@@ -175,7 +178,7 @@ def test_answers_413_over_the_body_limit(client: TestClient) -> None:
 
 def test_rate_limit_drops_what_exceeds_the_bucket_then_answers_429(client: TestClient) -> None:
     # A stopped clock: the bucket does not refill while the test runs.
-    app_services(client).pipeline.client_limiter = RateLimiter(
+    app_services(client).pipeline.limits.client = RateLimiter(
         rate=1.0, burst=150, clock=lambda: 1000.0
     )
     hundred = [batch(*[event() for _ in range(100)]) for _ in range(3)]
@@ -257,7 +260,7 @@ def test_no_ip_user_agent_or_browser_id_reaches_any_table(client: TestClient) ->
 
 def test_metrics_count_drops_per_reason_and_site(client: TestClient) -> None:
     client.post("/api/events", json=batch(), headers={**HEADERS, "user-agent": "curl/8.0"})
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=OPERATOR).text
     assert 'clearsignal_events_dropped_total{reason="bot",site="demo"} 1.0' in text
     assert "clearsignal_ingest_request_seconds_bucket" in text
 
@@ -267,3 +270,41 @@ def test_openapi_document_describes_the_event_batch(client: TestClient) -> None:
     assert document["openapi"].startswith("3.")
     schema = document["components"]["schemas"]["EventBatch"]
     assert schema["properties"]["events"]["maxItems"] == 100
+
+
+def test_a_new_user_agent_on_every_request_buys_no_new_budget(settings: Settings) -> None:
+    # Per visitor 200 events at once; per network address 300, whatever the user agent.
+    limits = IngestSettings(client_burst=200, address_burst=300, address_events_per_second=1)
+    tight = settings.model_copy(update={"ingest": limits})
+    with TestClient(create_app(tight), client=("203.0.113.7", 50000)) as client:
+        answers = []
+        for n in range(60):
+            chrome = CHROME.replace("131.0.0.0", f"131.0.{n}.0")
+            events = [event() for _ in range(10)]
+            answers.append(
+                client.post(
+                    "/api/events", json=batch(*events), headers={**HEADERS, "user-agent": chrome}
+                )
+            )
+        accepted = sum(a.json().get("accepted", 0) for a in answers if a.status_code == 202)
+        assert 300 <= accepted <= 310  # the address's burst, and what it refilled meanwhile
+        assert answers[-1].status_code == 429
+        # Another address has its own budget.
+        other = from_address(client, "198.51.100.20")
+        assert other.post("/api/events", json=batch(event()), headers=HEADERS).status_code == 202
+    # ... and an IPv6 client is one address per /64, whatever its last 64 bits.
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:203.0.113.7") == address_key("203.0.113.7")
+    assert "203.0.113.7" not in address_key("203.0.113.7")
+
+
+def test_text_past_the_requests_scrub_budget_is_dropped_as_too_large(client: TestClient) -> None:
+    long_url = ("http://127.0.0.1:8000/" + "a-" * 990)[:1990]  # near the wire's bound
+    events = [event(url=long_url) for _ in range(26)]  # 51,740 characters: over 48 KiB
+    answer = client.post("/api/events", json=batch(*events), headers=HEADERS)
+    assert answer.status_code == 202
+    body = answer.json()
+    kept = SCRUB_BUDGET // len(long_url)
+    assert body == {"accepted": kept, "dropped": {"too_large": 26 - kept}}
+    assert stored(client) == kept

@@ -22,11 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from clearsignal.settings import Settings, StoreSettings
+from clearsignal.settings import ServerSettings, Settings, StoreSettings
 from collector.app import Services, create_app
 from collector.ingest.drops import DropReason
 from collector.ingest.wire import MAX_BODY_BYTES
 from collector.rate_limit import RateLimiter
+from tests.conftest import OPERATOR, OPERATOR_TOKEN
 from tests.support.collector_app import app_services
 from tests.support.site_requests import CHROME, HEADERS, ORIGIN
 
@@ -69,12 +70,14 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, chdb_dsn: str) -> Itera
     app_settings = Settings(
         data_dir=tmp_path_factory.mktemp("fuzz") / "data",
         store=StoreSettings(dsn=chdb_dsn, database=database),
+        server=ServerSettings(metrics_token=OPERATOR_TOKEN),
     )
     with TestClient(create_app(app_settings), client=("198.51.100.4", 40000)) as client:
         services: Services = app_services(client)
         # One client sends everything here: lift the rate limits, which have tests of their own.
-        services.pipeline.client_limiter = RateLimiter(rate=1e9, burst=1e9)
-        services.pipeline.site_limiter = RateLimiter(rate=1e9, burst=1e9)
+        services.pipeline.limits.client = RateLimiter(rate=1e9, burst=1e9)
+        services.pipeline.limits.site = RateLimiter(rate=1e9, burst=1e9)
+        services.pipeline.limits.address = RateLimiter(rate=1e9, burst=1e9)
         yield client
         services.store.command(f"DROP DATABASE IF EXISTS `{database}`")
 
@@ -342,7 +345,7 @@ def test_after_the_flush_the_store_holds_every_valid_event_and_nothing_else(
 
 
 def test_the_fuzzers_sent_tens_of_thousands_of_requests(app_client: TestClient) -> None:
-    metrics = app_client.get("/metrics").text
+    metrics = app_client.get("/metrics", headers=OPERATOR).text
     answered = sum(
         float(line.rsplit(" ", 1)[1])
         for line in metrics.splitlines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,6 +98,9 @@ def test_an_outdated_notice_version_is_refused_with_the_current_one(client: Test
         (decision(purposes={"analytics": "yes please"}), "purposes.analytics"),
         (decision(extra=1), "extra"),
         (decision(gcm={"ad_storage": "maybe"}), "gcm.ad_storage"),
+        (decision(gcm={"my_own_storage": "granted"}), "gcm.my_own_storage.[key]"),
+        (decision(tcf="Dear log, please keep this text forever."), "tcf"),
+        (decision(tcf="CPtestTCString.yes"), "tcf"),
     ],
 )
 def test_malformed_decisions_get_field_errors(
@@ -167,7 +171,8 @@ def test_a_delete_request_is_accepted_and_carried_out(client: TestClient) -> Non
     browser_id = secrets.token_urlsafe(16)
     client.post("/api/consent", json=decision(browser_id), headers=HEADERS)
     body = {"site": "demo", "visitor": browser_id}
-    assert client.get(f"/api/erasures/{'0' * 36}").status_code == 404
+    assert client.get(f"/api/erasures/{uuid.uuid4()}").status_code == 404
+    assert client.get(f"/api/erasures/{'0' * 36}").status_code == 400  # not even an id
     response = client.request("DELETE", "/api/me", json=body, headers=HEADERS)
     assert response.status_code == 202
     request_id = response.json()["withdrawal"]["receipt_id"]
@@ -214,13 +219,17 @@ def test_checkpoint_inclusion_and_consistency_endpoints_verify(client: TestClien
 def test_transparency_endpoints_explain_bad_and_unavailable_requests(client: TestClient) -> None:
     assert client.get("/api/transparency/inclusion", params={"index": "x"}).status_code == 400
     assert client.get("/api/transparency/consistency", params={"from": 1}).status_code == 400
-    missing = client.get("/api/transparency/inclusion", params={"receipt": "nope"})
+    missing = client.get("/api/transparency/inclusion", params={"receipt": str(uuid.uuid4())})
     assert missing.status_code == 404
+    malformed = client.get("/api/transparency/inclusion", params={"receipt": "nope"})
+    assert malformed.status_code == 400
+    assert "UUID" in malformed.json()["detail"]
     run_job(client, "consent.sequence")
     too_far = client.get("/api/transparency/consistency", params={"from": 0, "to": 5})
     assert too_far.status_code == 404
     assert "latest checkpoint" in too_far.json()["detail"]
-    assert client.get("/api/consent/receipts/nope").status_code == 404
+    assert client.get(f"/api/consent/receipts/{uuid.uuid4()}").status_code == 404
+    assert client.get("/api/consent/receipts/nope").status_code == 400
 
 
 def test_a_site_page_on_another_origin_may_read_the_receipt(settings: Settings) -> None:
@@ -236,3 +245,20 @@ def test_a_site_page_on_another_origin_may_read_the_receipt(settings: Settings) 
         foreign = HEADERS | {"origin": "https://evil.example"}
         refused = client.post("/api/consent", json=decision(), headers=foreign)
         assert "access-control-allow-origin" not in refused.headers
+
+
+def test_a_tc_string_goes_into_the_log_only_well_formed(client: TestClient) -> None:
+    # Encoded by the IAB's own library: purposes 1 and 8 (tests/support/tc_strings.cjs).
+    tc_string = "CQuzncAQuzncAAKACAENCWEAAIEAAAAAAAYgF5wAgAGALzAAAAAA.IPoQAwAGALzA-gAA"
+    answer = client.post(
+        "/api/consent", json=decision(method="cmp", tcf=tc_string), headers=HEADERS
+    )
+    assert answer.status_code == 201
+    assert answer.json()["tcf"] == tc_string
+    refused = client.post(
+        "/api/consent",
+        json=decision(method="cmp", tcf=tc_string + "AAAA" + "x" * 40),
+        headers=HEADERS,
+    )
+    assert refused.status_code == 400
+    assert [f["field"] for f in refused.json()["fields"]] == ["tcf"]

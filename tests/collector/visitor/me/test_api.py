@@ -15,9 +15,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from aggregator.store.client import Store
-from clearsignal.settings import JobSettings, NoticeSettings, Settings, SiteSettings
+from clearsignal.settings import JobSettings, LimitSettings, NoticeSettings, Settings, SiteSettings
 from collector.app import create_app
-from collector.visitor.me.api import ME_BURST
 from tests.support.collector_app import app_services, decision, run_job
 from tests.support.site_requests import HEADERS, ORIGIN
 
@@ -335,7 +334,8 @@ def test_an_unknown_site_is_refused(client: TestClient) -> None:
 
 
 def test_requests_beyond_the_burst_are_rate_limited(client: TestClient) -> None:
-    statuses = [client.get("/api/me", params={"site": "demo"}).status_code for _ in range(ME_BURST)]
+    burst = int(LimitSettings().lookups_address_burst)
+    statuses = [client.get("/api/me", params={"site": "demo"}).status_code for _ in range(burst)]
     assert set(statuses) == {401}
     limited = me(client, secrets.token_urlsafe(16))
     assert limited.status_code == 429

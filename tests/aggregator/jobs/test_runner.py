@@ -1,0 +1,69 @@
+"""Running jobs: each run recorded in job_runs; the log tells operators only what changed
+or failed (both backends)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from aggregator.jobs.runner import Job, JobContext, JobResult, JobRunner
+from aggregator.jobs.scheduler import Scheduler
+from aggregator.store.client import Store
+from clearsignal.cli.main import configure_logging
+
+
+def quiet(_: JobContext) -> JobResult:
+    return JobResult(5, 0)
+
+
+def busy(_: JobContext) -> JobResult:
+    return JobResult(5, 3, "3 findings")
+
+
+def broken(_: JobContext) -> JobResult:
+    raise RuntimeError("the query failed")
+
+
+def runner(store: Store) -> JobRunner:
+    return JobRunner(
+        store,
+        [Job("quiet", "changes nothing", 3600, quiet), Job("busy", "finds things", 3600, busy),
+         Job("broken", "fails", 3600, broken)],
+    )  # fmt: skip
+
+
+def test_every_run_is_recorded_and_only_changes_and_failures_are_logged_at_info(
+    migrated_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = runner(migrated_store)
+    with caplog.at_level(logging.DEBUG, logger="clearsignal.jobs"):
+        outcomes = [jobs.run(name) for name in ("quiet", "busy", "broken", "quiet")]
+    assert [o.status for o in outcomes] == ["ok", "ok", "failed", "ok"]
+    recorded = migrated_store.rows("SELECT job, status FROM job_runs ORDER BY started_at")
+    assert recorded == [("quiet", "ok"), ("busy", "ok"), ("broken", "failed"), ("quiet", "ok")]
+    at_info = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(at_info) == 2
+    assert at_info[0][0] == "INFO"
+    assert at_info[0][1].startswith("job busy: 3 findings")
+    assert at_info[1][0] == "ERROR"
+    assert "job broken failed" in at_info[1][1]
+    quiet_runs = [r for r in caplog.records if "job quiet" in r.getMessage()]
+    assert [r.levelname for r in quiet_runs] == ["DEBUG", "DEBUG"]
+
+
+def test_the_scheduler_writes_no_line_per_run_to_the_server_log(
+    migrated_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure_logging()
+    scheduler = Scheduler(JobRunner(migrated_store, [Job("quiet", "q", 0.2, quiet)]))
+    with caplog.at_level(logging.INFO):
+        scheduler.start()
+        deadline = time.monotonic() + 10
+        while migrated_store.scalar("SELECT count() FROM job_runs") < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        scheduler.stop()
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert shown == [], shown
