@@ -7,8 +7,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 SNIPPET := js_snippet/dist/cs.js
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# command:Debian package. Node.js may come from elsewhere with npm bundled: check commands.
-SYSTEM_TOOLS := chromium:chromium wrk:wrk node:nodejs npm:npm
+# command-or-path:Debian package. Node.js may come from elsewhere with npm bundled: check
+# commands (a library is checked by a path its package installs).
+# Go and golang.org/x/mod: the reference signed-note verifier that tests read our
+# checkpoints and cosignatures with (tests/support/note_verify).
+SYSTEM_TOOLS := chromium:chromium wrk:wrk node:nodejs npm:npm go:golang-go \
+	/usr/share/gocode/src/golang.org/x/mod/sumdb/note:golang-golang-x-mod-dev
 
 .PHONY: run test lint typecheck pytest system-deps snippet bench clean
 
@@ -27,7 +31,7 @@ $(STAMP): pyproject.toml
 
 system-deps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do \
-	  command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; \
+	  command -v $${tool%%:*} >/dev/null 2>&1 || test -e $${tool%%:*} || missing="$$missing $${tool#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -23,6 +23,7 @@ from collector.ingest.pipeline import IngestPipeline
 from collector.ingest.spool import Spool
 from collector.ingest.unverified import UNVERIFIED_SPOOL, UnverifiedWriter
 from collector.ingest.writer import SpoolWriter
+from consent.cosigned import CosignedCheckpoints
 from consent.ledger import ConsentLedger
 from consent.log_keys import LogKeys
 from consent.log_reader import LogReader
@@ -89,7 +90,9 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
         unverified, store, metrics, delay=settings.ingest.unverified_delay_seconds
     )
     log_keys = LogKeys.load(settings.log_origin, settings.log_key_path)
-    log_reader = LogReader(store, log_keys.verifier)
+    witnesses = settings.transparency
+    cosigned = CosignedCheckpoints(store, log_keys.verifier, witnesses.witnesses, witnesses.quorum)
+    log_reader = LogReader(store, log_keys.verifier, cosigned)
     chores = Chores([
         Chore("consent decisions kept during an outage", 5.0, ledger.flush_pending),
         Chore("the coming days' measurement salts", 600.0, salts.prepare),

@@ -1,6 +1,6 @@
 """Consent: purposes and notices, consent records and receipts, and the
 transparency log that makes them verifiable (an RFC 6962 Merkle tree with
-Ed25519-signed checkpoints), plus audit and erasure.
+Ed25519-signed checkpoints and witnesses' cosignatures), plus audit and erasure.
 
 Import from the modules (``consent.merkle``, ``consent.checkpoint``,
 ``consent.errors``); this package imports nothing so that ``import consent``

@@ -9,18 +9,32 @@ Checks, in one pass over the leaves in index order:
   swapped: reordering), and every stored inner node equals the one recomputed from the
   leaves (the nodes are what visitors' inclusion proofs are made of);
 * the root recomputed at every checkpoint's size equals the signed root, and every
-  checkpoint's Ed25519 signature verifies with the log's key;
+  checkpoint's Ed25519 signature verifies with the pinned log key;
 * consecutive checkpoints are consistent, by a proof built from the stored nodes and
   checked with the RFC 9162 verifier, as an outside auditor would.
 
-The first problem found stops the pass and is reported with the leaf index it concerns.
+All of that holds for a log the operator rebuilt and re-signed: the operator has the
+key. What the operator cannot rebuild is what others kept (``AuditEvidence``):
+
+* held checkpoints (from receipts, from a witness's state, from anyone): the store's
+  leaves must have each held root at each held size (``consent.audit_evidence``);
+* witnesses' cosignatures: every one stored must verify on a checkpoint the store still
+  holds, and a quorum of the given witnesses must have cosigned a checkpoint.
+
+Finally every consent record the consent gate reads must be a leaf of the log, once the
+sequencer has had time to add it. The first problem found stops the audit and is
+reported with the leaf index it concerns.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from clearsignal.clock import utc_now
+from consent.audit_evidence import AuditEvidence, AuditFailed, HeldCheckpoints, check_witnesses
 from consent.checkpoint import Checkpoint
 from consent.database import Database
 from consent.errors import CheckpointError, LogIntegrityError
@@ -29,10 +43,12 @@ from consent.merkle import EMPTY_ROOT, frontier_append, frontier_root, leaf_hash
 from consent.merkle import verify_consistency as _verify_consistency
 from consent.transparency_log import TransparencyLog, as_bytes
 
-__all__ = ["AuditReport", "verify_log"]
+__all__ = ["UNSEQUENCED_GRACE", "AuditEvidence", "AuditReport", "verify_log"]
 
 _CHUNK_LEVEL = 17
 _CHUNK = 1 << _CHUNK_LEVEL  # aligned chunks: every node up to this level lies in one
+# A record this fresh may simply be waiting for the sequencer's next run.
+UNSEQUENCED_GRACE = timedelta(minutes=10)
 
 
 @dataclass
@@ -59,21 +75,30 @@ class AuditReport:
         return "\n".join([*lines, *self.notes])
 
 
-class _Failed(Exception):
-    def __init__(self, index: int | None, problem: str) -> None:
-        self.index, self.problem = index, problem
-
-
-def verify_log(database: Database, verifier: LogVerifier) -> AuditReport:
+def verify_log(
+    database: Database,
+    verifier: LogVerifier,
+    evidence: AuditEvidence | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AuditReport:
     report = AuditReport()
+    evidence = evidence or AuditEvidence()
     try:
-        _verify(database, verifier, report)
-    except _Failed as failed:
+        held = HeldCheckpoints.open(evidence, verifier)
+        _verify(database, verifier, report, held)
+        held.check_beyond(report.tree_size)
+        report.notes.extend(held.notes())
+        now = clock()
+        report.notes.extend(check_witnesses(database, verifier, evidence, report.tree_size, now))
+        report.notes.extend(_check_sequenced(database, now))
+    except AuditFailed as failed:
         report.first_bad_index, report.problem = failed.index, failed.problem
     return report
 
 
-def _verify(database: Database, verifier: LogVerifier, report: AuditReport) -> None:
+def _verify(
+    database: Database, verifier: LogVerifier, report: AuditReport, held: HeldCheckpoints
+) -> None:
     log = TransparencyLog(database)
     checkpoints = _checkpoints(log, verifier)
     report.checkpoints = len(checkpoints)
@@ -93,30 +118,33 @@ def _verify(database: Database, verifier: LogVerifier, report: AuditReport) -> N
         for leaf in log.leaves(start, start + _CHUNK):
             if leaf.index != size:
                 problem = "is stored twice" if leaf.index < size else "is missing"
-                raise _Failed(min(leaf.index, size), f"leaf {min(leaf.index, size)} {problem}")
+                raise AuditFailed(min(leaf.index, size), f"leaf {min(leaf.index, size)} {problem}")
             computed = leaf_hash(leaf.entry)
             if not hmac.compare_digest(computed, leaf.leaf_hash):
-                raise _Failed(size, "the entry does not hash to its stored leaf hash (altered)")
+                raise AuditFailed(size, "the entry does not hash to its stored leaf hash (altered)")
             if nodes.get((0, size)) != computed:
-                raise _Failed(size, "the leaf differs from the node hash sequenced at this index")
+                raise AuditFailed(
+                    size, "the leaf differs from the node hash sequenced at this index"
+                )
             if copies.get(leaf.receipt_id) != computed:
-                raise _Failed(size, "the leaf differs from the recorded decision it stands for")
+                raise AuditFailed(size, "the leaf differs from the recorded decision it stands for")
             frontier, created = frontier_append(size, frontier, computed)
             for node in created[1:]:
                 if nodes.get((node.level, node.index)) != node.hash:
-                    raise _Failed(
+                    raise AuditFailed(
                         size,
                         f"the stored node hash (level {node.level}, index {node.index}) is not "
                         "the one recomputed from the leaves",
                     )
             size += 1
+            held.check_root(size, frontier_root(frontier))
             while upcoming is not None and upcoming.tree_size == size:
                 _check_root(upcoming, frontier_root(frontier), size - 1)
                 _check_consistency(log, previous, upcoming)
                 previous, upcoming = upcoming, next(due, None)
     report.tree_size = size
     if upcoming is not None:
-        raise _Failed(
+        raise AuditFailed(
             size, f"checkpoint {upcoming.tree_size} was signed but the log ends at {size} leaves"
         )
     signed = previous.tree_size if previous else 0
@@ -130,13 +158,13 @@ def _checkpoints(log: TransparencyLog, verifier: LogVerifier) -> list[Checkpoint
         try:
             found.append(verifier.open(note))
         except CheckpointError as exc:
-            raise _Failed(None, f"checkpoint #{number + 1} does not verify: {exc}") from None
+            raise AuditFailed(None, f"checkpoint #{number + 1} does not verify: {exc}") from None
     return found
 
 
 def _check_root(checkpoint: Checkpoint, computed: bytes, last_index: int | None) -> None:
     if not hmac.compare_digest(checkpoint.root_hash, computed):
-        raise _Failed(
+        raise AuditFailed(
             last_index,
             f"the root of the first {checkpoint.tree_size} leaves is not the signed root: "
             "a leaf at or before this index was altered, removed or reordered",
@@ -149,9 +177,9 @@ def _check_consistency(log: TransparencyLog, old: Checkpoint | None, new: Checkp
     try:
         proof = log.consistency(old.tree_size, new.tree_size)
     except LogIntegrityError as exc:
-        raise _Failed(None, f"cannot build the consistency proof: {exc}") from None
+        raise AuditFailed(None, f"cannot build the consistency proof: {exc}") from None
     if not _verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof):
-        raise _Failed(
+        raise AuditFailed(
             None,
             f"checkpoints {old.tree_size} and {new.tree_size} are not consistent "
             "(stored node hashes were altered)",
@@ -166,3 +194,25 @@ def _record_hashes(database: Database, start: int, end: int) -> dict[str, bytes]
         {"start": start, "end": end},
     )
     return {str(receipt): as_bytes(leaf) for receipt, leaf in rows}
+
+
+def _check_sequenced(database: Database, now: datetime) -> list[str]:
+    """Every consent record the gate reads is a leaf, or fresh enough to be on its way."""
+    rows = database.rows(
+        "SELECT count(), countIf(inserted_at < {due:DateTime64(3, 'UTC')}), "
+        "argMinIf(receipt_id, recorded_at, inserted_at < {due:DateTime64(3, 'UTC')}), "
+        "minIf(recorded_at, inserted_at < {due:DateTime64(3, 'UTC')}) "
+        "FROM consent_records WHERE receipt_id NOT IN (SELECT receipt_id FROM consent_log)",
+        {"due": now - UNSEQUENCED_GRACE},
+    )
+    waiting, overdue, oldest, recorded = rows[0]
+    if overdue:
+        raise AuditFailed(
+            None,
+            f"{overdue} consent records that the consent gate reads are not in the log and "
+            f"cannot be proven (the oldest, receipt {oldest}, was recorded "
+            f"{recorded:%Y-%m-%d %H:%M:%S} UTC)",
+        )
+    if waiting:
+        return [f"{waiting} consent records of the last minutes wait for the sequencer"]
+    return []

@@ -12,11 +12,10 @@ from consent.checkpoint import (
     Checkpoint,
     load_or_create_signing_key,
     parse_signed_checkpoint,
-    parse_verifier_key,
     sign_checkpoint,
-    verifier_key,
 )
 from consent.errors import CheckpointError
+from consent.signed_note import parse_verifier_key, verifier_key
 
 __all__ = ["LogKeys", "LogVerifier"]
 

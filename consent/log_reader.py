@@ -1,7 +1,9 @@
 """Read side of the transparency log: receipts with proofs, checkpoints, consistency.
 
-Every proof is relative to the latest signed checkpoint (or one the caller names), and is
-built from the stored node hashes, so its cost does not grow with the log.
+Every proof is built from the stored node hashes, so its cost does not grow with the log.
+An inclusion proof is relative to the newest checkpoint that a quorum of witnesses
+cosigned, when that checkpoint covers the leaf, else to the latest signed checkpoint (or
+one the caller names); every checkpoint is served with the cosignatures it has.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import base64
 import time
 from typing import Any
 
+from consent.cosigned import CosignedCheckpoints
 from consent.database import Database
 from consent.log_keys import LogVerifier
 from consent.receipts import inclusion_bundle, pending_bundle, receipt_document
@@ -27,14 +30,18 @@ class ProofUnavailable(LookupError):
 
 
 class LogReader:
-    def __init__(self, database: Database, verifier: LogVerifier) -> None:
+    def __init__(
+        self, database: Database, verifier: LogVerifier, cosigned: CosignedCheckpoints | None = None
+    ) -> None:
         self._db = database
         self._log = TransparencyLog(database)
         self.verifier = verifier
-        self._latest: tuple[str, float] | None = None
+        self.cosigned = cosigned or CosignedCheckpoints(database, verifier, [], 1)
+        self._latest: tuple[str, int | None, float] | None = None
 
     def checkpoint(self) -> str | None:
-        """The latest signed checkpoint note (at most ``LATEST_SECONDS`` old)."""
+        """The latest signed checkpoint note with its cosignatures (at most
+        ``LATEST_SECONDS`` old)."""
         return self._latest_note()
 
     def receipt(self, receipt_id: str) -> dict[str, Any] | None:
@@ -71,6 +78,10 @@ class LogReader:
         return self.inclusion(leaf.index)
 
     def inclusion(self, index: int, tree_size: int | None = None) -> dict[str, Any]:
+        if tree_size is None:
+            witnessed = self._witnessed_size()
+            if witnessed is not None and index < witnessed:
+                tree_size = witnessed
         note, size = self._signed(tree_size)
         if not 0 <= index < size:
             raise ProofUnavailable(
@@ -103,18 +114,32 @@ class LogReader:
         self._latest = None
 
     def _latest_note(self) -> str | None:
-        """The latest checkpoint, re-read at most every ``LATEST_SECONDS``."""
+        return self._latest_and_witnessed()[0]
+
+    def _witnessed_size(self) -> int | None:
+        return self._latest_and_witnessed()[1]
+
+    def _latest_and_witnessed(self) -> tuple[str | None, int | None]:
+        """The latest checkpoint with its cosignatures, and the size of the newest one a
+        quorum of witnesses cosigned; re-read at most every ``LATEST_SECONDS``."""
         now = time.monotonic()
         cached = self._latest
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[2] > now:
+            return cached[0], cached[1]
         note = self._log.latest_checkpoint_note()
-        if note is not None:
-            self._latest = (note, now + LATEST_SECONDS)
-        return note
+        if note is None:
+            return None, None
+        note = self.cosigned.with_cosignatures(note)
+        witnessed = self.cosigned.newest_witnessed_size()
+        self._latest = (note, witnessed, now + LATEST_SECONDS)
+        return note, witnessed
 
     def _signed(self, tree_size: int | None) -> tuple[str, int]:
-        note = self._latest_note() if tree_size is None else self._log.checkpoint_note(tree_size)
+        if tree_size is None:
+            note = self._latest_note()
+        else:
+            stored = self._log.checkpoint_note(tree_size)
+            note = self.cosigned.with_cosignatures(stored) if stored is not None else None
         if note is None:
             what = "any tree size" if tree_size is None else f"tree size {tree_size}"
             raise ProofUnavailable(f"no checkpoint has been signed for {what}")

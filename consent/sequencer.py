@@ -28,8 +28,9 @@ from consent.transparency_log import PendingLeaf, TransparencyLog, as_bytes
 
 __all__ = ["LATE_WINDOW", "Sequencer", "SequencerRun"]
 
-# A decision recorded this long before the newest integrated one is still picked up:
-# inserts from other collector processes may land out of order.
+# A decision the store took this long before the newest integrated one is still picked
+# up: inserts from other collector processes, and the clocks of several store nodes, may
+# be that far out of order.
 LATE_WINDOW = timedelta(hours=1)
 
 
@@ -75,15 +76,25 @@ class Sequencer:
             return SequencerRun(integrated, tree_size, checkpoint)
 
     def _pending(self) -> list[PendingLeaf]:
-        newest = self._db.rows("SELECT max(recorded_at), count() FROM consent_log")[0]
+        """Records the store took since shortly before the newest leaf's record, and that
+        are not leaves: by ``inserted_at``, so a decision recorded long ago but inserted
+        late (kept through a store outage) is never left behind. A record is a leaf already if
+        a leaf of the same window holds it (also when a crash came between writing leaves
+        and their index) or the receipt index does (a record inserted again much later)."""
+        newest = self._db.rows("SELECT max(inserted_at), count() FROM consent_log")[0]
         since = newest[0] - LATE_WINDOW if newest[1] else EPOCH
         rows = self._db.rows(
-            "SELECT receipt_id, site, visitor_key, kind, recorded_at, entry, leaf_hash "
-            "FROM consent_records "
-            "WHERE recorded_at >= {since:DateTime64(3, 'UTC')} AND receipt_id NOT IN ("
+            "SELECT receipt_id, site, visitor_key, kind, recorded_at, entry, leaf_hash, "
+            "inserted_at FROM consent_records "
+            "WHERE inserted_at >= {since:DateTime64(3, 'UTC')} AND receipt_id NOT IN ("
             "  SELECT receipt_id FROM consent_log "
-            "  WHERE recorded_at >= {since:DateTime64(3, 'UTC')}) "
-            "ORDER BY recorded_at, receipt_id LIMIT 1 BY receipt_id LIMIT {limit:UInt32}",
+            "  WHERE inserted_at >= {since:DateTime64(3, 'UTC')}) "
+            "AND receipt_id NOT IN ("
+            "  SELECT receipt_id FROM consent_log_receipts WHERE receipt_id IN ("
+            "    SELECT receipt_id FROM consent_records "
+            "    WHERE inserted_at >= {since:DateTime64(3, 'UTC')})) "
+            "ORDER BY inserted_at, recorded_at, receipt_id LIMIT 1 BY receipt_id "
+            "LIMIT {limit:UInt32}",
             {"since": since, "limit": self._batch_size},
         )
         return [
@@ -95,8 +106,9 @@ class Sequencer:
                 recorded_at,
                 as_bytes(entry),
                 as_bytes(leaf),
+                inserted_at,
             )
-            for receipt, site, key, kind, recorded_at, entry, leaf in rows
+            for receipt, site, key, kind, recorded_at, entry, leaf, inserted_at in rows
         ]
 
     def _check_latest_checkpoint(self, tree_size: int, root_hash: bytes) -> None:

@@ -38,7 +38,7 @@ __all__ = ["LogLeaf", "PendingLeaf", "TransparencyLog", "as_bytes"]
 
 _LEAF_COLUMNS = (
     "log_index", "leaf_hash", "entry", "receipt_id", "site", "visitor_key", "kind",
-    "recorded_at", "integrated_at",
+    "recorded_at", "integrated_at", "inserted_at",
 )  # fmt: skip
 
 
@@ -53,6 +53,7 @@ class PendingLeaf:
     recorded_at: datetime
     entry: bytes
     leaf_hash: bytes
+    inserted_at: datetime  # when the store took the record (the sequencer's window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ class TransparencyLog:
                     leaf.kind,
                     leaf.recorded_at,
                     integrated_at,
+                    leaf.inserted_at,
                 )
                 for offset, leaf in enumerate(leaves)
             ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,27 @@ from clearsignal.settings import Settings
 __all__ = ["add_audit_parser"]
 
 
-def _verifier(settings: Settings, args: argparse.Namespace) -> Any:
-    from consent.log_keys import LogKeys, LogVerifier
+def _given(value: str) -> str:
+    """A key or note given on the command line: the text itself, or a file holding it."""
+    path = Path(value)
+    return (path.read_text() if path.is_file() else value).strip()
 
-    given: str | None = args.public_key
-    if given is None:
-        return LogKeys.load(settings.log_origin, settings.log_key_path).verifier
-    path = Path(given)
-    return LogVerifier((path.read_text() if path.is_file() else given).strip())
+
+def _verifier(args: argparse.Namespace) -> Any:
+    from consent.log_keys import LogVerifier
+
+    return LogVerifier(_given(args.public_key))
+
+
+def _held_note(path: str) -> str:
+    """A checkpoint note from a file: the note itself, or a receipt that carries one."""
+    text = Path(path).read_text()
+    if text.lstrip().startswith("{"):
+        checkpoint = orjson.loads(text).get("log", {}).get("checkpoint")
+        if not isinstance(checkpoint, str):
+            raise ValueError(f"{path} is a receipt without a checkpoint (not proven yet)")
+        return checkpoint
+    return text
 
 
 def _open_store(settings: Settings) -> Any:
@@ -32,11 +45,21 @@ def _open_store(settings: Settings) -> Any:
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
-    from consent.audit import verify_log
+    from consent.audit import AuditEvidence, verify_log
 
+    try:
+        evidence = AuditEvidence(
+            held=[_held_note(path) for path in args.checkpoint],
+            witnesses=[_given(vkey) for vkey in args.witness],
+            quorum=args.quorum,
+            witness_lag=timedelta(minutes=args.witness_lag),
+        )
+    except (OSError, ValueError) as exc:
+        print(f"clearsignal audit verify: {exc}", file=sys.stderr)
+        return 2
     store = _open_store(settings)
     try:
-        report = verify_log(store, _verifier(settings, args))
+        report = verify_log(store, _verifier(args), evidence)
     finally:
         store.close()
     print(report.summary())
@@ -49,7 +72,7 @@ def _prove(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         receipt = orjson.loads(Path(args.receipt).read_bytes())
-        verified = verify_receipt(receipt, _verifier(settings, args))
+        verified = verify_receipt(receipt, _verifier(args))
     except (OSError, orjson.JSONDecodeError, ConsentError) as exc:
         print(f"receipt does NOT verify: {exc}")
         return 1
@@ -106,18 +129,37 @@ def add_audit_parser(commands: Any) -> None:
     )
     actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     key_help = (
-        "the log's verifier key (C2SP vkey string or a file holding it), as served at "
-        "/api/transparency/public-key; default: derived from this deployment's signing key"
+        "the log's verifier key (C2SP vkey string or a file holding it), as published by "
+        "the site and kept by you; never taken from the store or the signing key under audit"
     )
 
     verify = actions.add_parser(
         "verify",
-        help="recompute the log from the store and check every checkpoint",
+        help="recompute the log from the store and check it against what others hold",
         description="Recompute every leaf and node hash from the stored log, check every "
-        "checkpoint's signature and root and the consistency between consecutive ones. "
-        "Exit 0 with a summary, or 1 naming the first bad index.",
+        "checkpoint's signature and root and the consistency between consecutive ones, "
+        "then check the store against checkpoints held outside it and witnesses' "
+        "cosignatures, and that every consent record is in the log. Exit 0 with a "
+        "summary, or 1 naming the first problem.",
     )
-    verify.add_argument("--public-key", metavar="VKEY", help=key_help)
+    verify.add_argument("--public-key", metavar="VKEY", required=True, help=key_help)
+    verify.add_argument(
+        "--checkpoint", metavar="FILE", action="append", default=[],
+        help="a signed checkpoint held outside the store (a note, a receipt JSON, or a "
+        "witness's logs/*.checkpoint); repeat for more",
+    )  # fmt: skip
+    verify.add_argument(
+        "--witness", metavar="VKEY", action="append", default=[],
+        help="a witness's verifier key (or a file holding it); repeat for more",
+    )  # fmt: skip
+    verify.add_argument(
+        "--quorum", type=int, default=1, metavar="N",
+        help="how many of the given witnesses must have cosigned a checkpoint (default 1)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--witness-lag", type=float, default=60.0, metavar="MINUTES",
+        help="the longest an entry may wait for a checkpoint the quorum cosigned (default 60)",
+    )  # fmt: skip
     verify.set_defaults(handler=_verify)
 
     prove = actions.add_parser(
@@ -127,7 +169,7 @@ def add_audit_parser(commands: Any) -> None:
         "log's public key only: entry hash, signed checkpoint and inclusion proof.",
     )
     prove.add_argument("receipt", metavar="RECEIPT_JSON")
-    prove.add_argument("--public-key", metavar="VKEY", help=key_help)
+    prove.add_argument("--public-key", metavar="VKEY", required=True, help=key_help)
     prove.set_defaults(handler=_prove)
 
     export = actions.add_parser(

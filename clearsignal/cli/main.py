@@ -19,6 +19,7 @@ from clearsignal.cli.audit import add_audit_parser
 from clearsignal.cli.demo import add_demo_parser
 from clearsignal.cli.jobs import add_jobs_parser
 from clearsignal.cli.simulate import add_simulate_parser
+from clearsignal.cli.witness import add_witness_parser
 from clearsignal.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_parser(commands)
     add_simulate_parser(commands)
     add_admin_parser(commands)
+    add_witness_parser(commands)
     add_demo_parser(commands)
     return parser
 

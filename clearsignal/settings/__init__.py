@@ -7,7 +7,7 @@ path in ``CLEARSIGNAL_CONFIG``). With no file at all, a built-in ``demo`` site i
 configured so that a fresh checkout runs out of the box.
 
 Modules: ``model`` (``Settings``, the root), ``sites``, ``deployment`` (store, jobs,
-ingest), ``admin``, ``quickstart`` (the built-in demo site) and ``loading``
+ingest), ``transparency`` (the consent log's witnesses), ``admin``, ``quickstart`` (the built-in demo site) and ``loading``
 (``load_settings``). Every setting is documented in docs/configuration.md.
 """
 
@@ -31,6 +31,7 @@ from clearsignal.settings.sites import (
     SiteSettings,
     WebhookSettings,
 )
+from clearsignal.settings.transparency import TransparencySettings
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -52,6 +53,7 @@ __all__ = [
     "SiteId",
     "SiteSettings",
     "StoreSettings",
+    "TransparencySettings",
     "WebhookSettings",
     "demo_site",
     "load_settings",

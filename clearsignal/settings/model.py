@@ -18,6 +18,7 @@ from clearsignal.settings.deployment import (
 )
 from clearsignal.settings.quickstart import demo_site
 from clearsignal.settings.sites import SiteSettings
+from clearsignal.settings.transparency import TransparencySettings
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
         default=None, description="Per-site pseudonymisation keys; default <data_dir>/keys/sites"
     )
     log_origin: str = Field(default="clearsignal.local/consent-log", min_length=1, max_length=200)
+    transparency: TransparencySettings = TransparencySettings()
     demo: bool = Field(
         default=True, description="Serve the demo shop and its 'run jobs now' action."
     )

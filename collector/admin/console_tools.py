@@ -20,7 +20,7 @@ from collector.admin.console_pages import PAGE_SIZE, page_number, pager
 from collector.admin.guard import SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, field, hidden, select, table
 from collector.errors import PageRefused
-from consent.audit import verify_log
+from consent.audit import AuditEvidence, verify_log
 from consent.export import export_records
 from consent.ropa import record_of_processing
 
@@ -33,7 +33,10 @@ def _verify_body(context: AdminContext, result: str = "") -> str:
     return (
         "<p>Recompute every leaf and node hash of the consent log from the store, check every "
         "signed checkpoint's signature and root and the consistency between consecutive "
-        "checkpoints: the same check as <code>clearsignal audit verify</code>.</p>"
+        "checkpoints, the cosignatures of the configured witnesses, and that every consent "
+        "record is in the log: <code>clearsignal audit verify</code> with this deployment's "
+        "witnesses. An auditor runs it with the keys and checkpoints they hold "
+        "(docs/trust.md).</p>"
         f'<form method="post" action="/admin/console/verify">{hidden("csrf", context.csrf)}'
         '<button type="submit">Verify the consent log now</button></form>'
         f"{result}"
@@ -47,7 +50,11 @@ async def verify_form(context: AdminContext) -> Response:
 async def verify_run(context: AdminContext) -> Response:
     runtime = context.runtime
     started = datetime.now(UTC)
-    report = await run_in_threadpool(verify_log, runtime.store, runtime.log_reader.verifier)
+    witnesses = runtime.settings.transparency
+    evidence = AuditEvidence(witnesses=witnesses.witnesses, quorum=witnesses.quorum)
+    report = await run_in_threadpool(
+        verify_log, runtime.store, runtime.log_reader.verifier, evidence
+    )
     outcome = Outcome.OK if report.ok else Outcome.FAILED
     summary = report.summary()
     await context.log(AdminAction.VERIFY_LOG, outcome, detail=summary)

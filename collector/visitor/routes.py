@@ -19,6 +19,7 @@ from collector.visitor.transparency_api import (
     get_consistency,
     get_inclusion,
     get_public_key,
+    post_cosignatures,
 )
 
 __all__ = ["visitor_routes"]
@@ -41,5 +42,10 @@ def visitor_routes() -> list[BaseRoute]:
         Route("/api/transparency/inclusion", throttled("lookups", get_inclusion), methods=["GET"]),
         Route(
             "/api/transparency/consistency", throttled("lookups", get_consistency), methods=["GET"]
+        ),
+        Route(
+            "/api/transparency/cosignatures",
+            throttled("lookups", post_cosignatures),
+            methods=["POST"],
         ),
     ]

@@ -4,7 +4,10 @@
 * ``GET /api/transparency/public-key``: the verifier key (C2SP vkey) that signs them;
 * ``GET /api/transparency/inclusion?receipt=<id>`` or ``?index=<i>[&tree_size=<n>]``:
   an RFC 6962 audit path, with the checkpoint it leads to;
-* ``GET /api/transparency/consistency?from=<m>&to=<n>``: an RFC 6962 consistency proof.
+* ``GET /api/transparency/consistency?from=<m>&to=<n>``: an RFC 6962 consistency proof;
+* ``POST /api/transparency/cosignatures``: a witness hands in the checkpoint it cosigned
+  (the signed note with its C2SP tlog-cosignature line); kept when the witness's key is
+  one of ``[transparency] witnesses`` and the log signed and still holds the checkpoint.
 Hashes are base64, as in RFC 6962's JSON API.
 """
 
@@ -17,12 +20,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from collector.http_json import json_response
+from collector.http_json import json_response, read_body
 from collector.state import collector_state
 from collector.visitor.consent_api import receipt_id_in
+from consent.cosigned import CosignatureRejected
 from consent.log_reader import LogReader, ProofUnavailable
 
-__all__ = ["get_checkpoint", "get_consistency", "get_inclusion", "get_public_key"]
+__all__ = [
+    "get_checkpoint",
+    "get_consistency",
+    "get_inclusion",
+    "get_public_key",
+    "post_cosignatures",
+]
+
+MAX_COSIGNED_NOTE = 16_384
 
 
 def _reader(request: Request) -> LogReader:
@@ -79,3 +91,18 @@ async def get_consistency(request: Request) -> Response:
         return json_response(400, {"error": "invalid", "detail": str(exc)})
     reader = _reader(request)
     return await _answer(lambda: reader.consistency(old_size, new_size))
+
+
+async def post_cosignatures(request: Request) -> Response:
+    body = await read_body(request, MAX_COSIGNED_NOTE)
+    try:
+        note = body.decode()
+    except UnicodeDecodeError:
+        return json_response(400, {"error": "invalid", "detail": "the note is not UTF-8"})
+    reader = _reader(request)
+    try:
+        stored = await run_in_threadpool(reader.cosigned.accept, note)
+    except CosignatureRejected as rejected:
+        return json_response(rejected.status, {"error": "rejected", "detail": rejected.detail})
+    reader.forget_latest()
+    return json_response(200, {"stored": stored})

@@ -143,6 +143,7 @@ def test_a_privacy_officer_searches_verifies_and_exports(
     page.get_by_label("Site").select_option(SITE)
     page.get_by_label("Kind").select_option("consent")
     page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**kind=consent**")  # the search's own page, not the one before it
     rows = page.locator("table tbody tr")
     assert rows.count() == 50
     assert set(rows.locator("td:nth-child(3)").all_inner_texts()) == {"consent"}

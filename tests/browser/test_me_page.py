@@ -22,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from consent.checkpoint import verifier_key
+from consent.signed_note import verifier_key
 from tests.browser.accessibility import check_basics, heading_levels, tab_to
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO, Collector, Visit, types
 

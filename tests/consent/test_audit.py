@@ -164,7 +164,8 @@ def test_entries_not_yet_checkpointed_are_reported_not_failed(logged: ConsentWor
         7,
         frontier,
         [PendingLeaf(pending[0].receipt_id, "demo", pending[0].visitor_key, "consent",
-                     pending[0].state.recorded_at, pending[0].entry, pending[0].leaf_hash)],
+                     pending[0].state.recorded_at, pending[0].entry, pending[0].leaf_hash,
+                     pending[0].state.recorded_at)],
         pending[0].state.recorded_at,
     )  # fmt: skip
     report = verify_log(logged.store, logged.keys.verifier)

@@ -15,14 +15,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from consent.checkpoint import (
     Checkpoint,
     load_or_create_signing_key,
-    open_note,
     parse_signed_checkpoint,
-    parse_verifier_key,
     sign_checkpoint,
-    sign_note,
-    verifier_key,
 )
 from consent.errors import CheckpointError, ConsentError, SigningKeyError
+from consent.signed_note import open_note, parse_verifier_key, sign_note, verifier_key
 
 ORIGIN = "consent.example.com/log"
 ROOT = hashlib.sha256(b"a root").digest()

@@ -90,11 +90,13 @@ def test_a_crash_after_writing_nodes_is_repaired_by_the_next_run(world: ConsentW
     world.sequencer.run_once()
     pending = [world.decide() for _ in range(3)]
     log = TransparencyLog(world.store)
-    # Simulate the crash: the nodes of the pending leaves are written, the leaves are not.
+    # Simulate the crash: the nodes of the pending leaves are written, the leaves (and the
+    # receipt index, written after them) are not.
     world.sequencer.run_once()
-    world.store.command(
-        "ALTER TABLE consent_log DELETE WHERE log_index >= 1 SETTINGS mutations_sync = 2"
-    )
+    for table in ("consent_log", "consent_log_receipts"):
+        world.store.command(
+            f"ALTER TABLE {table} DELETE WHERE log_index >= 1 SETTINGS mutations_sync = 2"
+        )
     world.store.command(
         "ALTER TABLE checkpoints DELETE WHERE tree_size > 1 SETTINGS mutations_sync = 2"
     )

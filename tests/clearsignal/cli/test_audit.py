@@ -95,14 +95,17 @@ def test_jobs_run_names_unknown_jobs(deployment: Deployment) -> None:
 
 def test_audit_verify_passes_then_names_the_altered_index(deployment: Deployment) -> None:
     assert deployment.run("jobs", "run-once", "consent.sequence")[0] == 0
-    code, out = deployment.run("audit", "verify")
+    vkey = LogKeys.load(
+        deployment.settings.log_origin, deployment.settings.log_key_path
+    ).verifier.vkey
+    code, out = deployment.run("audit", "verify", "--public-key", vkey)
     assert code == 0, out
     assert "log verified: 3 entries, 1 signed checkpoints" in out
     deployment.store.command(
         "ALTER TABLE consent_log UPDATE entry = replace(entry, 'denied', 'granted') "
         "WHERE log_index = 1 SETTINGS mutations_sync = 2"
     )
-    code, out = deployment.run("audit", "verify")
+    code, out = deployment.run("audit", "verify", "--public-key", vkey)
     assert code == 1
     assert "FAILED at index 1" in out
 
