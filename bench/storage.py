@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aggregator.store.client import open_store
 from aggregator.store.migrations import migrate
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, clickhouse_time, rows_json
-from collector.ingest.spool import encode
+from collector.ingest.spool_format import encode
 
 TYPES = ["pageview"] * 6 + ["click"] * 4 + ["scroll", "engagement", "custom", "step"]
 DEVICES = ["desktop", "mobile", "mobile", "tablet"]

@@ -13,6 +13,13 @@ hold the pseudonym only, never events.
 Events a collector accepted just before the withdrawal may still sit in its spool; the
 ``before_erase`` hook (the in-process writer's flush) runs first, and ``settle`` delays
 requests so that other collector processes have flushed theirs.
+
+Rows can still land after an erasure: a derivation (``INSERT ... SELECT``) that read the
+visitor's events before the delete and wrote after it, or a collector that had not yet
+heard of the withdrawal. So every run also sweeps the visitors erased in the last
+``sweep`` (2 hours by default): rows of theirs found again are deleted, unless the
+visitor has granted consent anew since. In one scheduler the derivations and erasure
+also never run at once (``Job.personal``).
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ from consent.entries import Erasure
 from consent.errors import ErasureError
 from consent.ledger import ConsentLedger
 
-__all__ = ["KEPT_TABLES", "Eraser", "ErasureRun", "personal_tables"]
+__all__ = ["KEPT_TABLES", "SWEEP", "Eraser", "ErasureRun", "personal_tables"]
 
 KEPT_TABLES = ("consent_records", "consent_log")
+SWEEP = timedelta(hours=2)
 
 
 def personal_tables(database: Database, columns: tuple[str, ...]) -> list[str]:
@@ -68,6 +76,7 @@ class _Request:
 class ErasureRun:
     erased: list[str] = field(default_factory=list)  # erasure receipt ids
     rows_deleted: dict[str, int] = field(default_factory=dict)  # table -> rows
+    late_rows_deleted: dict[str, int] = field(default_factory=dict)  # found by the sweep
 
 
 class Eraser:
@@ -79,6 +88,7 @@ class Eraser:
         before_erase: Callable[[], object] = _nothing,
         settle: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utc_now,
+        sweep: timedelta = SWEEP,
     ) -> None:
         self._db = database
         self._ledger = ledger
@@ -86,6 +96,7 @@ class Eraser:
         self._before_erase = before_erase
         self._settle = settle
         self._clock = clock
+        self._sweep = sweep
         self._lock = threading.Lock()
 
     def pending(self) -> list[_Request]:
@@ -107,23 +118,46 @@ class Eraser:
         with self._lock:
             run = ErasureRun()
             requests = self.pending()
-            if not requests:
-                return run
-            self._before_erase()
-            by_site: dict[str, set[str]] = defaultdict(set)
-            for request in requests:
-                by_site[request.site].add(request.visitor_key)
-            deleted: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-            for table in self.personal_tables():
-                for site, keys in by_site.items():
-                    for key, rows in self._erase(table, site, sorted(keys)).items():
-                        deleted[(site, key)][table] = rows
-                        run.rows_deleted[table] = run.rows_deleted.get(table, 0) + rows
-            for request in requests:
-                counts = deleted.get((request.site, request.visitor_key), {})
-                erasure = Erasure(request.site, request.visitor_key, request.receipt_id, counts)
-                run.erased.append(self._ledger.record_erasure(erasure).receipt_id)
+            if requests:
+                self._before_erase()
+                self._carry_out(requests, run)
+            self._sweep_recent(run)
             return run
+
+    def _carry_out(self, requests: list[_Request], run: ErasureRun) -> None:
+        by_site: dict[str, set[str]] = defaultdict(set)
+        for request in requests:
+            by_site[request.site].add(request.visitor_key)
+        deleted: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        for table in self.personal_tables():
+            for site, keys in by_site.items():
+                for key, rows in self._erase(table, site, sorted(keys)).items():
+                    deleted[(site, key)][table] = rows
+                    run.rows_deleted[table] = run.rows_deleted.get(table, 0) + rows
+        for request in requests:
+            counts = deleted.get((request.site, request.visitor_key), {})
+            erasure = Erasure(request.site, request.visitor_key, request.receipt_id, counts)
+            run.erased.append(self._ledger.record_erasure(erasure).receipt_id)
+
+    def _sweep_recent(self, run: ErasureRun) -> None:
+        """Delete rows that landed after the erasure of a visitor erased within ``sweep``
+        and not granted consent again since."""
+        rows = self._db.rows(
+            "SELECT site, visitor_key FROM consent_records "
+            "WHERE (site, visitor_key) IN (SELECT site, visitor_key FROM consent_records "
+            "  WHERE kind = 'erasure' AND recorded_at >= {since:DateTime64(3, 'UTC')}) "
+            "GROUP BY site, visitor_key "
+            "HAVING argMax(kind, recorded_at) != 'consent' OR NOT argMax(analytics, recorded_at)",
+            {"since": self._clock() - self._sweep},
+        )
+        by_site: dict[str, list[str]] = defaultdict(list)
+        for site, key in rows:
+            by_site[str(site)].append(str(key))
+        for table in self.personal_tables() if by_site else []:
+            for site, keys in by_site.items():
+                late = sum(self._erase(table, site, sorted(keys)).values())
+                if late:
+                    run.late_rows_deleted[table] = run.late_rows_deleted.get(table, 0) + late
 
     def _erase(self, table: str, site: str, keys: list[str]) -> dict[str, int]:
         where = "site = {site:String} AND visitor_key IN {keys:Array(String)}"

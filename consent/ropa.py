@@ -6,6 +6,8 @@ retention, recipients) and from what the code stores, so it cannot drift from ei
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings, SiteSettings
 
@@ -84,7 +86,8 @@ def _site_section(site: SiteSettings) -> list[str]:
     return lines
 
 
-def record_of_processing(settings: Settings) -> str:
+def record_of_processing(settings: Settings, sites: Sequence[str] | None = None) -> str:
+    """The record of every site, or of ``sites`` only (a privacy officer's own sites)."""
     lines = [
         "# Record of processing activities (GDPR Art. 30)",
         "",
@@ -92,7 +95,8 @@ def record_of_processing(settings: Settings) -> str:
         "",
     ]
     for site in settings.sites:
-        lines += _site_section(site)
+        if sites is None or site.id in sites:
+            lines += _site_section(site)
     lines += ["## Technical and organisational security measures", ""]
     lines += [f"- {measure}" for measure in SECURITY_MEASURES]
     return "\n".join(lines) + "\n"

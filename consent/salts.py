@@ -2,7 +2,9 @@
 
 The salt of UTC day D hashes the measurement events received on day D. It is created
 (at the latest) on first use, and destroyed by ``destroy_expired`` once 48 hours have
-passed since D began: the partition holding it is dropped, and no process keeps it.
+passed since D began (the ``salts.rotate`` job runs at the top of every hour, so at
+D + 2 days 00:00 UTC): the partition holding it is dropped. A process keeps a salt in
+memory only while its day lasts (and tomorrow's, made ahead).
 
 Two processes may create a salt for the same day at once; both rows are kept and
 everyone uses the smallest, so they agree as soon as both inserts are visible. The
@@ -45,30 +47,32 @@ class DailySalts:
         with self._lock:
             if day not in self._cache:
                 self._cache[day] = self._load_or_create(day)
-                self._forget_old(day)
             return self._cache[day]
 
     def prepare(self, days_ahead: int = 1) -> None:
-        """Create the salts of the coming days now, so processes agree before they need them."""
+        """Create the salts of the coming days now, so processes agree before they need them,
+        and forget those of days that are over."""
         today = self._clock().date()
         for offset in range(days_ahead + 1):
             self.for_day(today + timedelta(days=offset))
+        with self._lock:
+            self._forget_before(today)
 
     def destroy_expired(self) -> list[date]:
         """Drop every salt whose day began 48 hours ago or more; returns the days dropped."""
-        cutoff = (self._clock() - SALT_LIFETIME).date()
+        # Day D began 48 hours ago or more exactly when D <= the date 48 hours ago.
+        last = (self._clock() - SALT_LIFETIME).date()
         days = [
             day
             for (day,) in self._db.rows(
-                "SELECT DISTINCT day FROM salts WHERE day < {cutoff:Date} ORDER BY day",
-                {"cutoff": cutoff},
+                "SELECT DISTINCT day FROM salts WHERE day <= {last:Date} ORDER BY day",
+                {"last": last},
             )
         ]
         for day in days:
             self._db.command(f"ALTER TABLE salts DROP PARTITION '{day.isoformat()}'")
         with self._lock:
-            for day in [d for d in self._cache if d < cutoff]:
-                del self._cache[day]
+            self._forget_before(last + timedelta(days=1))
         return days
 
     def _load_or_create(self, day: date) -> bytes:
@@ -93,7 +97,6 @@ class DailySalts:
             return None
         return bytes.fromhex(salt)
 
-    def _forget_old(self, newest: date) -> None:
-        cutoff = newest - timedelta(days=2)
-        for day in [d for d in self._cache if d < cutoff]:
+    def _forget_before(self, first_kept: date) -> None:
+        for day in [d for d in self._cache if d < first_kept]:
             del self._cache[day]

@@ -59,8 +59,10 @@ def deployment_jobs(
 
     def erase(_: JobContext) -> JobResult:
         run = eraser.run_once()
-        deleted = sum(run.rows_deleted.values())
-        return JobResult(len(run.erased), deleted, f"{len(run.erased)} erasures")
+        late = sum(run.late_rows_deleted.values())
+        deleted = sum(run.rows_deleted.values()) + late
+        found_late = f"; {late} rows that landed after an erasure" if late else ""
+        return JobResult(len(run.erased), deleted, f"{len(run.erased)} erasures{found_late}")
 
     def compute_sessions(context: JobContext) -> JobResult:
         run = sessions.run_once(context.since, context.progress)
@@ -114,6 +116,7 @@ def deployment_jobs(
             "deletion, and log an erasure receipt",
             every.erasure_seconds,
             erase,
+            personal=True,
         ),
         Job(
             "sessions.compute",
@@ -121,6 +124,7 @@ def deployment_jobs(
             "inactivity ends one)",
             every.sessions_seconds,
             compute_sessions,
+            personal=True,
         ),
         Job(
             "signals.compute",
@@ -128,6 +132,7 @@ def deployment_jobs(
             "rules for all consented visitors)",
             every.signals_seconds,
             compute_signals,
+            personal=True,
         ),
         Job(
             "summaries.compute",
@@ -150,9 +155,11 @@ def deployment_jobs(
         ),
         Job(
             "salts.rotate",
-            "create tomorrow's measurement salt and destroy salts older than 48 hours",
+            "create tomorrow's measurement salt and destroy, at the top of each hour, the "
+            "salts whose day began 48 hours ago",
             3600.0,
             rotate_salts,
+            aligned=True,
         ),
         Job(
             "webhooks.deliver",
@@ -160,5 +167,6 @@ def deployment_jobs(
             "retrying failed deliveries with backoff",
             every.webhooks_seconds,
             deliver,
+            personal=True,
         ),
     ]

@@ -10,9 +10,11 @@ manual run may pass ``since`` (recompute from then on, a backfill) and a progres
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +45,13 @@ class Job:
     description: str
     seconds: float
     run: Callable[[JobContext], JobResult]
+    # Run at whole multiples of ``seconds`` since midnight UTC (an hourly job at xx:00),
+    # for jobs that keep a promise to the hour, rather than counted from start-up.
+    aligned: bool = False
+    # Reads or writes visitors' rows (a derivation, or erasure): never runs at the same time
+    # as another such job of this runner, so no derivation reads a visitor's events before
+    # an erasure and writes after it.
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class JobRunner:
     def __init__(self, store: Store, jobs: Sequence[Job]) -> None:
         self._store = store
         self.jobs = {job.name: job for job in jobs}
+        self._personal = threading.Lock()
 
     def run(
         self, name: str, since: datetime | None = None, progress: Progress = SILENT
@@ -72,7 +82,8 @@ class JobRunner:
             raise KeyError(f"no job named {name!r}; the jobs are: {known}")
         started_at, started = datetime.now(UTC), time.perf_counter()
         try:
-            result, status, error = job.run(JobContext(since, progress)), "ok", ""
+            with self._personal if job.personal else nullcontext():
+                result, status, error = job.run(JobContext(since, progress)), "ok", ""
         except Exception as exc:  # a job's failure is recorded, and the next run retries
             log.exception("job %s failed", name)
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator.jobs.runner import JobRunner
+from clearsignal.clock import EPOCH
 
 __all__ = ["Scheduler"]
 
@@ -25,7 +26,9 @@ class Scheduler:
         for job in runner.jobs.values():
             self._scheduler.add_job(
                 runner.run,
-                IntervalTrigger(seconds=job.seconds, timezone=UTC),
+                IntervalTrigger(
+                    seconds=job.seconds, timezone=UTC, start_date=EPOCH if job.aligned else None
+                ),
                 args=[job.name],
                 id=job.name,
                 name=job.description,
@@ -41,6 +44,11 @@ class Scheduler:
     def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+    def trigger(self, name: str) -> IntervalTrigger:
+        """When ``name`` runs (APScheduler's trigger: ``get_next_fire_time``)."""
+        trigger: IntervalTrigger = self._scheduler.get_job(name).trigger
+        return trigger
 
     def nudge(self, name: str) -> None:
         """Run ``name`` now (or right after its current run) instead of at its next tick."""

@@ -93,6 +93,10 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Read settings from the TOML file (if any) and the environment; raise SettingsError."""
     config_path = _config_path(path)
     values: dict[str, Any] = _read_toml(config_path) if config_path is not None else {}
+    if config_path is not None:
+        # Demo mode (the demo shop, its unauthenticated "run jobs now", demo accounts) is
+        # the quick start's: a deployment with a settings file asks for it explicitly.
+        values.setdefault("demo", False)
     values.update(overrides)
     try:
         return Settings(**values)

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     log_origin: str = Field(default="clearsignal.local/consent-log", min_length=1, max_length=200)
     transparency: TransparencySettings = TransparencySettings()
     demo: bool = Field(
-        default=True, description="Serve the demo shop and its 'run jobs now' action."
+        default=True,
+        description="Serve the demo shop and its 'run jobs now' action, and create demo "
+        "accounts; on by default only without a settings file (load_settings).",
     )
     admin: AdminSettings = AdminSettings()
 

@@ -7,7 +7,7 @@ fails rather than acting unlogged. Read by the privacy officer's console.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,7 @@ from enum import StrEnum
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 
-__all__ = ["AdminAction", "AdminActionLog", "LoggedAction", "Outcome"]
+__all__ = ["ActionScope", "AdminAction", "AdminActionLog", "LoggedAction", "Outcome"]
 
 COLUMNS = ("action_id", "at", "username", "role", "action", "outcome", "site", "detail", "client")
 DETAIL_LIMIT = 500
@@ -56,6 +56,15 @@ class LoggedAction:
     client: str
 
 
+@dataclass(frozen=True)
+class ActionScope:
+    """What an account limited to some sites may read of the log: the actions on those
+    sites, and its own."""
+
+    username: str
+    sites: Sequence[str]
+
+
 class AdminActionLog:
     def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
@@ -79,12 +88,19 @@ class AdminActionLog:
         self._store.insert("admin_actions", [row], COLUMNS)
 
     def recent(
-        self, limit: int, offset: int = 0, username: str | None = None
-    ) -> list[LoggedAction]:
+        self, limit: int, offset: int = 0, username: str | None = None,
+        scope: ActionScope | None = None,
+    ) -> list[LoggedAction]:  # fmt: skip
+        """The newest actions (of ``username`` if given); within ``scope`` if given."""
         rows = self._store.rows(
             "SELECT at, username, role, action, outcome, site, detail, client "
-            "FROM admin_actions WHERE {username:String} = '' OR username = {username:String} "
+            "FROM admin_actions WHERE ({username:String} = '' OR username = {username:String}) "
+            "AND (NOT {scoped:Bool} OR username = {me:String} OR site IN {sites:Array(String)}) "
             "ORDER BY at DESC, action_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
-            {"username": username or "", "limit": limit, "offset": offset},
-        )
+            {
+                "username": username or "", "limit": limit, "offset": offset,
+                "scoped": scope is not None, "me": scope.username if scope else "",
+                "sites": list(scope.sites) if scope else [],
+            },
+        )  # fmt: skip
         return [LoggedAction(row[0], *(str(value) for value in row[1:])) for row in rows]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from collector.admin.audit_log import AdminAction, Outcome
+from collector.admin.audit_log import ActionScope, AdminAction, Outcome
 from collector.admin.console_pages import PAGE_SIZE, page_number, pager
 from collector.admin.guard import SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, field, hidden, select, table
@@ -118,7 +118,7 @@ async def export_download(context: AdminContext) -> Response:
 
 
 async def ropa(context: AdminContext) -> Response:
-    text = record_of_processing(context.runtime.settings)
+    text = record_of_processing(context.runtime.settings, [s.id for s in context.sites()])
     await context.log(AdminAction.VIEW_ROPA)
     body = (
         "<p>The record of processing activities (GDPR Art. 30), generated from the settings "
@@ -132,8 +132,10 @@ async def ropa(context: AdminContext) -> Response:
 async def actions(context: AdminContext) -> Response:
     page = page_number(context)
     username = context.request.query_params.get("user", "")[:64] or None
+    user = context.user
+    scope = None if user is None or not user.sites else ActionScope(user.username, user.sites)
     found = await run_in_threadpool(
-        context.runtime.actions.recent, PAGE_SIZE + 1, page * PAGE_SIZE, username
+        context.runtime.actions.recent, PAGE_SIZE + 1, page * PAGE_SIZE, username, scope
     )
     await context.log(AdminAction.VIEW_ACTIONS, detail=f"user={username or '*'} page={page}")
     rows = [
@@ -143,7 +145,8 @@ async def actions(context: AdminContext) -> Response:
     ]  # fmt: skip
     headers = ["When (UTC)", "User", "Role", "Action", "Outcome", "Site", "Detail", "Client"]
     body = (
-        "<p>Every action taken in /admin, including failed sign-ins and refused requests. "
+        "<p>Every action taken in /admin, including failed sign-ins and refused requests "
+        "(an account limited to some sites sees the actions on those sites and its own). "
         "The client is a keyed digest of its network address; addresses are not stored.</p>"
         f'<form method="get" action="/admin/console/actions" role="search">'
         f"<p>{field('User', 'user', username or '')}</p>"

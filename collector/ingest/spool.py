@@ -1,13 +1,9 @@
 """The durable spool: accepted events are on disk before the browser hears 202.
 
-Records are appended to numbered segment files (``00000001.spool`` ...). A segment
-starts with the line ``clearsignal-spool 2``; each record after it is one request's
-accepted rows, on one line::
-
-    <crc32, 8 hex digits> <row count> <rows as a JSON array>\n
-
-the CRC covering everything after its own space. The rows are already in the stored
-shape (``collector.ingest.rows``), so the writer passes them to ClickHouse as they are.
+Records are appended to numbered segment files (``00000001.spool`` ...) in the format of
+``collector.ingest.spool_format``: a header line, then one checksummed line per request's
+accepted rows. The rows are already in the stored shape (``collector.ingest.rows``), so
+the writer passes them to ClickHouse as they are.
 ``append`` gives a future that is done once the record is fsynced. Many appends share
 one write and one fsync (group commit): a single thread writes whatever was queued since
 its last round, fsyncs it and then wakes every waiter at once.
@@ -25,137 +21,29 @@ import asyncio
 import logging
 import os
 import threading
-import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
+from collector.ingest.spool_format import (
+    HEADER,
+    SUFFIX,
+    Cursor,
+    SpoolBatch,
+    SpoolFormatError,
+    check_header,
+    encode,
+    fsync_directory,
+    read_records,
+)
 
-__all__ = [
-    "HEADER",
-    "Cursor",
-    "Record",
-    "Spool",
-    "SpoolBatch",
-    "SpoolFormatError",
-    "check_header",
-    "read_records",
-]
+__all__ = ["SEGMENT_SECONDS", "Spool"]
 
 log = logging.getLogger("clearsignal.spool")
 
-SUFFIX = ".spool"
-HEADER = b"clearsignal-spool 2\n"
-"""The first line of every segment: the format's name and version."""
-
-
-@dataclass(frozen=True, order=True)
-class Cursor:
-    """A position in the spool: everything before it is in ClickHouse."""
-
-    segment: int
-    offset: int
-
-    @classmethod
-    def load(cls, directory: Path) -> Cursor:
-        try:
-            segment, offset = (directory / "cursor").read_text().split()
-            return cls(int(segment), int(offset))
-        except FileNotFoundError:
-            return cls(0, 0)
-
-    def save(self, directory: Path) -> None:
-        tmp = directory / "cursor.tmp"
-        with tmp.open("w") as fh:
-            fh.write(f"{self.segment} {self.offset}\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(directory / "cursor")
-        _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class SpoolFormatError(Exception):
-    """A segment that does not start with ``HEADER``: not written by this spool version."""
-
-
-def encode(rows: Sequence[Sequence[Any]]) -> bytes:
-    """One record: the rows of one request, framed and checksummed."""
-    body = b"%d %s" % (len(rows), orjson.dumps(rows))
-    return b"%08x %s\n" % (zlib.crc32(body), body)
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    end: int
-    """Offset just past the record's line, within the data read."""
-    count: int
-    rows: bytes
-    """The rows as ``JSONCompactEachRow`` input (``collector.ingest.rows.rows_json``)."""
-
-
-def read_records(data: bytes) -> Iterator[Record]:
-    """Each intact record of ``data``, in order; stops at a torn or damaged line."""
-    position = 0
-    while True:
-        end = data.find(b"\n", position)
-        if end < 0:
-            return
-        line = data[position:end]
-        count_end = line.find(b" ", 9)
-        if (
-            count_end < 0
-            or line[8:9] != b" "
-            or not line[9:count_end].isdigit()
-            or _hex(line[:8]) != zlib.crc32(line[9:])
-            or line[count_end + 1 : count_end + 2] != b"["
-            or line[-1:] != b"]"
-        ):
-            return
-        # The JSON array without its brackets: rows separated by commas.
-        yield Record(end + 1, int(line[9:count_end]), line[count_end + 2 : -1])
-        position = end + 1
-
-
-@dataclass(frozen=True)
-class SpoolBatch:
-    """Durable records after a cursor, ready to insert: their rows and where they end."""
-
-    start: Cursor
-    end: Cursor
-    """Everything before it has been read; the cursor to save once the rows are stored."""
-    count: int
-    rows: bytes
-    """The records' rows joined, as ``JSONCompactEachRow`` input."""
-
-    @property
-    def token(self) -> str:
-        """Names the spool range: the same range inserted twice is stored once."""
-        return (
-            f"spool:{self.start.segment}:{self.start.offset}:{self.end.segment}:{self.end.offset}"
-        )
-
-
-def _hex(text: bytes) -> int:
-    try:
-        return int(text, 16)
-    except ValueError:
-        return -1
-
-
-def check_header(head: bytes) -> None:
-    """Accept the start of a segment: ``HEADER``, or a prefix of it torn by a crash."""
-    if not (head.startswith(HEADER) or HEADER.startswith(head)):
-        raise SpoolFormatError(f"the segment starts with {head[: len(HEADER)]!r}, not {HEADER!r}")
+# A segment that has held records this long is sealed, so the writer can delete it.
+SEGMENT_SECONDS = 300.0
 
 
 class Spool:
@@ -166,19 +54,28 @@ class Spool:
     ``write``, fdatasyncs once, and then resolves every waiter of that round. The event
     loop never blocks on the disk, and any number of requests share one fsync. The
     same thread owns the segment files: it rotates to a new segment when the current
-    one is full, after the old one's last fsync.
+    one is full, after the old one's last fsync, and when it has held records for
+    ``segment_seconds``, so that on a quiet site too the writer's commit deletes what it
+    stored within minutes (rows of erased visitors and rows past retention included).
     """
 
-    def __init__(self, directory: Path, segment_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        segment_bytes: int = 64 * 1024 * 1024,
+        segment_seconds: float = SEGMENT_SECONDS,
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.segment_bytes = segment_bytes
+        self.segment_seconds = segment_seconds
         self._lock = threading.Lock()
         # Segments from an earlier run are complete: new records go to a new segment.
         self._durable: dict[int, int] = {n: p.stat().st_size for n, p in self._segment_files()}
         self._segment = max(self._durable, default=0) + 1
         self._fd = self._open(self._segment)
         self._durable[self._segment] = self._written = len(HEADER)
+        self._first_record_at: float | None = None  # monotonic time, in the current segment
         self._pending: list[bytes] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._wake = threading.Event()
@@ -201,7 +98,7 @@ class Spool:
         fd = os.open(self.path(segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.write(fd, HEADER)
         os.fdatasync(fd)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         return fd
 
     def append(self, rows: Sequence[Sequence[Any]]) -> asyncio.Future[None]:
@@ -230,19 +127,21 @@ class Spool:
 
     def _sync_loop(self) -> None:
         while True:
-            self._wake.wait()
+            self._wake.wait(timeout=self.segment_seconds / 4)
             self._wake.clear()
             with self._lock:
                 pending, self._pending = self._pending, []
                 waiters, self._waiters = self._waiters, []
                 closing = self._closing
             error: OSError | None = None
-            if pending:
-                try:
+            try:
+                if pending:
                     self._write(b"".join(pending))
                     os.fdatasync(self._fd)
-                except OSError as exc:
-                    error = exc
+                elif self._is_old():
+                    self._rotate()
+            except OSError as exc:
+                error = exc
             with self._lock:
                 if error is None:
                     self._durable[self._segment] = self._written
@@ -256,18 +155,32 @@ class Spool:
             if closing:
                 return
 
+    def _is_old(self) -> bool:
+        started = self._first_record_at
+        return started is not None and time.monotonic() - started >= self.segment_seconds
+
+    def _rotate(self) -> None:
+        """Seal the current segment (after its last fsync) and start the next."""
+        os.fsync(self._fd)
+        os.close(self._fd)
+        sealed, size = self._segment, self._written
+        fd = self._open(sealed + 1)
+        with self._lock:
+            # One step for readers: the sealed segment's final size and the new current.
+            self._durable[sealed] = size
+            self._durable[sealed + 1] = len(HEADER)
+            self._segment, self._fd, self._written = sealed + 1, fd, len(HEADER)
+        self._first_record_at = None
+
     def _write(self, data: bytes) -> None:
-        """Append data to the current segment, first sealing it if data would overfill it."""
-        if self._written > len(HEADER) and self._written + len(data) > self.segment_bytes:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            sealed, size = self._segment, self._written
-            fd = self._open(sealed + 1)
-            with self._lock:
-                # One step for readers: the sealed segment's final size and the new current.
-                self._durable[sealed] = size
-                self._durable[sealed + 1] = len(HEADER)
-                self._segment, self._fd, self._written = sealed + 1, fd, len(HEADER)
+        """Append data to the current segment, first sealing it if data would overfill it
+        or it has held records for ``segment_seconds``."""
+        if self._written > len(HEADER) and (
+            self._written + len(data) > self.segment_bytes or self._is_old()
+        ):
+            self._rotate()
+        if self._first_record_at is None:
+            self._first_record_at = time.monotonic()
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)

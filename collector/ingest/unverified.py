@@ -30,7 +30,8 @@ from clearsignal.purposes import Purpose
 from collector.ingest.drops import DropReason
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
-from collector.ingest.spool import Spool, SpoolBatch
+from collector.ingest.spool import Spool
+from collector.ingest.spool_format import SpoolBatch
 from collector.ingest.writer import SpoolWriter
 from consent.queries import consented_sql
 

@@ -20,7 +20,8 @@ from aggregator.errors import StoreError
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT
-from collector.ingest.spool import Cursor, Spool, SpoolBatch
+from collector.ingest.spool import Spool
+from collector.ingest.spool_format import Cursor, SpoolBatch
 
 __all__ = ["SpoolWriter"]
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from consent.signed_note import verifier_key
 from tests.browser.accessibility import check_basics, heading_levels, tab_to
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO, Collector, Visit, types
+from tests.browser.harness import REPO, Collector, Visit, secure_chromium, types
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "me.png"
 TIME_ZONE = "Europe/Paris"
@@ -33,18 +33,9 @@ BROWSER_ID = "() => localStorage.getItem('cs_id')"
 
 @pytest.fixture(scope="module")
 def browser(browser: Any, collector: Collector) -> Iterator[Any]:
-    """A chromium of this module's own that takes the test shop (plain HTTP) for a secure
-    origin, as a site served over HTTPS is: browsers give WebCrypto, which /me checks
-    receipts with, only to secure pages."""
-    secure = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={collector.origin}"],
-    )
-    try:
+    """This module's chromium takes the test shop for a secure origin (WebCrypto)."""
+    with secure_chromium(browser, collector) as secure:
         yield secure
-    finally:
-        secure.close()
 
 
 def local_minute(ts: datetime) -> str:

@@ -146,3 +146,25 @@ def test_an_error_never_repeats_a_secret_or_a_dsns_password(
     with pytest.raises(SettingsError) as token:
         load_settings(write(tmp_path))
     assert "tiny-token-value" not in str(token.value)
+
+
+def test_demo_mode_is_the_quick_starts_and_a_settings_file_asks_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on main: a file naming one site `shop` and no accounts still ran the demo,
+    whose first start creates `owner` and `officer` and logs their passwords."""
+    from collector.admin.demo_accounts import create_demo_accounts
+
+    monkeypatch.delenv("CLEARSIGNAL_DEMO", raising=False)
+    assert load_settings().demo is True  # make run: no file
+    from_file = load_settings(write(tmp_path))
+    assert from_file.demo is False
+    assert create_demo_accounts(from_file) == {}
+    assert not (from_file.data_dir / "admin").exists() or not any(
+        (from_file.data_dir / "admin").iterdir()
+    )
+    asked = tmp_path / "asked.toml"
+    asked.write_text("demo = true\n" + write(tmp_path).read_text())
+    assert load_settings(asked).demo is True
+    monkeypatch.setenv("CLEARSIGNAL_DEMO", "true")
+    assert load_settings(write(tmp_path)).demo is True

@@ -171,3 +171,21 @@ def test_entries_not_yet_checkpointed_are_reported_not_failed(logged: ConsentWor
     report = verify_log(logged.store, logged.keys.verifier)
     assert report.ok, report.summary()
     assert "1 newest entries are not covered by a checkpoint yet" in report.summary()
+
+
+def test_a_consent_record_the_log_does_not_hold_fails_the_audit(logged: ConsentWorld) -> None:
+    """The consent gate reads consent_records; a record the log never got cannot be
+    proven. On main the audit looked at the log only."""
+    fresh = logged.decide()
+    report = verify_log(logged.store, logged.keys.verifier)
+    assert report.ok, report.summary()  # minutes old: waiting for the sequencer
+    assert "1 consent records of the last minutes wait for the sequencer" in report.summary()
+    logged.store.command(
+        "ALTER TABLE consent_records UPDATE inserted_at = inserted_at - INTERVAL 1 HOUR "
+        "WHERE receipt_id = {r:String} SETTINGS mutations_sync = 2",
+        {"r": fresh.receipt_id},
+    )
+    report = verify_log(logged.store, logged.keys.verifier)
+    assert not report.ok
+    assert "1 consent records that the consent gate reads are not in the log" in report.summary()
+    assert fresh.receipt_id in report.summary()

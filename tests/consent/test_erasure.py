@@ -120,3 +120,32 @@ def test_the_spool_is_flushed_before_erasing(world: ConsentWorld) -> None:
     Eraser(world.store, world.ledger, before_erase=late_events).run_once()
     assert flushed == [True]
     assert set(rows_of(world, granted.visitor_key).values()) == {0}
+
+
+def test_rows_that_land_after_an_erasure_are_erased_by_the_next_run(world: ConsentWorld) -> None:
+    """A derivation that read the visitor's events before the delete and wrote after it,
+    or a collector that had not heard of the withdrawal yet: on main such rows stayed."""
+    browser_id = secrets.token_urlsafe(16)
+    granted = world.decide(browser_id=browser_id)
+    add_rows(world, granted.visitor_key)
+    world.decide(analytics=False, browser_id=browser_id)
+    eraser = Eraser(world.store, world.ledger)
+    assert len(eraser.run_once().erased) == 1
+    add_rows(world, granted.visitor_key, events=2)  # the late writes land now
+    assert rows_of(world, granted.visitor_key)["signals"] == 1
+    run = eraser.run_once()
+    assert run.erased == []
+    assert run.late_rows_deleted == {"events": 2, "signals": 1}
+    assert set(rows_of(world, granted.visitor_key).values()) == {0}
+
+
+def test_a_visitor_who_grants_again_after_an_erasure_keeps_new_data(world: ConsentWorld) -> None:
+    browser_id = secrets.token_urlsafe(16)
+    granted = world.decide(browser_id=browser_id)
+    world.decide(analytics=False, browser_id=browser_id)
+    eraser = Eraser(world.store, world.ledger)
+    eraser.run_once()
+    world.decide(browser_id=browser_id)  # consents anew
+    add_rows(world, granted.visitor_key)
+    assert eraser.run_once().late_rows_deleted == {}
+    assert rows_of(world, granted.visitor_key)["events"] == 3

@@ -163,3 +163,25 @@ def test_random_batch_sizes_keep_the_log_equal_to_the_reference(world: ConsentWo
     log = TransparencyLog(world.store)
     entries = entries_in_log(world)
     assert log.root(len(entries)) == root(entries)
+
+
+def test_a_decision_inserted_hours_after_it_was_recorded_is_still_sequenced(
+    world: ConsentWorld,
+) -> None:
+    """A decision kept through a store outage reaches the store hours after it was made.
+    On main the sequencer looked back one hour by ``recorded_at`` and never took it."""
+    world.decide()
+    world.decide()
+    world.sequencer.run_once()
+    # Recorded by a collector three hours ago, while the store was unreachable.
+    then = datetime.now(UTC) - timedelta(hours=3)
+    offline = ConsentLedger(
+        world.store, world.settings, SiteKeys(world.settings.site_key_dir), clock=lambda: then
+    )
+    late = offline.record(
+        ConsentDecision("demo", secrets.token_urlsafe(16), {Purpose.ANALYTICS: True}, "1", "banner")
+    )
+    run = world.sequencer.run_once()
+    assert run.integrated == 1
+    assert TransparencyLog(world.store).leaf_by_receipt(late.receipt_id) is not None
+    assert world.sequencer.run_once().integrated == 0  # and only once

@@ -20,15 +20,21 @@ __all__ = [
     "OFFICER",
     "OWNER",
     "PASSWORDS",
+    "SITE_OFFICER",
     "admin_runtime",
     "admin_settings",
     "csrf_token",
     "logged_actions",
     "sign_in",
+    "site_officer",
 ]
 
-OWNER, OFFICER = "owner", "officer"
-PASSWORDS = {OWNER: "owner-password-0001", OFFICER: "officer-password-0001"}
+OWNER, OFFICER, SITE_OFFICER = "owner", "officer", "site-officer"
+PASSWORDS = {
+    OWNER: "owner-password-0001",
+    OFFICER: "officer-password-0001",
+    SITE_OFFICER: "site-officer-password-0001",
+}
 TEST_COST = 10
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -55,6 +61,16 @@ def admin_settings(owner_sites: tuple[str, ...] = ("demo",), **options: Any) -> 
             ),
         ],
         **({"scrypt_ln": TEST_COST} | options),
+    )
+
+
+def site_officer(*sites: str) -> AdminUser:
+    """A privacy officer of ``sites`` only."""
+    return AdminUser(
+        username=SITE_OFFICER,
+        role=AdminRole.PRIVACY_OFFICER,
+        password_hash=_hash(PASSWORDS[SITE_OFFICER]),
+        sites=list(sites),
     )
 
 

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from clearsignal.settings import JobSettings, NoticeSettings, Settings, SiteSettings
 from collector.app import Services, create_app
 from simulator.simulation import simulate
-from tests.support.admin_accounts import admin_settings
+from tests.support.admin_accounts import admin_settings, site_officer
 from tests.support.collector_app import app_services
 from tests.support.site_requests import HEADERS
 
@@ -65,7 +65,9 @@ def open_shop(settings: Settings) -> Iterator[Shop]:
     configured = settings.model_copy(
         update={
             "sites": [demo, other_site()],
-            "admin": admin_settings(("demo",)),
+            "admin": admin_settings(("demo",)).model_copy(
+                update={"users": [*admin_settings(("demo",)).users, site_officer("other")]}
+            ),
             "jobs": JobSettings(in_process=False),
         }
     )

@@ -2,7 +2,10 @@
 
 ``visitor_export`` reads, for a visitor key: the consent records (with receipts and their
 log verification), the events (newest first, a page at a time or all), the signals with
-their plain-language explanation and evidence, and the retention dates. Every key runs
+their plain-language explanation and evidence, the sessions derived from the events, the
+webhook deliveries that told the site about the visitor's signals, the retention dates,
+and the rows of any other table that holds the key (``held_elsewhere``: every table
+erasure clears, ``consent.erasure.personal_tables``, is in the export). Every key runs
 the same queries in the same order (plus a receipt lookup per consent record, of which a
 key holding nothing has none): a key never seen and the key of another site's browser id
 cost the same work and give the same ``None``.
@@ -22,6 +25,7 @@ from clearsignal.settings import SiteSettings
 from collector.visitor.me.about import site_explanation
 from collector.visitor.me.labels import event_label, page_kind
 from collector.visitor.me.receipts import receipt_statuses
+from consent.erasure import personal_tables
 from consent.log_reader import LogReader
 from consent.state import ConsentState
 
@@ -34,6 +38,8 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "clearsignal-visitor-export/1"
+# Tables the export renders for people; any other table holding the key is exported raw.
+RENDERED_TABLES = ("events", "signals", "sessions", "webhook_deliveries")
 EVENTS_PAGE_MAX = 100
 _CURSOR = re.compile(r"(\d{1,15})-([0-9a-f]{16})")
 _VISITOR = "site = {site:String} AND visitor_key = {key:String}"
@@ -129,6 +135,50 @@ def _visitor_rows(
     )
 
 
+def _sessions(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+    columns = (
+        "session_start, session_end, events, pageviews, entry_path, exit_path, steps, expires_at"
+    )
+    rows = _visitor_rows(store, site, visitor_key, columns, "sessions FINAL", "session_start DESC")
+    return [_on_the_wire(row) for row in rows]
+
+
+def _webhook_deliveries(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+    """What the site's webhook was told about the visitor: one row per attempt."""
+    columns = (
+        "delivery_id, rule_id, rule_version, window_start, attempt, status, http_status, "
+        "attempted_at, expires_at"
+    )
+    order = "attempted_at DESC, delivery_id, attempt"
+    rows = _visitor_rows(store, site, visitor_key, columns, "webhook_deliveries FINAL", order)
+    return [_on_the_wire(row) for row in rows]
+
+
+def _held_elsewhere(store: Store, site: SiteSettings, visitor_key: str) -> dict[str, Any]:
+    found = personal_tables(store, ("site", "visitor_key"))
+    # A cluster's *_local tables are read through their Distributed table.
+    others = [t for t in found if t not in RENDERED_TABLES and not t.endswith("_local")]
+    return {
+        table: [
+            _on_the_wire(row)
+            for row in _visitor_rows(store, site, visitor_key, "*", f"`{table}`", "visitor_key")
+        ]
+        for table in others
+    }
+
+
+def _on_the_wire(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: wire_time(value)
+        if isinstance(value, datetime)
+        else value.hex()
+        if isinstance(value, bytes)
+        else value
+        for name, value in row.items()
+        if name not in ("site", "visitor_key")
+    }
+
+
 def _consent_rows(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
     columns = (
         "receipt_id, kind, method, analytics, personalization, notice_version, recorded_at, "
@@ -186,8 +236,12 @@ def visitor_export(
     records = [_consent_record(row) for row in rows]
     events = event_page(store, site, visitor_key, None, events_limit)
     signals = [signal_document(s) for s in read_signals(store, site.id, visitor_key)]
+    sessions = _sessions(store, site, visitor_key)
+    deliveries = _webhook_deliveries(store, site, visitor_key)
+    elsewhere = _held_elsewhere(store, site, visitor_key)
     receipts = receipt_statuses(reader, [r["receipt_id"] for r in records])
-    if not records and not events["total"] and not signals:
+    held = (records, events["total"], signals, sessions, deliveries, *elsewhere.values())
+    if not any(held):
         return None
     moment = now or datetime.now(UTC)
     return {
@@ -199,5 +253,8 @@ def visitor_export(
         "receipts": receipts,
         "events": events,
         "signals": signals,
+        "sessions": sessions,
+        "webhook_deliveries": deliveries,
+        "held_elsewhere": elsewhere,
         "log": {"origin": reader.verifier.origin, "verifier_key": reader.verifier.vkey},
     }

@@ -4,7 +4,9 @@ or failed (both backends)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -67,3 +69,41 @@ def test_the_scheduler_writes_no_line_per_run_to_the_server_log(
         scheduler.stop()
     shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert shown == [], shown
+
+
+def test_jobs_on_visitors_rows_never_run_at_once(migrated_store: Store) -> None:
+    """A derivation and erasure in one scheduler: the second waits for the first."""
+    spans: list[tuple[str, float, float]] = []
+
+    def slow(name: str) -> Callable[[JobContext], JobResult]:
+        def run(_: JobContext) -> JobResult:
+            started = time.perf_counter()
+            time.sleep(0.3)
+            spans.append((name, started, time.perf_counter()))
+            return JobResult()
+
+        return run
+
+    runner = JobRunner(
+        migrated_store,
+        [
+            Job("signals.compute", "derive", 60, slow("derive"), personal=True),
+            Job("consent.erase", "erase", 60, slow("erase"), personal=True),
+            Job("salts.rotate", "other", 60, slow("other")),
+        ],
+    )
+    threads = [
+        threading.Thread(target=runner.run, args=(name,))
+        for name in ("signals.compute", "consent.erase", "salts.rotate")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    by_name = {name: (start, end) for name, start, end in spans}
+    derive, erase = by_name["derive"], by_name["erase"]
+    assert derive[1] <= erase[0] or erase[1] <= derive[0], spans  # never overlapping
+    other = by_name["other"]
+    # The job on no visitor's rows ran alongside them.
+    assert other[0] < max(derive[1], erase[1])
+    assert other[1] > min(derive[0], erase[0])

@@ -15,8 +15,9 @@ from clearsignal.settings import Settings
 from consent.audit import verify_log
 from consent.export import EXPORT_COLUMNS, export_records
 from consent.ropa import record_of_processing
-from tests.support.admin_accounts import OFFICER, csrf_token, logged_actions, sign_in
+from tests.support.admin_accounts import OFFICER, SITE_OFFICER, csrf_token, logged_actions, sign_in
 from tests.support.admin_shop import Shop, open_shop
+from tests.support.collector_app import from_address
 
 RECEIPT_LINK = re.compile(r'href="/admin/console/receipts/([0-9a-f-]{36})"')
 
@@ -128,3 +129,24 @@ def test_shows_the_record_of_processing_and_every_action_taken(shop: Shop) -> No
     for action in ("login", "view_ropa"):
         assert f"<td>{action}</td>" in actions
     assert "<td>view_actions</td>" not in actions  # logged as it is answered
+
+
+def test_a_privacy_officer_of_one_site_sees_only_that_sites_record_and_actions(
+    shop: Shop,
+) -> None:
+    """The officer of every site exports ``demo``; the officer of ``other`` signs in in
+    another browser and sees neither that export nor the ``demo`` record of processing."""
+    everyone = shop.client
+    token = csrf_token(everyone.get("/admin/console/export").text)
+    everyone.post("/admin/console/export", data={"csrf": token, "site": "demo", "format": "csv"})
+    limited = from_address(everyone, "198.51.100.30")  # another browser, its own cookies
+    sign_in(limited, SITE_OFFICER)
+    ropa = limited.get("/admin/console/ropa").text
+    assert "## Site `other`" in ropa
+    assert "Site `demo`" not in ropa
+    assert "Site `demo`" in record_of_processing(shop.settings)  # the full record has it
+    actions = limited.get("/admin/console/actions").text
+    assert "<td>export</td>" not in actions  # the other officer's export of demo
+    assert f"<td>{OFFICER}</td>" not in actions
+    assert f"<td>{SITE_OFFICER}</td>" in actions  # its own sign-in
+    assert "<td>export</td>" in everyone.get("/admin/console/actions").text

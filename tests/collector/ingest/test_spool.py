@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,10 @@ import orjson
 import pytest
 
 from collector.ingest.rows import clickhouse_time, rows_json
-from collector.ingest.spool import (
+from collector.ingest.spool import Spool
+from collector.ingest.spool_format import (
     HEADER,
     Cursor,
-    Spool,
     SpoolFormatError,
     check_header,
     encode,
@@ -191,5 +192,44 @@ def test_committing_a_cursor_saves_it_and_deletes_the_segments_wholly_before_it(
             s for s in sorted(durable) if s >= batch.end.segment
         ]
         assert batch.end.segment == current
+    finally:
+        spool.close()
+
+
+def test_on_a_quiet_site_a_segment_is_sealed_after_its_time_and_deleted_once_stored(
+    tmp_path: Path,
+) -> None:
+    """On main a segment was sealed only when full (64 MiB): on a quiet site the rows of
+    erased visitors, and rows past retention, stayed on disk for weeks after they were
+    stored. A segment that has held records for ``segment_seconds`` is sealed too."""
+    directory = tmp_path / "spool"
+    spool = Spool(directory, segment_seconds=0.4)
+    try:
+        append_all(spool, [rows(2, "quiet")])
+        stored = spool.read(Cursor(0, 0), max_rows=1_000, max_bytes=1 << 20)
+        assert stored.count == 2
+        spool.commit(stored.end)  # the writer stored them
+        first = stored.end.segment
+        assert spool.path(first).exists()  # still the segment being written
+        deadline = time.monotonic() + 10
+        while spool.current_segment == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert spool.current_segment == first + 1, "the segment was never sealed"
+        after = spool.read(stored.end, max_rows=1_000, max_bytes=1 << 20)
+        assert after.count == 0
+        spool.commit(after.end)  # the writer's next round, with nothing new
+        assert not spool.path(first).exists()
+        assert b"quiet" not in b"".join(p.read_bytes() for p in directory.glob("*.spool"))
+    finally:
+        spool.close()
+
+
+def test_a_segment_without_records_is_never_sealed_for_its_age(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool", segment_seconds=0.1)
+    try:
+        first = spool.current_segment
+        time.sleep(0.5)
+        assert spool.current_segment == first
+        assert len(list((tmp_path / "spool").glob("*.spool"))) == 1
     finally:
         spool.close()

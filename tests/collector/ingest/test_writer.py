@@ -15,7 +15,8 @@ import pytest
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, clickhouse_time
-from collector.ingest.spool import HEADER, Cursor, Spool, encode
+from collector.ingest.spool import Spool
+from collector.ingest.spool_format import HEADER, Cursor, encode
 from collector.ingest.writer import SpoolWriter
 from tests.support.event_loop import run_coroutine
 

@@ -22,6 +22,19 @@ export const idStored = () => Boolean(storage.cs_id)
 export const keepReceipt = (text) => {
   storage.cs_receipt = text
 }
+// The consent log's key, pinned: the one the site's snippet keeps (cs_log_key, from its
+// data-log-key), else the one this page saw on this browser's first visit. A key in an
+// answer is never trusted just because the answer names it.
+export const pinnedLogKey = (offered) => {
+  if (storage.cs_log_key) return { vkey: storage.cs_log_key, by: 'the site' }
+  storage.cs_log_key_seen ||= offered
+  return { vkey: storage.cs_log_key_seen, by: 'your first visit to this page' }
+}
+// The newest checkpoint of the log this browser has checked (a signed note).
+export const heldCheckpoint = () => storage.cs_checkpoint || ''
+export const holdCheckpoint = (note) => {
+  storage.cs_checkpoint = note
+}
 export const forgetId = () => {
   delete storage.cs_id
   delete storage.cs_receipt

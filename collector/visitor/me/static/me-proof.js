@@ -141,5 +141,69 @@ window.clearsignalProof = (() => {
     }
   }
 
-  return { verifyReceipt, rootFromProof, parseVerifierKey }
+  // Whether `proof` shows the tree of `second` leaves with root `secondHash` extends the
+  // one of `first` leaves with root `firstHash` (RFC 9162 section 2.1.4.2).
+  const consistent = async (first, second, firstHash, secondHash, proof) => {
+    if (first === second) return proof.length === 0 && same(firstHash, secondHash)
+    if (!(first > 0 && first < second) || proof.length === 0) return false
+    const path = Number.isInteger(Math.log2(first)) ? [firstHash, ...proof] : proof
+    let fn = first - 1
+    let sn = second - 1
+    while (fn % 2 === 1) {
+      fn = Math.floor(fn / 2)
+      sn = Math.floor(sn / 2)
+    }
+    let fr = path[0]
+    let sr = path[0]
+    for (const c of path.slice(1)) {
+      if (sn === 0) return false
+      if (fn % 2 === 1 || fn === sn) {
+        fr = await sha256(NODE, c, fr)
+        sr = await sha256(NODE, c, sr)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn /= 2
+          sn = Math.floor(sn / 2)
+        }
+      } else {
+        sr = await sha256(NODE, sr, c)
+      }
+      fn = Math.floor(fn / 2)
+      sn = Math.floor(sn / 2)
+    }
+    return sn === 0 && same(fr, firstHash) && same(sr, secondHash)
+  }
+
+  // Checks that the log today extends the checkpoint this browser verified before (`held`,
+  // a signed note), with the consistency proof the collector serves, under the pinned key.
+  // Resolves to { status: 'consistent' | 'failed' | 'unchecked', detail }.
+  const verifyExtension = async (held, latest, vkey, fetchProof) => {
+    if (!window.crypto?.subtle)
+      return { status: 'unchecked', detail: 'the browser offers no WebCrypto to this page' }
+    try {
+      const key = parseVerifierKey(vkey)
+      const [old, now] = [parseNote(held, key), parseNote(latest, key)]
+      for (const note of [old, now])
+        if ((await signatureHolds(key, note)) === false || note.origin !== key.name)
+          return { status: 'failed', detail: 'a checkpoint is not signed by the pinned log key' }
+      if (now.treeSize < old.treeSize)
+        return {
+          status: 'failed',
+          detail: `the log now has ${now.treeSize} entries; it had ${old.treeSize}: it was rolled back`,
+        }
+      const proof = (await fetchProof(old.treeSize, now.treeSize)).map(fromBase64)
+      if (!(await consistent(old.treeSize, now.treeSize, old.rootHash, now.rootHash, proof)))
+        return {
+          status: 'failed',
+          detail: `the log of ${now.treeSize} entries does not extend the ${old.treeSize} checked before: it was rewritten`,
+        }
+      return {
+        status: 'consistent',
+        detail: `the log of ${now.treeSize} entries extends the ${old.treeSize} this browser checked before`,
+      }
+    } catch (error) {
+      return { status: 'failed', detail: String(error.message || error) }
+    }
+  }
+
+  return { verifyReceipt, verifyExtension, consistent, rootFromProof, parseVerifierKey }
 })()

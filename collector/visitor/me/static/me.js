@@ -16,7 +16,19 @@
 // Everything is written into the page with textContent: nothing from the server is
 // ever parsed as HTML.
 
-import { api, browserId, forgetId, idStored, keepReceipt, PAGE, query, site } from './me-api.js'
+import {
+  api,
+  browserId,
+  forgetId,
+  heldCheckpoint,
+  holdCheckpoint,
+  idStored,
+  keepReceipt,
+  PAGE,
+  pinnedLogKey,
+  query,
+  site,
+} from './me-api.js'
 import { $, day, element, fill, say, show, timeElement, when } from './me-dom.js'
 import { moreEvents, renderEvents, renderSignals } from './me-timeline.js'
 
@@ -128,14 +140,51 @@ const statusCell = (verification) => {
   return element('td', { class: verification.status }, text)
 }
 
+// The newest checkpoint among the receipts: today's view of the log.
+const latestCheckpoint = () =>
+  held.receipts
+    .map((item) => item.receipt.log)
+    .filter((log) => log.status === 'included')
+    .sort((a, b) => b.tree_size - a.tree_size)[0]?.checkpoint
+
+const consistencyProof = async (from, to) => {
+  const response = await api(`/api/transparency/consistency?from=${from}&to=${to}`, {
+    authorize: false,
+  })
+  if (!response.ok) throw new Error(`the collector gave no consistency proof (${response.status})`)
+  return (await response.json()).proof
+}
+
+// Whether the log today extends the checkpoint this browser checked on an earlier visit.
+const renderExtension = async (key) => {
+  const shown = $('log-extension')
+  const latest = latestCheckpoint()
+  const before = heldCheckpoint()
+  if (!latest) {
+    shown.textContent = ''
+    return
+  }
+  const proof = window.clearsignalProof
+  const result = before
+    ? await proof.verifyExtension(before, latest, key.vkey, consistencyProof)
+    : await proof.verifyExtension(latest, latest, key.vkey, consistencyProof)
+  shown.className = result.status === 'consistent' ? 'verified' : result.status
+  shown.textContent = before
+    ? `The log since your last visit: ${result.status}: ${result.detail}.`
+    : "This browser now keeps the log's latest checkpoint; on your next visit this page checks " +
+      'that the log still extends it, that nothing recorded so far was changed or removed.'
+  if (result.status === 'consistent') holdCheckpoint(latest)
+}
+
 const renderReceipts = () => {
+  const key = pinnedLogKey(held.log.verifier_key)
   const byId = new Map(held.receipts.map((item) => [item.receipt.receipt_id, item]))
   const rows = held.consent.records.map((record) => {
     const item = byId.get(record.receipt_id)
     const browserCell = element('td', { class: 'pending' }, item ? 'checking…' : 'not listed')
     const proof = window.clearsignalProof
     if (item)
-      proof.verifyReceipt(item.receipt, held.log.verifier_key).then((result) => {
+      proof.verifyReceipt(item.receipt, key.vkey).then((result) => {
         browserCell.className = result.status
         browserCell.textContent = `${result.status}: ${result.detail}`
       })
@@ -155,8 +204,14 @@ const renderReceipts = () => {
     'checked twice against the latest signed checkpoint: by the collector, and again here ' +
     'in your browser with WebCrypto (the SHA-256 hash of the recorded entry, its inclusion ' +
     'proof up to the checkpoint root, and the Ed25519 signature of the checkpoint).'
-  $('log-key').textContent = `Log key: ${held.log.verifier_key}`
+  const changed =
+    key.vkey === held.log.verifier_key
+      ? ''
+      : ` The collector now names another key (${held.log.verifier_key}): receipts are ` +
+        'checked with the pinned one.'
+  $('log-key').textContent = `Log key, pinned by ${key.by}: ${key.vkey}.${changed}`
   show('receipts', rows.length > 0)
+  renderExtension(key)
 }
 
 // ---- loading --------------------------------------------------------------------------

@@ -7,92 +7,24 @@ import logging
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from aggregator.store.client import Store
-from clearsignal.settings import JobSettings, LimitSettings, NoticeSettings, Settings, SiteSettings
-from collector.app import create_app
+from clearsignal.settings import LimitSettings
 from tests.support.collector_app import app_services, decision, run_job
-from tests.support.site_requests import HEADERS, ORIGIN
-
-OTHER_ORIGIN = "https://other.example"
-OTHER_HEADERS = HEADERS | {"origin": OTHER_ORIGIN}
-
-
-def other_site() -> SiteSettings:
-    return SiteSettings(
-        id="other",
-        allowed_origins=[OTHER_ORIGIN],
-        notice=NoticeSettings(uri=f"{OTHER_ORIGIN}/privacy", version="1", text="Other notice."),
-    )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """Two sites, jobs run by hand."""
-    manual = settings.model_copy(
-        update={"sites": [*settings.sites, other_site()], "jobs": JobSettings(in_process=False)}
-    )
-    with TestClient(create_app(manual)) as test_client:
-        yield test_client
-
-
-def auth(browser_id: str) -> dict[str, str]:
-    return {"authorization": f"ClearSignal-Visitor {browser_id}"}
-
-
-def me(client: TestClient, browser_id: str, site: str = "demo", **params: Any) -> Any:
-    return client.get("/api/me", params={"site": site, **params}, headers=auth(browser_id))
-
-
-def flush(client: TestClient) -> None:
-    app_services(client).writer.flush()
-
-
-def visitor_with_data(
-    client: TestClient, paths: tuple[str, ...] = ("/pricing", "/faq", "/shop/desk")
-) -> str:
-    """A visitor who granted analytics and viewed ``paths``, one second apart, stored."""
-    browser_id = secrets.token_urlsafe(16)
-    assert (
-        client.post("/api/consent", json=decision(browser_id), headers=HEADERS).status_code == 201
-    )
-    start = int(time.time() * 1000) - 60_000
-    events = [
-        {"id": secrets.token_hex(8), "type": "pageview", "ts": start + 1000 * i,
-         "url": f"{ORIGIN}{path}"}
-        for i, path in enumerate(paths)
-    ]  # fmt: skip
-    batch = {"site": "demo", "visitor": browser_id, "events": events}
-    assert client.post("/api/events", json=batch, headers=HEADERS).json()["accepted"] == len(paths)
-    flush(client)
-    return browser_id
-
-
-def add_signal(client: TestClient, browser_id: str, evidence_ids: list[str]) -> None:
-    key = app_services(client).ledger.visitor_key("demo", browser_id)
-    now = datetime.now(UTC).replace(microsecond=0)
-    first, last = now - timedelta(days=2), now - timedelta(days=1)
-    evidence = [(evidence_ids[0], first, "/pricing"), (evidence_ids[-1], last, "/pricing")]
-    app_services(client).store.insert(
-        "signals",
-        [["demo", key, "price_uncertainty", 1, first, last, 3.0, evidence, now,
-          now + timedelta(days=180)]],
-        ["site", "visitor_key", "rule_id", "rule_version", "window_start", "window_end",
-         "value", "evidence", "computed_at", "expires_at"],
-    )  # fmt: skip
-
-
-def rows_of(store: Store, table: str, key: str) -> int:
-    count: int = store.scalar(
-        f"SELECT count() FROM {table} WHERE visitor_key = {{k:String}}", {"k": key}
-    )
-    return count
+from tests.support.me_visitor import (
+    OTHER_HEADERS,
+    add_signal,
+    auth,
+    me,
+    rows_of,
+    visitor_with_data,
+)
+from tests.support.site_requests import HEADERS
 
 
 def test_a_visitor_reads_everything_held_about_them(client: TestClient) -> None:
