@@ -140,44 +140,44 @@ def _cosigners(
     witnesses: list[WitnessKey],
 ) -> dict[int, set[str]]:  # fmt: skip
     """``{tree size: witnesses whose cosignature verifies on the store's checkpoint}``."""
-    log = TransparencyLog(database)
-    by_size: dict[int, list[str]] = {}
-    for note in log.checkpoint_notes():
-        by_size.setdefault(verifier.open(note).tree_size, []).append(note)
-    names = {w.name for w in witnesses}
-    found: dict[int, set[str]] = {}
-    stored = CosignedCheckpoints(database, verifier, [], 1).stored()
-    candidates = [
-        (c.tree_size, c.root_hash, c.witness, c.line) for c in stored if c.witness in names
-    ]
-    for note in evidence.held:
+    stored_notes: dict[tuple[int, bytes], str] = {}
+    for note in TransparencyLog(database).checkpoint_notes():
         checkpoint = verifier.open(note)
-        try:
-            for name in cosigned_by(note, witnesses):
-                candidates.append((checkpoint.tree_size, checkpoint.root_hash, name, note))
-        except CheckpointError as exc:
-            raise AuditFailed(
-                None, f"a held checkpoint carries a forged cosignature: {exc}"
-            ) from None
-    for size, root, name, line_or_note in candidates:
-        matching = [n for n in by_size.get(size, []) if verifier.open(n).root_hash == root]
-        if not matching:
+        stored_notes.setdefault((checkpoint.tree_size, checkpoint.root_hash), note)
+    found: dict[int, set[str]] = {}
+
+    def held_in_store(size: int, root: bytes, name: str) -> str:
+        note = stored_notes.get((size, root))
+        if note is None:
             raise AuditFailed(
                 None,
                 f"witness {name} cosigned a checkpoint of {size} entries that the store does "
                 "not hold (another root, or none): the log was rewritten after it was witnessed",
             )
-        note = (
-            line_or_note
-            if "\n\n" in line_or_note
-            else with_cosignatures(matching[0], [line_or_note])
-        )
+        return note
+
+    names = {w.name for w in witnesses}
+    for stored in CosignedCheckpoints(database, verifier, [], 1).stored():
+        if stored.witness not in names:
+            continue
+        note = held_in_store(stored.tree_size, stored.root_hash, stored.witness)
         try:
-            if name not in cosigned_by(note, witnesses):
-                continue
+            verified = cosigned_by(with_cosignatures(note, [stored.line]), witnesses)
         except CheckpointError as exc:
             raise AuditFailed(None, f"a stored cosignature does not verify: {exc}") from None
-        found.setdefault(size, set()).add(name)
+        if stored.witness in verified:
+            found.setdefault(stored.tree_size, set()).add(stored.witness)
+    for note in evidence.held:
+        checkpoint = verifier.open(note)
+        try:
+            verified = cosigned_by(note, witnesses)
+        except CheckpointError as exc:
+            raise AuditFailed(
+                None, f"a held checkpoint carries a forged cosignature: {exc}"
+            ) from None
+        for name in verified:
+            held_in_store(checkpoint.tree_size, checkpoint.root_hash, name)
+            found.setdefault(checkpoint.tree_size, set()).add(name)
     return found
 
 

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from consent.errors import CheckpointError, SigningKeyError
-from consent.signed_note import open_note, sign_note, strict_b64decode
+from consent.signed_note import CONTROL_CHARACTERS, open_note, sign_note, strict_b64decode
 
 __all__ = [
     "Checkpoint",
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class Checkpoint:
     timestamp: int
 
     def __post_init__(self) -> None:
-        if not self.origin or _CONTROL.search(self.origin) or "\n" in self.origin:
+        if not self.origin or CONTROL_CHARACTERS.search(self.origin) or "\n" in self.origin:
             raise ValueError(f"checkpoint origin {self.origin!r} must be one non-empty line")
         if self.tree_size < 0:
             raise ValueError(f"checkpoint tree size {self.tree_size} is negative")

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from consent.errors import CheckpointError
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "ED25519",
     "NoteSignature",
     "check_key_name",
@@ -46,7 +47,7 @@ __all__ = [
 ED25519 = 0x01  # the signature type of an Ed25519 signature of the note text
 _MAX_SIGNATURES = 100  # as golang.org/x/mod/sumdb/note: a bound on work per note
 _SIGNATURE_LINE = re.compile(r"— (\S+) ([A-Za-z0-9+/]+=*)")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f]")  # all but newline
 _KEY_NAME = re.compile(r"[^\s+\x00-\x1f\x7f]+")
 
 
@@ -65,7 +66,7 @@ class NoteSignature:
 
 def split_note(note: str) -> tuple[str, list[NoteSignature]]:
     """The signed text (ending in a newline) and the note's signature lines, unverified."""
-    if _CONTROL.search(note):
+    if CONTROL_CHARACTERS.search(note):
         raise CheckpointError("signed note holds control characters other than newline")
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
@@ -88,7 +89,7 @@ def split_note(note: str) -> tuple[str, list[NoteSignature]]:
 def sign_note(text: str, private_key: Ed25519PrivateKey, key_name: str) -> str:
     """A C2SP signed note of ``text`` (which must end in a newline) with one signature."""
     check_key_name(key_name)
-    if not text.endswith("\n") or _CONTROL.search(text):
+    if not text.endswith("\n") or CONTROL_CHARACTERS.search(text):
         raise ValueError("note text must end with a newline and hold no other control characters")
     line = NoteSignature(
         key_name,
