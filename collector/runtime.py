@@ -9,11 +9,13 @@ scheduler; ``clearsignal jobs`` runs jobs by hand on the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from aggregator.jobs.lease import JobLease
 from aggregator.jobs.registry import deployment_jobs
 from aggregator.jobs.runner import JobOutcome, JobRunner
 from aggregator.jobs.scheduler import Scheduler
-from aggregator.store.client import Store, open_store
+from aggregator.store.client import Store, open_configured_store
 from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings
 from collector.chores import Chore, Chores
@@ -64,6 +66,8 @@ class Services:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.jobs.lease is not None:
+            self.jobs.lease.release()
         self.chores.stop()
         self.lookups.close()
         self.writer.stop(flush=True)
@@ -75,7 +79,7 @@ class Services:
 
 def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -> Services:
     """Open everything; with ``serving``, start the spool writer and in-process scheduler."""
-    store = open_store(settings.dsn, settings.store.database, settings.store.cluster)
+    store = open_configured_store(settings)
     migrate(store)
     site_keys = SiteKeys(settings.site_key_dir)
     ledger = ConsentLedger(store, settings, site_keys)
@@ -100,6 +104,7 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
     jobs = JobRunner(
         store,
         deployment_jobs(store, settings, ledger, writer.flush, log_reader.forget_latest),
+        JobLease(store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
     )
     services = Services(
         store, spool, writer, unverified, unverified_writer, ledger, lookups, log_reader,

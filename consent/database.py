@@ -18,6 +18,14 @@ class Database(Protocol):
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
 
+    def everywhere(self, table: str) -> str:
+        """A FROM clause with ``table``'s rows on every replica of every shard."""
+        ...
+
+    def alter(self, table: str, action: str, parameters: dict[str, Any] | None = None) -> None:
+        """``ALTER TABLE`` the rows of ``table`` wherever they are stored."""
+        ...
+
     def insert(
         self,
         table: str,

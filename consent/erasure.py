@@ -6,7 +6,9 @@ added later are covered too), checks by query that none is left, and records an 
 leaf per request with the number of rows it removed.
 
 Deletes are ``ALTER TABLE ... DELETE`` mutations run synchronously: the parts are
-rewritten without the rows, not merely masked. Two tables are kept on purpose: the
+rewritten without the rows, not merely masked. On a cluster they run on every node, and
+the check counts the rows on every replica of every shard: a receipt is written only
+once no node holds a row of the visitor. Two tables are kept on purpose: the
 consent records and the log are the proof of consent that GDPR Art. 7(1) requires and
 hold the pseudonym only, never events.
 
@@ -46,16 +48,17 @@ def personal_tables(database: Database, columns: tuple[str, ...]) -> list[str]:
     """Every stored (MergeTree) table with all of ``columns``, except the proof of consent.
 
     Found in ``system.columns``, so tables added later are covered too; erasure looks for
-    ``visitor_key``, the retention job for ``site`` and ``expires_at``.
+    ``visitor_key``, the retention job for ``site`` and ``expires_at``. On a cluster, the
+    name is the table read and written (``t``, over the stored ``t_local``).
     """
     rows = database.rows(
-        "SELECT t.name FROM system.tables AS t "
+        "SELECT replaceRegexpOne(t.name, '_local$', '') FROM system.tables AS t "
         "WHERE t.database = currentDatabase() AND t.engine LIKE '%MergeTree' "
         "AND t.name NOT IN {kept:Array(String)} "
         "AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() "
         "  AND name IN {columns:Array(String)} GROUP BY table "
         "  HAVING count() = length({columns:Array(String)})) "
-        "ORDER BY t.name",
+        "ORDER BY 1",
         {"kept": [*KEPT_TABLES, *(f"{t}_local" for t in KEPT_TABLES)], "columns": list(columns)},
     )
     return [str(name) for (name,) in rows]
@@ -84,7 +87,6 @@ class Eraser:
         self,
         database: Database,
         ledger: ConsentLedger,
-        cluster: str | None = None,
         before_erase: Callable[[], object] = _nothing,
         settle: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utc_now,
@@ -92,7 +94,6 @@ class Eraser:
     ) -> None:
         self._db = database
         self._ledger = ledger
-        self._cluster = cluster
         self._before_erase = before_erase
         self._settle = settle
         self._clock = clock
@@ -169,17 +170,15 @@ class Eraser:
                 parameters,
             )
         }
-        if counts:
-            on_cluster = f" ON CLUSTER `{self._cluster}`" if self._cluster else ""
-            self._db.command(
-                f"ALTER TABLE `{table}`{on_cluster} DELETE WHERE {where} "
-                "SETTINGS mutations_sync = 2",
-                parameters,
-            )
-            left = self._db.rows(f"SELECT count() FROM `{table}` WHERE {where}", parameters)
-            if int(left[0][0]):
+        # ``counts`` reads one replica of each shard (what the receipt reports); the
+        # delete and its check cover every replica, one that missed a write included.
+        held = f"SELECT count() FROM {self._db.everywhere(table)} WHERE {where}"
+        if int(self._db.rows(held, parameters)[0][0]):
+            self._db.alter(table, f"DELETE WHERE {where} SETTINGS mutations_sync = 2", parameters)
+            left = int(self._db.rows(held, parameters)[0][0])
+            if left:
                 raise ErasureError(
-                    f"{left[0][0]} rows of {len(keys)} visitors are still in {table} after "
+                    f"{left} rows of {len(keys)} visitors are still in {table} after "
                     "the erasure; the erasure will be retried on the next run"
                 )
         return counts

@@ -8,6 +8,7 @@ caller can catch them together::
      │                      or its signature does not verify
      ├── ErasureError       rows of an erased visitor are still stored after the delete
      ├── LogIntegrityError  the stored log is incomplete or does not match itself
+     │    └── LogFencedError  another sequencer appended at that index first
      ├── NoticeVersionError a decision names a notice version the site does not show
      ├── ReceiptError       a receipt is malformed or does not verify
      ├── SigningKeyError    the log's signing key file is unsafe or unreadable
@@ -25,6 +26,7 @@ __all__ = [
     "CheckpointError",
     "ConsentError",
     "ErasureError",
+    "LogFencedError",
     "LogIntegrityError",
     "NoticeVersionError",
     "ReceiptError",
@@ -56,6 +58,10 @@ class UnknownSiteError(ConsentError):
 
 class LogIntegrityError(ConsentError):
     """The stored transparency log is incomplete or does not match itself."""
+
+
+class LogFencedError(LogIntegrityError):
+    """Another sequencer appended at the index this one was about to fill."""
 
 
 class NoticeVersionError(ConsentError):

@@ -3,8 +3,10 @@
 Each decision is stored in ``consent_records`` with the canonical bytes of its log entry
 (the sequencer later integrates it into the transparency log). ``current`` answers from
 an in-process cache that ``record`` updates at once, so the gate is right immediately
-after a decision; entries read from the store expire after ``cache_seconds`` so that
-decisions recorded by other processes are seen soon. ``cached`` is the same answer
+after a decision. Every entry, read or written through, is trusted for
+``[ingest] consent_cache_seconds`` only, so that a decision recorded by another process
+(a withdrawal above all) is seen here within that bound; the erasure's sweep deletes
+what this process let through meanwhile (``consent.erasure``). ``cached`` is the same answer
 without ever waiting for the store (``UNKNOWN`` when only the store knows), for the
 ingest path, which must not block on it.
 
@@ -40,6 +42,7 @@ from consent.state import ConsentState
 __all__ = ["UNKNOWN", "ConsentLedger", "RecordedConsent", "Unknown"]
 
 log = logging.getLogger("clearsignal.consent")
+_KEPT_ON_DISK_SECONDS = 3600.0
 
 CONSENT_LIFETIME = timedelta(days=395)  # 13 months, then the visitor is asked again
 
@@ -72,14 +75,16 @@ class ConsentLedger:
         settings: Settings,
         site_keys: SiteKeys,
         clock: Callable[[], datetime] = utc_now,
-        cache_seconds: float = 2.0,
+        cache_seconds: float | None = None,
         cache_size: int = 100_000,
     ) -> None:
         self._db = database
         self._settings = settings
         self._site_keys = site_keys
         self._clock = clock
-        self._cache_seconds = cache_seconds
+        self._cache_seconds = (
+            settings.ingest.consent_cache_seconds if cache_seconds is None else cache_seconds
+        )
         self._cache_size = cache_size
         # (site, visitor_key) -> (state or None, monotonic time after which to re-read)
         self._cache: OrderedDict[tuple[str, str], tuple[ConsentState | None, float]] = OrderedDict()
@@ -183,13 +188,14 @@ class ConsentLedger:
         ]  # fmt: skip
         try:
             self._db.insert("consent_records", rows, RECORD_COLUMNS)
+            trusted = self._cache_seconds
         except ConnectionError as exc:
             self._pending.keep(rows)
             log.warning("the store did not answer; %d decisions kept on disk: %s", len(rows), exc)
-        until = time.monotonic() + 3600
+            trusted = _KEPT_ON_DISK_SECONDS  # the store cannot answer better meanwhile
+        until = time.monotonic() + trusted
         for r in recorded:
             if r.kind != "erasure":  # an erasure deletes data; it does not change the choices
-                # Written through, and kept until it can be trusted from the store as well.
                 self._remember((r.site, r.visitor_key), r.state, until)
 
     def flush_pending(self) -> int:

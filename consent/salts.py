@@ -70,7 +70,7 @@ class DailySalts:
             )
         ]
         for day in days:
-            self._db.command(f"ALTER TABLE salts DROP PARTITION '{day.isoformat()}'")
+            self._db.alter("salts", f"DROP PARTITION '{day.isoformat()}'")
         with self._lock:
             self._forget_before(last + timedelta(days=1))
         return days

@@ -58,9 +58,12 @@ class Sequencer:
 
     def run_once(self) -> SequencerRun:
         with self._lock:
+            # The checkpoint before the size: whatever another process appends and signs
+            # in between, the size read second covers the checkpoint read first.
+            latest = self._log.latest_checkpoint_note()
             tree_size = self._log.size()
-            frontier = self._log.frontier(tree_size)
-            self._check_latest_checkpoint(tree_size, frontier_root(frontier))
+            frontier = self._log.complete(tree_size)
+            self._check_latest_checkpoint(latest, tree_size, frontier_root(frontier))
             integrated = 0
             while pending := self._pending():
                 frontier = self._log.append(tree_size, frontier, pending, self._clock())
@@ -111,8 +114,7 @@ class Sequencer:
             for receipt, site, key, kind, recorded_at, entry, leaf, inserted_at in rows
         ]
 
-    def _check_latest_checkpoint(self, tree_size: int, root_hash: bytes) -> None:
-        note = self._log.latest_checkpoint_note()
+    def _check_latest_checkpoint(self, note: str | None, tree_size: int, root_hash: bytes) -> None:
         if note is None:
             return
         latest = self._keys.verifier.open(note)

@@ -5,9 +5,11 @@ perfect subtree ``(level, index)`` the sequencer has completed, and ``checkpoint
 signed tree heads. A proof of any size is then the O(log n) node hashes
 ``consent.merkle`` asks for, fetched in one query; nothing is rehashed from the leaves.
 
-Appending writes the node hashes first and the leaves second: a crash in between leaves
-nodes that a re-run recomputes identically (the table replaces equal keys), while the
-log's size (its leaf count) never covers a leaf whose nodes are missing.
+Appending writes the leaves first, fenced: they are inserted with the deduplication
+token ``leaves:<first index>``, so when two sequencers append at one index the store
+keeps the first insert and drops the other, whose writer finds leaves not its own and
+stops (``LogFencedError``) before it writes anything else. The node hashes and the
+receipt index follow; ``complete`` writes them for leaves a crash left without them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from consent.checkpoint import Checkpoint
 from consent.database import Database
-from consent.errors import LogIntegrityError
+from consent.errors import LogFencedError, LogIntegrityError
 from consent.merkle import (
     EMPTY_ROOT,
     NodeHash,
@@ -128,23 +130,11 @@ class TransparencyLog:
         integrated_at: datetime,
     ) -> list[bytes]:  # fmt: skip
         """Append ``leaves`` after the first ``tree_size``; returns the new frontier."""
-        created: list[NodeHash] = []
-        current = list(frontier)
-        for leaf in leaves:
-            current, nodes = frontier_append(tree_size, current, leaf.leaf_hash)
-            created.extend(nodes)
-            tree_size += 1
-        self._db.insert(
-            "consent_log_nodes",
-            [(n.level, n.index, n.hash) for n in created],
-            ("level", "node_index", "hash"),
-        )
-        first = tree_size - len(leaves)
         self._db.insert(
             "consent_log",
             [
                 (
-                    first + offset,
+                    tree_size + offset,
                     leaf.leaf_hash,
                     leaf.entry,
                     leaf.receipt_id,
@@ -158,10 +148,71 @@ class TransparencyLog:
                 for offset, leaf in enumerate(leaves)
             ],
             _LEAF_COLUMNS,
+            settings={"insert_deduplication_token": f"leaves:{tree_size}"},
+        )
+        self._check_fence(tree_size, [leaf.receipt_id for leaf in leaves])
+        return self._index(
+            tree_size, frontier, [(leaf.receipt_id, leaf.leaf_hash) for leaf in leaves]
+        )
+
+    def complete(self, tree_size: int) -> list[bytes]:
+        """The frontier of ``tree_size``, after writing the node hashes and receipt index of
+        leaves that a crash left without them (past the newest checkpoint at or below it)."""
+        try:
+            return self.frontier(tree_size)
+        except LogIntegrityError:
+            signed = int(
+                self._db.rows(
+                    "SELECT max(tree_size) FROM checkpoints WHERE tree_size <= {size:UInt64}",
+                    {"size": tree_size},
+                )[0][0]
+            )
+            unindexed = list(self.leaves(signed, tree_size))
+            if [leaf.index for leaf in unindexed] != list(range(signed, tree_size)):
+                raise
+            pairs = [(leaf.receipt_id, leaf.leaf_hash) for leaf in unindexed]
+            return self._index(signed, self.frontier(signed), pairs)
+
+    def _check_fence(self, first: int, receipts: list[str]) -> None:
+        """Raise unless every replica holds exactly ``receipts`` from ``first`` on: another
+        sequencer's leaves there, or none at all (the store dropped ours as a repeat of
+        leaves written at that index before and deleted since)."""
+        stored = self._db.rows(
+            f"SELECT log_index, receipt_id FROM {self._db.everywhere('consent_log')} "
+            "WHERE log_index >= {first:UInt64} AND log_index < {end:UInt64}",
+            {"first": first, "end": first + len(receipts)},
+        )
+        ours = {(first + offset, receipt) for offset, receipt in enumerate(receipts)}
+        found = {(int(index), str(receipt)) for index, receipt in stored}
+        if found - ours:
+            raise LogFencedError(
+                f"another sequencer appended leaves at index {min(found - ours)[0]} first; "
+                "this one stops without writing more (run one `clearsignal jobs run` per "
+                "deployment)"
+            )
+        if found != ours:
+            raise LogIntegrityError(
+                f"the leaves appended at index {first} are not stored as written; leaves "
+                "once stored there were deleted. Run `clearsignal audit verify`"
+            )
+
+    def _index(
+        self, first: int, frontier: Sequence[bytes], leaves: Sequence[tuple[str, bytes]]
+    ) -> list[bytes]:
+        """Write the node hashes and receipt index of leaves stored from ``first`` on."""
+        created: list[NodeHash] = []
+        current = list(frontier)
+        for offset, (_, leaf_hash) in enumerate(leaves):
+            current, nodes = frontier_append(first + offset, current, leaf_hash)
+            created.extend(nodes)
+        self._db.insert(
+            "consent_log_nodes",
+            [(n.level, n.index, n.hash) for n in created],
+            ("level", "node_index", "hash"),
         )
         self._db.insert(
             "consent_log_receipts",
-            [(leaf.receipt_id, first + offset) for offset, leaf in enumerate(leaves)],
+            [(receipt, first + offset) for offset, (receipt, _) in enumerate(leaves)],
             ("receipt_id", "log_index"),
         )
         return current

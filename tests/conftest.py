@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 
@@ -30,18 +31,31 @@ def chdb_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"chdb://{tmp_path_factory.mktemp('embedded') / 'clickhouse'}"
 
 
-def serve_clickhouse_http(directory: Path) -> Iterator[ClickHouseHttpServer]:
-    """A loopback ClickHouse HTTP endpoint over ``directory`` for a fixture to yield;
-    the test is skipped when none can be started."""
+class Startable(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Startable)
+
+
+def running(server: S) -> Iterator[S]:
+    """``server`` (a ClickHouse endpoint or cluster) started, for a fixture to yield and
+    then stop; the test is skipped when chDB cannot serve one."""
     try:
-        server = ClickHouseHttpServer(directory)
         server.start()
     except ClickHouseHttpUnavailable as exc:
-        pytest.skip(f"no ClickHouse HTTP endpoint: {exc}")
+        pytest.skip(f"no ClickHouse endpoint: {exc}")
     try:
         yield server
     finally:
         server.stop()
+
+
+def serve_clickhouse_http(directory: Path) -> Iterator[ClickHouseHttpServer]:
+    """A loopback ClickHouse HTTP endpoint over ``directory`` for a fixture to yield."""
+    yield from running(ClickHouseHttpServer(directory))
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +84,10 @@ def database(dsn: str) -> Iterator[str]:
     engine's background threads busy for the rest of the run."""
     name = unique_database()
     yield name
+    drop_database(dsn, name)
+
+
+def drop_database(dsn: str, name: str) -> None:
     cleaner = open_store(dsn, "default", create=False)
     try:
         cleaner.command(f"DROP DATABASE IF EXISTS `{name}` SYNC")

@@ -39,7 +39,6 @@ def deployment_jobs(
     eraser = Eraser(
         store,
         ledger,
-        cluster=settings.store.cluster,
         before_erase=before_erase,
         settle=timedelta(seconds=settings.jobs.erasure_settle_seconds),
     )

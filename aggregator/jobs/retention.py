@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
-from aggregator.store.deletes import delete_where, utc_text
+from aggregator.store.deletes import utc_text
 from consent.erasure import personal_tables
 
 __all__ = ["AGE_COLUMNS", "RetentionJob", "RetentionRun"]
@@ -57,13 +57,12 @@ class RetentionJob(StoreJob):
             return run
 
     def _purge(self, table: str, site: str, now: datetime, oldest: datetime) -> int:
-        base = table.removesuffix("_local")
-        aged = AGE_COLUMNS.get(base)
+        aged = AGE_COLUMNS.get(table)
         where = "site = {site:String} AND (expires_at <= toDateTime64({now:String}, 3, 'UTC')" + (
             f" OR {aged} < toDateTime64({{oldest:String}}, 3, 'UTC'))" if aged else ")"
         )
         parameters = {"site": site, "now": utc_text(now), "oldest": utc_text(oldest)}
         count = int(self._store.scalar(f"SELECT count() FROM `{table}` WHERE {where}", parameters))
         if count:
-            delete_where(self._store, base, where, parameters, self._settings.store.cluster)
+            self._store.delete_where(table, where, parameters)
         return count

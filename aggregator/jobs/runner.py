@@ -5,6 +5,9 @@ name, times it, records the outcome, and never lets one failing job stop the oth
 ``aggregator.jobs.registry`` lists the jobs of a deployment; the scheduler
 (``aggregator.jobs.scheduler``) and ``clearsignal jobs`` both run them through a runner. A
 manual run may pass ``since`` (recompute from then on, a backfill) and a progress bar.
+
+With a lease (``aggregator.jobs.lease``), a job runs only while this process holds it;
+otherwise the run is answered ``standby`` and nothing is done or recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from aggregator.jobs.lease import JobLease
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.store.client import Store
 
@@ -57,7 +61,7 @@ class Job:
 @dataclass(frozen=True)
 class JobOutcome:
     job: str
-    status: str  # ok | failed
+    status: str  # ok | failed | standby (another process holds the lease)
     result: JobResult
     error: str
     seconds: float
@@ -68,10 +72,19 @@ def _told(result: JobResult) -> str:
 
 
 class JobRunner:
-    def __init__(self, store: Store, jobs: Sequence[Job]) -> None:
+    def __init__(self, store: Store, jobs: Sequence[Job], lease: JobLease | None = None) -> None:
         self._store = store
         self.jobs = {job.name: job for job in jobs}
+        self.lease = lease
         self._personal = threading.Lock()
+
+    def standby_reason(self) -> str | None:
+        """Why this process may not run jobs now (another holds the lease), else None."""
+        if self.lease is None or self.lease.acquire():
+            return None
+        state = self.lease.current()
+        holder = f"{state.holder} until {state.expires_at:%H:%M:%S} UTC" if state else "nobody"
+        return f"another process runs the jobs (lease held by {holder})"
 
     def run(
         self, name: str, since: datetime | None = None, progress: Progress = SILENT
@@ -81,6 +94,10 @@ class JobRunner:
             known = ", ".join(sorted(self.jobs))
             raise KeyError(f"no job named {name!r}; the jobs are: {known}")
         started_at, started = datetime.now(UTC), time.perf_counter()
+        standby = self.standby_reason()
+        if standby is not None:
+            log.debug("job %s not run: %s", name, standby)
+            return JobOutcome(name, "standby", JobResult(), standby, 0.0)
         try:
             with self._personal if job.personal else nullcontext():
                 result, status, error = job.run(JobContext(since, progress)), "ok", ""

@@ -4,10 +4,14 @@ In embedded mode it lives inside the server process (the engine allows one proce
 data directory); against a ClickHouse server exactly one process runs it
 (``clearsignal jobs run``, or the one server with ``jobs.in_process``). ``nudge``
 runs a job as soon as possible, e.g. the sequencer right after a consent decision.
+
+With a lease, the scheduler also keeps it (a third of its time to live apart), and
+releases it when it stops, so a standby process takes over at once.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,6 +21,8 @@ from aggregator.jobs.runner import JobRunner
 from clearsignal.clock import EPOCH
 
 __all__ = ["Scheduler"]
+
+log = logging.getLogger("clearsignal.jobs")
 
 
 class Scheduler:
@@ -37,6 +43,23 @@ class Scheduler:
                 next_run_time=datetime.now(UTC),
                 misfire_grace_time=None,
             )
+        if runner.lease is not None:
+            self._scheduler.add_job(
+                self._keep_lease,
+                IntervalTrigger(seconds=runner.lease.ttl.total_seconds() / 3, timezone=UTC),
+                id="lease.keep",
+                name="keep the job lease",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
+
+    def _keep_lease(self) -> None:
+        assert self._runner.lease is not None
+        try:
+            self._runner.lease.acquire()
+        except Exception:  # the store is away: the jobs' own runs will say so
+            log.warning("could not renew the job lease", exc_info=True)
 
     def start(self) -> None:
         self._scheduler.start()
@@ -44,6 +67,8 @@ class Scheduler:
     def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+        if self._runner.lease is not None:
+            self._runner.lease.release()
 
     def trigger(self, name: str) -> IntervalTrigger:
         """When ``name`` runs (APScheduler's trigger: ``get_next_fire_time``)."""

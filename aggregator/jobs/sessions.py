@@ -19,7 +19,7 @@ from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
-from aggregator.store.deletes import delete_where, utc_text
+from aggregator.store.deletes import utc_text
 from clearsignal.clock import EPOCH, utc_now
 from clearsignal.settings import Settings, SiteSettings
 
@@ -102,12 +102,10 @@ class SessionsJob(StoreJob):
             )
         )
         if visitors:
-            delete_where(
-                self._store,
+            self._store.delete_where(
                 "sessions",
                 f"site = {{site:String}} AND session_end >= {_SINCE} AND {_AFFECTED}",
                 parameters,
-                self._settings.store.cluster,
             )
             self._store.command(sessions_insert_sql(site.retention_days), parameters)
             run.visitors += visitors

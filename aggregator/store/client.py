@@ -4,12 +4,19 @@
 engine in this process; ``http(s)://user:pass@host:port/db`` talks to a server. Every
 call goes through clickhouse-connect, and every driver error comes out as a StoreError
 that keeps ClickHouse's error code.
+
+On a cluster every table ``t`` is a ``Distributed`` table over ``t_local`` tables on the
+nodes (``aggregator.store.cluster_ddl``). Reads and inserts go through ``t``; inserts
+wait until the shards hold the rows (``distributed_foreground_insert``). What must
+reach every node's own rows (``alter``, ``delete_where``) runs ``ON CLUSTER``, or on
+each of ``nodes`` in turn where the cluster has no distributed DDL; ``everywhere``
+reads every replica of every shard, for checks that nothing is left anywhere.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +27,20 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from aggregator.errors import StoreError, StoreUnavailable
+from clearsignal.settings import Settings
 
-__all__ = ["Store", "StoreTarget", "open_store", "parse_dsn"]
+__all__ = ["Store", "StoreTarget", "open_configured_store", "open_store", "parse_dsn"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _CODE = re.compile(r"Code: (\d+)")
+_CLUSTER_SETTINGS = {
+    # An insert returns once every shard's replicas hold its rows: an acknowledged event
+    # or consent decision is stored, and readable at once.
+    "distributed_foreground_insert": 1,
+    # A subquery over a Distributed table inside IN or JOIN runs once, on the node that
+    # was asked, and its result goes to every shard: right whatever table is where.
+    "distributed_product_mode": "global",
+}
 
 
 @dataclass(frozen=True)
@@ -97,9 +113,11 @@ def _wrapped(what: str, secret: str = "") -> Iterator[None]:
         raise StoreError(told(exc), code=_error_code(exc)) from exc
 
 
-def _connect(target: StoreTarget, database: str | None) -> Client:
+def _connect(target: StoreTarget, database: str | None, cluster: str | None = None) -> Client:
     with _wrapped(f"connecting to {target.description}", target.password):
         if target.embedded_path is not None:
+            if cluster:
+                raise StoreError("a cluster is reached over http(s)://, not the embedded engine")
             return clickhouse_connect.get_client(
                 dsn=f"chdb://{target.embedded_path}", database=database, tz_mode="aware"
             )
@@ -116,6 +134,7 @@ def _connect(target: StoreTarget, database: str | None) -> Client:
             autogenerate_session_id=False,
             connect_timeout=5,
             send_receive_timeout=120,
+            settings=_CLUSTER_SETTINGS if cluster else None,
         )
 
 
@@ -123,16 +142,50 @@ class Store:
     """One database in one ClickHouse deployment. Safe to share between threads."""
 
     def __init__(
-        self, client: Client, target: StoreTarget, database: str, cluster: str | None
+        self,
+        client: Client,
+        target: StoreTarget,
+        database: str,
+        cluster: str | None,
+        nodes: Sequence[Store] = (),
     ) -> None:
         self._client = client
         self.target = target
         self.database = database
         self.cluster = cluster
+        self.nodes = tuple(nodes)
+        """Each node's own database, where the cluster has no distributed DDL; else empty."""
 
-    @property
-    def is_embedded(self) -> bool:
-        return self.target.embedded_path is not None
+    def everywhere(self, table: str) -> str:
+        """A FROM clause with ``table``'s rows on every replica of every shard."""
+        if not self.cluster:
+            return f"`{table}`"
+        return f"clusterAllReplicas('{self.cluster}', currentDatabase(), '{table}_local')"
+
+    def alter(self, table: str, action: str, parameters: dict[str, Any] | None = None) -> None:
+        """``ALTER TABLE`` the rows of ``table`` wherever they are stored."""
+        self._on_every_node(table, lambda t, on: f"ALTER TABLE `{t}`{on} {action}", parameters)
+
+    def delete_where(
+        self, table: str, where: str, parameters: dict[str, Any] | None = None
+    ) -> None:
+        """A lightweight ``DELETE`` of the rows of ``table`` wherever they are stored."""
+        self._on_every_node(table, lambda t, on: f"DELETE FROM `{t}`{on} WHERE {where}", parameters)
+
+    def _on_every_node(
+        self,
+        table: str,
+        statement: Callable[[str, str], str],
+        parameters: dict[str, Any] | None,
+    ) -> None:
+        """Run ``statement(stored table, ON CLUSTER clause)`` where ``table``'s rows are."""
+        if not self.cluster:
+            self.command(statement(table, ""), parameters)
+        elif self.nodes:
+            for node in self.nodes:
+                node.command(statement(f"{table}_local", ""), parameters)
+        else:
+            self.command(statement(f"{table}_local", f" ON CLUSTER `{self.cluster}`"), parameters)
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         with _wrapped(_first_line(sql), self.target.password):
@@ -200,6 +253,8 @@ class Store:
             return False
 
     def close(self) -> None:
+        for node in self.nodes:
+            node.close()
         self._client.close()
 
 
@@ -209,17 +264,23 @@ def _first_line(sql: str) -> str:
 
 
 def open_store(
-    dsn: str, database: str = "clearsignal", cluster: str | None = None, create: bool = True
+    dsn: str,
+    database: str = "clearsignal",
+    cluster: str | None = None,
+    create: bool = True,
+    nodes: Sequence[str] = (),
 ) -> Store:
     """Connect to the store, creating the database if asked to.
 
-    A database named in an http(s) DSN's path wins over ``database``.
+    A database named in an http(s) DSN's path wins over ``database``. ``nodes``: the
+    DSN of every node of a ``cluster`` that has no distributed DDL.
     """
     target = parse_dsn(dsn)
     name = target.database or database
     if not _IDENTIFIER.match(name):
         raise StoreError(f"database name {name!r} is not a plain identifier")
-    if create:
+    node_stores = [open_store(node, name, create=create) for node in nodes]
+    if create and not nodes:
         bootstrap = _connect(target, None)
         try:
             on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
@@ -227,4 +288,10 @@ def open_store(
                 bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{name}`{on_cluster}")
         finally:
             bootstrap.close()
-    return Store(_connect(target, name), target, name, cluster)
+    return Store(_connect(target, name, cluster), target, name, cluster, node_stores)
+
+
+def open_configured_store(settings: Settings, create: bool = True) -> Store:
+    """The store ``settings`` name: its DSN, database and cluster."""
+    store = settings.store
+    return open_store(settings.dsn, store.database, store.cluster, create, store.nodes)

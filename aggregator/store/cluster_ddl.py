@@ -1,22 +1,28 @@
 """Turn single-node migration DDL into cluster DDL.
 
 Migration files are written once, for one node. With a cluster name set, each
-statement is rewritten:
+``CREATE TABLE t (...) ENGINE = XMergeTree(args) ...`` becomes a table ``t_local`` on
+every node plus a ``Distributed`` table ``t`` that every read and insert goes through:
 
-- ``CREATE TABLE t (...) ENGINE = XMergeTree(args) ...`` preceded by a
-  ``-- shard_key: <expr>`` comment becomes a ``ReplicatedXMergeTree`` table
-  ``t_local`` on every node plus a ``Distributed`` table ``t`` routing rows by
-  ``<expr>`` (the visitor key, so one visitor's rows live on one shard);
-- the same without a shard key becomes one ``ReplicatedXMergeTree`` table
-  replicated to every node (small, totally ordered tables such as the consent log);
-- ``ALTER TABLE t`` is sent ``ON CLUSTER`` to the local table, and column changes
-  to the Distributed table too;
-- ``CREATE VIEW`` gets ``ON CLUSTER``.
+- preceded by a ``-- shard_key: <expr>`` comment, ``t`` routes rows by ``<expr>`` (the
+  visitor key, so one visitor's rows live on one shard);
+- without one, ``t`` sends every row to the first shard, the table's one home: small,
+  totally ordered, single-writer tables such as the consent log (docs/scaling.md);
+- ``ALTER TABLE t`` goes to ``t_local``, and column changes to ``t`` too;
+- ``CREATE VIEW`` reads the ``Distributed`` tables.
+
+Two forms, by how the cluster runs DDL:
+
+- ``replicated``: statements carry ``ON CLUSTER`` and tables are
+  ``ReplicatedXMergeTree``, for clusters with ClickHouse Keeper. Replication paths use
+  the ``{shard}``, ``{replica}`` and ``{database}`` macros, which every node's
+  configuration must define;
+- per node: plain ``XMergeTree`` tables and no ``ON CLUSTER``, the statements to run on
+  each node in turn (``[store] nodes``); the ``Distributed`` tables write every replica
+  of a shard themselves (``internal_replication`` false in the cluster's definition).
 
 Anything else is refused with a MigrationError, so a cluster never silently gets
-single-node DDL. Replication paths use the ``{shard}``, ``{replica}`` and
-``{database}`` macros, which every node's configuration must define (see
-docs/scaling.md).
+single-node DDL.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ _ALTER_TABLE = re.compile(r"^ALTER TABLE (?P<name>\w+)\s+(?P<rest>.*)$", re.DOTA
 _CREATE_VIEW = re.compile(
     r"^CREATE VIEW IF NOT EXISTS (?P<name>\w+)\s+(?P<rest>AS\s.*)$", re.DOTALL
 )
+_REPLICATION = ("'/clickhouse/tables/{shard}/{database}/{table}'", "'{replica}'")
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", re.IGNORECASE)
 
 
@@ -64,10 +71,11 @@ def split_statements(text: str) -> list[Statement]:
 
 @dataclass
 class ClusterDDL:
-    """Rewrites statements for one cluster; remembers which tables are sharded."""
+    """Rewrites statements for one cluster; remembers the tables it has created."""
 
     cluster: str
-    sharded: set[str] = field(default_factory=set)
+    replicated: bool = True
+    tables: set[str] = field(default_factory=set)
 
     def translate(self, statement: Statement) -> list[str]:
         sql = statement.sql
@@ -76,7 +84,7 @@ class ClusterDDL:
         if match := _ALTER_TABLE.match(sql):
             return self._alter_table(match)
         if match := _CREATE_VIEW.match(sql):
-            return [f"CREATE VIEW IF NOT EXISTS {match['name']} {self._on} {match['rest']}"]
+            return [f"CREATE VIEW IF NOT EXISTS {match['name']}{self._on} {match['rest']}"]
         raise MigrationError(
             "cluster mode supports CREATE TABLE IF NOT EXISTS ... ENGINE = *MergeTree, "
             f"ALTER TABLE and CREATE VIEW IF NOT EXISTS; cannot translate: {sql[:200]}"
@@ -84,33 +92,27 @@ class ClusterDDL:
 
     @property
     def _on(self) -> str:
-        return f"ON CLUSTER `{self.cluster}`"
+        return f" ON CLUSTER `{self.cluster}`" if self.replicated else ""
 
     def _create_table(self, match: re.Match[str], shard_key: str | None) -> list[str]:
         name, columns, rest = match["name"], match["columns"], match["rest"].strip()
         args = [a.strip() for a in (match["args"] or "").split(",") if a.strip()]
-        shard_macro = "{shard}" if shard_key else "all"
-        engine_args = ", ".join(
-            [f"'/clickhouse/tables/{shard_macro}/{{database}}/{{table}}'", "'{replica}'", *args]
-        )
-        engine = f"Replicated{match['engine']}({engine_args})"
-        if shard_key is None:
-            return [
-                f"CREATE TABLE IF NOT EXISTS {name} {self._on} {columns} ENGINE = {engine} {rest}"
-            ]
-        self.sharded.add(name)
+        engine = f"{match['engine']}({', '.join(args)})"
+        if self.replicated:
+            engine = f"Replicated{match['engine']}({', '.join([*_REPLICATION, *args])})"
+        self.tables.add(name)
         local = f"{name}_local"
         return [
-            f"CREATE TABLE IF NOT EXISTS {local} {self._on} {columns} ENGINE = {engine} {rest}",
-            f"CREATE TABLE IF NOT EXISTS {name} {self._on} AS {local} "
-            f"ENGINE = Distributed(`{self.cluster}`, currentDatabase(), {local}, {shard_key})",
+            f"CREATE TABLE IF NOT EXISTS {local}{self._on} {columns} ENGINE = {engine} {rest}",
+            f"CREATE TABLE IF NOT EXISTS {name}{self._on} AS {local} ENGINE = "
+            f"Distributed(`{self.cluster}`, currentDatabase(), {local}, {shard_key or 0})",
         ]
 
     def _alter_table(self, match: re.Match[str]) -> list[str]:
         name, rest = match["name"], match["rest"]
-        if name not in self.sharded:
-            return [f"ALTER TABLE {name} {self._on} {rest}"]
-        statements = [f"ALTER TABLE {name}_local {self._on} {rest}"]
+        if name not in self.tables:
+            raise MigrationError(f"cluster mode: ALTER TABLE {name} before it was created")
+        statements = [f"ALTER TABLE {name}_local{self._on} {rest}"]
         if _COLUMN_CHANGE.match(rest):
-            statements.append(f"ALTER TABLE {name} {self._on} {rest}")
+            statements.append(f"ALTER TABLE {name}{self._on} {rest}")
         return statements

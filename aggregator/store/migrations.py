@@ -75,9 +75,12 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     return migrations
 
 
-def planned_statements(migrations: list[Migration], cluster: str | None) -> dict[int, list[str]]:
-    """The SQL each migration runs, per version: as written, or rewritten for a cluster."""
-    translator = ClusterDDL(cluster) if cluster else None
+def planned_statements(
+    migrations: list[Migration], cluster: str | None, replicated: bool = True
+) -> dict[int, list[str]]:
+    """The SQL each migration runs, per version: as written, or rewritten for a cluster
+    (``replicated``: ON CLUSTER, else the statements to run on each node)."""
+    translator = ClusterDDL(cluster, replicated) if cluster else None
     plan = {}
     for migration in migrations:
         sql: list[str] = []
@@ -87,19 +90,18 @@ def planned_statements(migrations: list[Migration], cluster: str | None) -> dict
     return plan
 
 
-def _ensure_record_table(store: Store) -> None:
-    if store.cluster:
-        on_cluster = f"ON CLUSTER `{store.cluster}`"
+def _ensure_record_table(store: Store, on_cluster: str) -> None:
+    if on_cluster:
         engine = (
             "ReplicatedReplacingMergeTree("
             "'/clickhouse/tables/all/{database}/{table}', '{replica}', applied_at)"
         )
     else:
-        on_cluster, engine = "", "ReplacingMergeTree(applied_at)"
+        engine = "ReplacingMergeTree(applied_at)"
     # ReplacingMergeTree: two processes migrating at once each record the version;
     # reads use FINAL, so the record is one row per version either way.
     store.command(
-        f"CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster} "
+        f"CREATE TABLE IF NOT EXISTS schema_migrations{on_cluster} "
         "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) "
         f"ENGINE = {engine} ORDER BY version"
     )
@@ -111,9 +113,23 @@ def applied_checksums(store: Store) -> dict[int, tuple[str, str]]:
 
 
 def migrate(store: Store, directory: Path | None = None) -> MigrationReport:
-    """Apply every migration not yet recorded, in order."""
+    """Apply every migration not yet recorded, in order: on the store, or on each node of a
+    cluster without distributed DDL (each node records what it has applied)."""
     migrations = load_migrations(directory)
-    _ensure_record_table(store)
+    if not store.nodes:
+        plan = planned_statements(migrations, store.cluster)
+        on_cluster = f" ON CLUSTER `{store.cluster}`" if store.cluster else ""
+        return _apply(store, migrations, plan, on_cluster)
+    plan = planned_statements(migrations, store.cluster, replicated=False)
+    reports = [_apply(node, migrations, plan, "") for node in store.nodes]
+    applied = tuple(dict.fromkeys(name for report in reports for name in report.applied))
+    return MigrationReport(applied, min(report.already_applied for report in reports))
+
+
+def _apply(
+    store: Store, migrations: list[Migration], plan: dict[int, list[str]], on_cluster: str
+) -> MigrationReport:
+    _ensure_record_table(store, on_cluster)
     done = applied_checksums(store)
     for migration in migrations:
         if migration.version in done and done[migration.version][1] != migration.checksum:
@@ -122,7 +138,6 @@ def migrate(store: Store, directory: Path | None = None) -> MigrationReport:
                 f"(recorded as {done[migration.version][0]}). Migrations are append-only: "
                 "restore the file and put the change in a new migration."
             )
-    plan = planned_statements(migrations, store.cluster)
     applied = []
     for migration in migrations:
         if migration.version in done:

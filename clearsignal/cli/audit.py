@@ -39,9 +39,9 @@ def _held_note(path: str) -> str:
 
 
 def _open_store(settings: Settings) -> Any:
-    from aggregator.store.client import open_store
+    from aggregator.store.client import open_configured_store
 
-    return open_store(settings.dsn, settings.store.database, settings.store.cluster, create=False)
+    return open_configured_store(settings, create=False)
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:

@@ -79,8 +79,12 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    standby = services.jobs.standby_reason()
     scheduler.start()
-    print(f"running {len(services.jobs.jobs)} jobs; stop with Ctrl-C", flush=True)
+    if standby is None:
+        print(f"running {len(services.jobs.jobs)} jobs; stop with Ctrl-C", flush=True)
+    else:
+        print(f"standing by: {standby}; takes over when it ends. Stop with Ctrl-C", flush=True)
     try:
         stop.wait()
     finally:

@@ -57,10 +57,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from aggregator.store.client import open_store
+    from aggregator.store.client import open_configured_store
     from aggregator.store.migrations import migrate
 
-    store = open_store(settings.dsn, settings.store.database, settings.store.cluster)
+    store = open_configured_store(settings)
     try:
         print(migrate(store))
     finally:

@@ -17,11 +17,11 @@ HTTP_DAYS = 2  # the collector keeps events up to 72 hours old
 
 def _open_store(settings: Settings) -> Any:
     from aggregator.errors import StoreError
-    from aggregator.store.client import open_store
+    from aggregator.store.client import open_configured_store
     from aggregator.store.migrations import migrate
 
     try:
-        store = open_store(settings.dsn, settings.store.database, settings.store.cluster)
+        store = open_configured_store(settings)
         migrate(store)
     except StoreError as exc:
         hint = (

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network
+from typing import Self
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 
 from clearsignal.settings._base import SettingsModel
 
@@ -17,7 +18,19 @@ class StoreSettings(SettingsModel):
         description="chdb:///path for the embedded engine, or http(s)://user:pass@host:port/db.",
     )
     database: str = Field(default="clearsignal", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+    cluster: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$",
+        description="The cluster (in the nodes' <remote_servers>) whose Distributed tables "
+        "hold the data; see docs/scaling.md.",
+    )
+    nodes: list[str] = Field(
+        default_factory=list,
+        description="With `cluster`: the http(s) DSN of every node (each replica of each "
+        "shard) of a cluster without distributed DDL (no ClickHouse Keeper). Migrations, "
+        "deletes and erasure then run on each node in turn, and tables are plain "
+        "*MergeTree. Empty: DDL runs ON CLUSTER and tables are Replicated*MergeTree.",
+    )
 
     @field_validator("dsn")
     @classmethod
@@ -26,6 +39,22 @@ class StoreSettings(SettingsModel):
             raise ValueError("must start with chdb://, http:// or https://")
         return value
 
+    @field_validator("nodes")
+    @classmethod
+    def _node_scheme(cls, value: list[str]) -> list[str]:
+        for node in value:
+            if not node.startswith(("http://", "https://")):
+                raise ValueError(f"{node!r}: a node is reached over http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _cluster_for_nodes(self) -> Self:
+        if self.nodes and not self.cluster:
+            raise ValueError("`nodes` lists a cluster's nodes: name the `cluster` too")
+        if self.cluster and self.dsn is not None and self.dsn.startswith("chdb://"):
+            raise ValueError("a cluster is reached over http(s)://, not the embedded engine")
+        return self
+
 
 class JobSettings(SettingsModel):
     in_process: bool = Field(
@@ -33,6 +62,14 @@ class JobSettings(SettingsModel):
         description="Run the scheduler inside `clearsignal serve`; set false on all but one "
         "process when several collectors share a ClickHouse server, and run "
         "`clearsignal jobs run` there instead.",
+    )
+    lease_seconds: float = Field(
+        default=30,
+        ge=3,
+        le=600,
+        description="How long the process running the jobs holds their lease without "
+        "renewing it; a standby `clearsignal jobs run` takes over this long after the "
+        "holder stopped answering (at once after it stopped cleanly).",
     )
     sequencer_seconds: float = Field(default=5.0, gt=0, le=3600)
     erasure_seconds: float = Field(default=10.0, gt=0, le=3600)
@@ -81,6 +118,15 @@ class IngestSettings(SettingsModel):
         le=10,
         description="How long a request waits for the store to say whether a browser id "
         "holds a grant; past it the batch is spooled unverified and checked later.",
+    )
+    consent_cache_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=60,
+        description="How long a collector process trusts a consent state it read or "
+        "recorded before asking the store again: a decision recorded through one process "
+        "reaches every other within this bound (decisions kept on disk while the store "
+        "is down are trusted until it is back).",
     )
     unverified_delay_seconds: float = Field(
         default=30,

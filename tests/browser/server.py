@@ -16,7 +16,10 @@ On top of ``collector.app.create_app(settings)`` this adds:
   requests to that path get those statuses (one each) instead of reaching the app
   (``"clear": true`` first drops what is still pending);
 * ``GET /_test/received``: every POST to /api/ so far, as received (body, content type,
-  User-Agent) with the status it was answered.
+  User-Agent) with the status it was answered;
+* ``POST /_test/run-jobs`` ``{"names": ["consent.erase", ...]}``: the spool written out,
+  then those jobs run once, in this process, which holds the job lease (a
+  ``clearsignal jobs run-once`` beside it would stand by); answers each job's outcome.
 
 Test support only: never imported by the product.
 """
@@ -32,13 +35,14 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearsignal.settings import load_settings
-from collector.app import create_app
+from collector.app import CollectorApp, create_app
 from collector.visitor.snippet_files import snippet_routes
 
 FIXTURES = Path(__file__).resolve().with_name("fixtures")
@@ -64,6 +68,13 @@ class TestControls:
         self.pending: defaultdict[str, deque[int]] = defaultdict(deque)
         self.received: list[dict[str, object]] = []
 
+    def _run_jobs(self, names: list[str]) -> list[dict[str, str]]:
+        assert isinstance(self.app, CollectorApp)
+        services = self.app.services
+        services.writer.flush()
+        outcomes = [services.jobs.run(name) for name in names]
+        return [{"job": o.job, "status": o.status, "error": o.error} for o in outcomes]
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -75,6 +86,11 @@ class TestControls:
                 self.pending[asked["path"]].clear()
             self.pending[asked["path"]].extend(int(s) for s in asked["statuses"])
             await JSONResponse({"pending": list(self.pending[asked["path"]])})(scope, receive, send)
+            return
+        if path == "/_test/run-jobs" and method == "POST":
+            names = json.loads(await Request(scope, receive).body())["names"]
+            outcomes = await run_in_threadpool(self._run_jobs, names)
+            await JSONResponse(outcomes)(scope, receive, send)
             return
         if path == "/_test/received" and method == "GET":
             await JSONResponse(self.received)(scope, receive, send)

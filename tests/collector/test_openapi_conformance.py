@@ -133,7 +133,7 @@ def test_generated_invalid_requests_are_refused_with_documented_answers(
     answered: list[int] = []
 
     @settings(
-        max_examples=300,
+        max_examples=150,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,

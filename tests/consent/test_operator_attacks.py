@@ -89,8 +89,11 @@ def published(world: ConsentWorld, tmp_path: Path) -> Published:
 
 def rewrite_tail(world: ConsentWorld, withdrawal: str) -> None:
     """Delete leaves 6 and up with their nodes, receipts index and checkpoints, and the
-    withdrawal itself; the sequencer re-appends the rest and a new decision."""
+    withdrawal itself; the sequencer re-appends the rest and a new decision. The log's
+    fence remembers the indexes it appended (a repeat there is dropped), so the operator
+    switches the table's insert deduplication off first."""
     for sql in (
+        "ALTER TABLE consent_log MODIFY SETTING non_replicated_deduplication_window = 0",
         "ALTER TABLE consent_log DELETE WHERE log_index >= 6",
         "ALTER TABLE consent_log_nodes DELETE WHERE bitShiftLeft(node_index + 1, level) > 6",
         "ALTER TABLE checkpoints DELETE WHERE tree_size > 6",

@@ -10,8 +10,8 @@ import pytest
 
 from clearsignal.purposes import Purpose
 from consent.entries import ConsentDecision
-from consent.errors import LogIntegrityError
-from consent.ledger import ConsentLedger
+from consent.errors import LogFencedError, LogIntegrityError
+from consent.ledger import ConsentLedger, RecordedConsent
 from consent.merkle import (
     consistency_proof,
     inclusion_proof,
@@ -21,8 +21,14 @@ from consent.merkle import (
     verify_inclusion,
 )
 from consent.pseudonyms import SiteKeys
-from consent.transparency_log import TransparencyLog
+from consent.transparency_log import PendingLeaf, TransparencyLog
 from tests.consent.conftest import ConsentWorld
+
+
+def pending_leaf(recorded: RecordedConsent) -> PendingLeaf:
+    """The leaf a sequencer would append for ``recorded``."""
+    r, now = recorded, datetime.now(UTC)
+    return PendingLeaf(r.receipt_id, r.site, r.visitor_key, r.kind, now, r.entry, r.leaf_hash, now)
 
 
 def entries_in_log(world: ConsentWorld) -> list[bytes]:
@@ -85,27 +91,42 @@ def test_stored_proofs_equal_the_rfc_proofs_for_every_leaf_and_size(
             assert verify_consistency(old, size, root(entries[:old]), root(entries[:size]), proof)
 
 
-def test_a_crash_after_writing_nodes_is_repaired_by_the_next_run(world: ConsentWorld) -> None:
+def test_a_crash_after_writing_leaves_is_completed_by_the_next_run(world: ConsentWorld) -> None:
     world.decide()
     world.sequencer.run_once()
     pending = [world.decide() for _ in range(3)]
     log = TransparencyLog(world.store)
-    # Simulate the crash: the nodes of the pending leaves are written, the leaves (and the
-    # receipt index, written after them) are not.
+    # Simulate the crash: the pending leaves are written, their node hashes, the receipt
+    # index and the checkpoint (written after them) are not.
     world.sequencer.run_once()
-    for table in ("consent_log", "consent_log_receipts"):
-        world.store.command(
-            f"ALTER TABLE {table} DELETE WHERE log_index >= 1 SETTINGS mutations_sync = 2"
-        )
-    world.store.command(
-        "ALTER TABLE checkpoints DELETE WHERE tree_size > 1 SETTINGS mutations_sync = 2"
-    )
-    assert log.size() == 1
+    for table, where in (
+        ("consent_log_nodes", "bitShiftLeft(node_index + 1, level) > 1"),
+        ("consent_log_receipts", "log_index >= 1"),
+        ("checkpoints", "tree_size > 1"),
+    ):
+        world.store.command(f"ALTER TABLE {table} DELETE WHERE {where} SETTINGS mutations_sync = 2")
+    with pytest.raises(LogIntegrityError, match="missing"):
+        log.frontier(4)
     run = world.sequencer.run_once()
     assert run.tree_size == 4
     assert entries_in_log(world)[1:] == [r.entry for r in pending]
     assert run.checkpoint is not None
     assert run.checkpoint.root_hash == root(entries_in_log(world))
+    assert log.frontier(4)
+    assert log.leaf_by_receipt(pending[-1].receipt_id) is not None
+
+
+def test_a_second_sequencer_appending_at_a_taken_index_is_fenced_off(world: ConsentWorld) -> None:
+    world.decide()
+    world.sequencer.run_once()
+    log = TransparencyLog(world.store)
+    mine, theirs = ([pending_leaf(world.decide()) for _ in range(2)] for _ in range(2))
+    frontier = log.complete(1)
+    log.append(1, frontier, theirs, datetime.now(UTC))
+    with pytest.raises(LogFencedError, match="index 1"):
+        log.append(1, frontier, mine, datetime.now(UTC))
+    assert [leaf.receipt_id for leaf in log.leaves(1)] == [leaf.receipt_id for leaf in theirs]
+    assert log.root(3) == root(entries_in_log(world))
 
 
 def test_the_sequencer_refuses_to_extend_a_log_whose_signed_root_changed(

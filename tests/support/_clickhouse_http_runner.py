@@ -2,10 +2,11 @@
 
 Run as a script, never imported by product code::
 
-    python _clickhouse_http_runner.py DATABASE_PATH MARKER PARENT_PID
+    python _clickhouse_http_runner.py DATABASE_PATH MARKER PARENT_PID [LISTENER ...]
 
-The working directory must hold the ``config.xml`` that names the listen host and
-HTTP port: chDB's private ``_chdb.query`` entry point runs the full clickhouse-local
+LISTENER is ``HTTP`` (the default) or ``TCP``, ClickHouse's native protocol, which a
+cluster's ``Distributed`` tables use between nodes. The working directory must hold
+the ``config.xml`` that names the listen host and ports: chDB's private ``_chdb.query`` entry point runs the full clickhouse-local
 program, which reads it from there. One call opens the listener and then runs a
 query that sleeps row by row; the listener lives as long as that query. The parent
 ends it with ``KILL QUERY`` on MARKER (or a signal).
@@ -30,7 +31,7 @@ _PARENT_POLL_SECONDS = 0.25
 _GRACE_AFTER_PARENT_DEATH_SECONDS = 10.0
 # sleepEachRow() over one-row blocks: a KILL QUERY is noticed within one sleep.
 _KEEPALIVE_SQL = (
-    "SYSTEM START LISTEN HTTP; "
+    "{listen}"
     "SELECT sleepEachRow(0.1), '{marker}' FROM numbers(1000000000000) "
     "SETTINGS max_block_size = 1, max_execution_time = 0 FORMAT Null"
 )
@@ -53,7 +54,8 @@ def _end_when_parent_dies(parent_pid: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    database_path, marker, parent_pid = argv
+    database_path, marker, parent_pid, *listeners = argv
+    listen = "".join(f"SYSTEM START LISTEN {name}; " for name in listeners or ["HTTP"])
     threading.Thread(
         target=_end_when_parent_dies, args=(int(parent_pid),), name="parent-watch", daemon=True
     ).start()
@@ -68,7 +70,9 @@ def main(argv: list[str]) -> int:
     # The format must be TSV: it becomes the listener's default output format, and
     # clickhouse-connect's version handshake fails with CSV.
     try:
-        result = query(_KEEPALIVE_SQL.format(marker=marker), "TSV", path=database_path)
+        result = query(
+            _KEEPALIVE_SQL.format(listen=listen, marker=marker), "TSV", path=database_path
+        )
     except TypeError as error:  # the private signature changed
         print(f"chdb._chdb.query rejected its arguments: {error}", file=sys.stderr, flush=True)
         return EXIT_ENTRY_POINT_MISSING

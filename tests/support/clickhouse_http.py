@@ -63,7 +63,7 @@ _CONFIG_XML = """\
     <http_port>{port}</http_port>
     <keep_alive_timeout>{keep_alive_timeout}</keep_alive_timeout>
     <shutdown_wait_unfinished>2</shutdown_wait_unfinished>
-</clickhouse>
+{extra}</clickhouse>
 """
 
 
@@ -103,9 +103,15 @@ class ClickHouseHttpServer:
         *,
         startup_timeout: float = 60.0,
         stop_timeout: float = 10.0,
+        tcp_port: int | None = None,
+        extra_config: str = "",
     ) -> None:
+        """``tcp_port`` (0: a free one) opens the native protocol too; ``extra_config``
+        is XML added inside ``<clickhouse>`` (a cluster's ``<remote_servers>``)."""
         self.data_dir = Path(data_dir).resolve()
         self.port = port or _free_loopback_port(self.host)
+        self.tcp_port = None if tcp_port is None else tcp_port or _free_loopback_port(self.host)
+        self.extra_config = extra_config
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.last_startup_seconds: float | None = None
@@ -181,9 +187,15 @@ class ClickHouseHttpServer:
 
     def _spawn(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        extra = self.extra_config
+        if self.tcp_port is not None:
+            extra = f"    <tcp_port>{self.tcp_port}</tcp_port>\n{extra}"
         (self.data_dir / "config.xml").write_text(
             _CONFIG_XML.format(
-                host=self.host, port=self.port, keep_alive_timeout=_KEEP_ALIVE_TIMEOUT_SECONDS
+                host=self.host,
+                port=self.port,
+                keep_alive_timeout=_KEEP_ALIVE_TIMEOUT_SECONDS,
+                extra=extra,
             ),
             encoding="utf-8",
         )
@@ -199,6 +211,8 @@ class ClickHouseHttpServer:
                     str(self.database_path),
                     self._marker,
                     str(os.getpid()),
+                    "HTTP",
+                    *(["TCP"] if self.tcp_port is not None else []),
                 ],
                 cwd=self.data_dir,
                 stdin=subprocess.PIPE,  # its EOF tells the child that we died

@@ -156,8 +156,7 @@ def _webhook_deliveries(store: Store, site: SiteSettings, visitor_key: str) -> l
 
 def _held_elsewhere(store: Store, site: SiteSettings, visitor_key: str) -> dict[str, Any]:
     found = personal_tables(store, ("site", "visitor_key"))
-    # A cluster's *_local tables are read through their Distributed table.
-    others = [t for t in found if t not in RENDERED_TABLES and not t.endswith("_local")]
+    others = [t for t in found if t not in RENDERED_TABLES]
     return {
         table: [
             _on_the_wire(row)

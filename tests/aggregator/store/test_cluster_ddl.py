@@ -49,15 +49,39 @@ def test_a_sharded_table_becomes_replicated_local_tables_plus_a_distributed_tabl
     ]
 
 
-def test_a_table_without_shard_key_is_replicated_to_every_node() -> None:
+def test_a_table_without_shard_key_has_its_home_on_the_first_shard() -> None:
     (statement,) = split_statements(
         "CREATE TABLE IF NOT EXISTS consent_log (log_index UInt64) ENGINE = MergeTree ORDER BY log_index;"
     )
     assert ClusterDDL("c1").translate(statement) == [
-        "CREATE TABLE IF NOT EXISTS consent_log ON CLUSTER `c1` (log_index UInt64) "
-        "ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}') "
-        "ORDER BY log_index"
+        "CREATE TABLE IF NOT EXISTS consent_log_local ON CLUSTER `c1` (log_index UInt64) "
+        "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}') "
+        "ORDER BY log_index",
+        "CREATE TABLE IF NOT EXISTS consent_log ON CLUSTER `c1` AS consent_log_local "
+        "ENGINE = Distributed(`c1`, currentDatabase(), consent_log_local, 0)",
     ]
+
+
+def test_without_distributed_ddl_the_statements_run_on_each_node_with_plain_engines() -> None:
+    ddl = ClusterDDL("analytics", replicated=False)
+    create, alter_column, _ = split_statements(SHARDED)
+    local, distributed = ddl.translate(create)
+    assert local.startswith("CREATE TABLE IF NOT EXISTS events_local (")
+    assert "ENGINE = ReplacingMergeTree(ingested_at)" in local
+    assert distributed == (
+        "CREATE TABLE IF NOT EXISTS events AS events_local "
+        "ENGINE = Distributed(`analytics`, currentDatabase(), events_local, cityHash64(visitor_key))"
+    )
+    assert ddl.translate(alter_column) == [
+        "ALTER TABLE events_local ADD COLUMN IF NOT EXISTS note String",
+        "ALTER TABLE events ADD COLUMN IF NOT EXISTS note String",
+    ]
+
+
+def test_an_alter_of_a_table_not_created_is_refused() -> None:
+    (statement,) = split_statements("ALTER TABLE nowhere ADD COLUMN x String;")
+    with pytest.raises(MigrationError, match="before it was created"):
+        ClusterDDL("c1").translate(statement)
 
 
 def test_statements_it_cannot_translate_are_refused() -> None:
@@ -70,8 +94,13 @@ def test_every_shipped_migration_translates_and_shards_visitor_tables_by_visitor
     plan = planned_statements(load_migrations(), "analytics")
     statements = [sql for version in sorted(plan) for sql in plan[version]]
     assert all(" ON CLUSTER `analytics` " in sql for sql in statements)
-    distributed = [sql for sql in statements if "ENGINE = Distributed(" in sql]
-    assert {sql.split()[5] for sql in distributed} >= {"events", "signals"}
-    assert all(sql.endswith("cityHash64(visitor_key))") for sql in distributed)
+    distributed = {sql.split()[5]: sql for sql in statements if "ENGINE = Distributed(" in sql}
+    visitor_tables = {"events", "signals", "sessions", "webhook_deliveries"}
+    assert all(distributed[t].endswith("cityHash64(visitor_key))") for t in visitor_tables)
+    assert all(sql.endswith(", 0)") for t, sql in distributed.items() if t not in visitor_tables)
+    per_node = planned_statements(load_migrations(), "analytics", replicated=False)
+    assert not any(
+        "ON CLUSTER" in sql or "Replicated" in sql for v in per_node.values() for sql in v
+    )
     single_node = planned_statements(load_migrations(), None)
     assert not any("ON CLUSTER" in sql for sqls in single_node.values() for sql in sqls)

@@ -100,8 +100,10 @@ def operated(tmp_path: Path, clickhouse_http: ClickHouseHttpServer) -> Iterator[
 
 def rewrite_tail(operated: Operated, withdrawal: str) -> None:
     """The withdrawal and every leaf from the 7th on go; the sequencer re-appends the
-    rest and a new decision, and signs a new checkpoint of 8."""
+    rest and a new decision, and signs a new checkpoint of 8. The log's fence remembers
+    the indexes it appended, so the operator switches insert deduplication off first."""
     for sql in (
+        "ALTER TABLE consent_log MODIFY SETTING non_replicated_deduplication_window = 0",
         f"ALTER TABLE consent_records DELETE WHERE receipt_id = '{withdrawal}'",
         "ALTER TABLE checkpoint_cosignatures DELETE WHERE tree_size > 6",
         "ALTER TABLE checkpoints DELETE WHERE tree_size > 6",

@@ -13,18 +13,14 @@ balancer) so the per-client rate limit sees many visitors, as in production.
 
 from __future__ import annotations
 
-import http.client
-import itertools
 import json
 import secrets
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,116 +33,8 @@ from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
 from tests.conftest import serve_clickhouse_http
 from tests.support.clickhouse_http import ClickHouseHttpServer
+from tests.support.senders import Senders, assert_exactly_once, post_consent, wait_for
 from tests.support.serve import Serve
-from tests.support.site_requests import CHROME, ORIGIN
-
-EVENTS_PER_BATCH = 10
-
-
-class Senders:
-    """Threads posting 10-event batches until stopped; they keep the ids that got 202.
-
-    With ``visitors``, each batch names one of them (round robin) as its browser id, and
-    ``sent_by`` records which browser id each acknowledged event was sent with."""
-
-    def __init__(self, port: int, threads: int = 3, visitors: list[str] | None = None) -> None:
-        self.port = port
-        self.visitors = visitors
-        self.acknowledged: set[str] = set()
-        self.sent_by: dict[str, str] = {}
-        self.refused: list[str] = []
-        self.failed_connections = 0
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._ids = itertools.count()
-        self._prefix = uuid.uuid4().hex[:6]
-        self._threads = [
-            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)
-        ]
-
-    def __enter__(self) -> Senders:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=60)
-
-    def _batch(self) -> list[str]:
-        with self._lock:
-            return [f"{self._prefix}{next(self._ids):010x}" for _ in range(EVENTS_PER_BATCH)]
-
-    def _run(self, number: int) -> None:
-        self._send_until_stopped(number, None)
-
-    def _send_until_stopped(
-        self, number: int, connection: http.client.HTTPConnection | None
-    ) -> None:
-        for request in itertools.count():
-            if self._stop.is_set():
-                break
-            ids = self._batch()
-            now = int(time.time() * 1000)
-            visitor = self.visitors[request % len(self.visitors)] if self.visitors else None
-            body = json.dumps(
-                {
-                    "site": "demo",
-                    "visitor": visitor,
-                    "events": [
-                        {"id": i, "type": "pageview", "ts": now, "url": f"{ORIGIN}/p/{i[-2:]}"}
-                        for i in ids
-                    ],
-                }
-            )
-            headers = {
-                "Content-Type": "text/plain",
-                "Origin": ORIGIN,
-                "User-Agent": CHROME,
-                "X-Forwarded-For": f"10.{number}.{request // 256 % 256}.{request % 256}",
-            }
-            try:
-                if connection is None:
-                    connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                connection.request("POST", "/api/events", body, headers)
-                response = connection.getresponse()
-                answer = response.read()
-            except (OSError, http.client.HTTPException):
-                # The server is gone (killed), perhaps in the middle of its answer: the
-                # browser would retry; we send new ones.
-                if connection is not None:
-                    connection.close()
-                connection = None
-                with self._lock:
-                    self.failed_connections += 1
-                time.sleep(0.05)
-                continue
-            with self._lock:
-                if response.status == 202 and json.loads(answer)["accepted"] == len(ids):
-                    self.acknowledged.update(ids)
-                    if visitor is not None:
-                        self.sent_by.update(dict.fromkeys(ids, visitor))
-                else:
-                    self.refused.append(f"{response.status} {answer[:200]!r}")
-            time.sleep(0.002)
-        if connection is not None:
-            connection.close()
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self.acknowledged)
-
-
-def wait_for(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
 
 _READ_EMBEDDED = """
 import json, sys
@@ -169,14 +57,6 @@ def stored_ids_in_embedded(data_dir: Path) -> list[str]:
     )
     ids: list[str] = json.loads(result.stdout.strip().splitlines()[-1])["ids"]
     return ids
-
-
-def assert_exactly_once(acknowledged: set[str], stored: list[str]) -> None:
-    assert len(stored) == len(set(stored)), "an event is stored more than once"
-    missing = acknowledged - set(stored)
-    assert not missing, (
-        f"{len(missing)} acknowledged events are missing, e.g. {sorted(missing)[:3]}"
-    )
 
 
 @pytest.mark.slow
@@ -217,24 +97,6 @@ def test_every_acknowledged_event_survives_a_kill_9_exactly_once(tmp_path: Path)
 def own_clickhouse(tmp_path: Path) -> Iterator[ClickHouseHttpServer]:
     """A loopback ClickHouse HTTP endpoint of this test's own: the test stops it."""
     yield from serve_clickhouse_http(tmp_path / "clickhouse-http")
-
-
-def post_consent(port: int, browser_id: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = {
-        "site": "demo", "visitor": browser_id, "notice_version": "1", "method": "banner",
-        "purposes": {"analytics": True, "personalization": False},
-    }  # fmt: skip
-    try:
-        connection.request(
-            "POST", "/api/consent", json.dumps(body),
-            {"Content-Type": "text/plain", "Origin": ORIGIN, "User-Agent": CHROME},
-        )  # fmt: skip
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
 
 
 @pytest.mark.slow
