@@ -2,12 +2,13 @@
 -- Every event gets a unique id and the current time; every request comes from another
 -- client address (X-Forwarded-For, trusted by uvicorn from 127.0.0.1 as from a load
 -- balancer), so the per-client rate limit sees many visitors, as in production.
--- Environment: BENCH_EVENTS (events per batch), BENCH_ORIGIN.
+-- Environment: BENCH_EVENTS (events per batch), BENCH_ORIGIN, BENCH_TAG.
 
 local events_per_batch = tonumber(os.getenv("BENCH_EVENTS") or "1")
 local origin = os.getenv("BENCH_ORIGIN") or "http://127.0.0.1:8000"
 local counter = 0
-local thread_tag = os.time() % 0x10000000
+-- BENCH_TAG: a number of the run's own, so that two runs at once never share an id.
+local thread_tag = tonumber(os.getenv("BENCH_TAG") or "") or (os.time() % 0x10000000)
 local types = {"pageview", "click", "scroll", "engagement", "custom"}
 
 local user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "

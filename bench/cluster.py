@@ -121,9 +121,12 @@ def ingest(work: Path, store: StoreSettings, seconds: float) -> dict[str, float]
         for process, _ in collectors:
             stop(process)
     stored = open_configured_store(Settings(store=store), create=False)
-    rows = int(stored.scalar("SELECT count() FROM events"))
+    rows, unique = stored.rows("SELECT count(), uniqExact(event_id) FROM events")[0]
     stored.close()
-    return {"events_per_s": measured / elapsed, "accepted": accepted, "stored": rows, **rss}
+    return {
+        "events_per_s": measured / elapsed, "accepted": accepted, "stored": int(rows),
+        "duplicated": int(rows) - int(unique), **rss,
+    }  # fmt: skip
 
 
 def run_jobs(store: Store, settings: Settings) -> dict[str, float]:
@@ -196,7 +199,8 @@ def main() -> int:
             for name, result in results.items():
                 lost = result["accepted"] - result["stored"]
                 print(f"{name:<16} {result['events_per_s']:>10,.0f} events/s; accepted "
-                      f"{result['accepted']:,.0f}, stored {result['stored']:,.0f} (lost {lost:,.0f}); "
+                      f"{result['accepted']:,.0f}, stored {result['stored']:,.0f} (lost {lost:,.0f}, "
+                      f"stored twice {result['duplicated']:,.0f}); "
                       f"peak RSS collectors {result['collector 1']:.0f} / "
                       f"{result['collector 2']:.0f} MiB")  # fmt: skip
             ratio = (

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -170,7 +171,8 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def wrk(url: str, batch: int, seconds: float, connections: int) -> WrkResult:
-    env = {**os.environ, "BENCH_EVENTS": str(batch), "BENCH_ORIGIN": ORIGIN}
+    env = {**os.environ, "BENCH_EVENTS": str(batch), "BENCH_ORIGIN": ORIGIN,
+           "BENCH_TAG": str(secrets.randbits(28))}  # fmt: skip
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(LUA), url,
     ]  # fmt: skip
