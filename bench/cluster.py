@@ -1,13 +1,13 @@
 """ClearSignal on a 2-shard ClickHouse cluster against a single node, in one run.
 
-    .venv/bin/python bench/cluster.py [--seconds 10] [--visitors 300] [--days 30]
+    .venv/bin/python bench/cluster.py [--seconds 10] [--visitors 3000] [--days 30]
 
 1. Ingest. Two ``clearsignal serve`` processes (``jobs.in_process = false``), each
    driven by its own wrk (20-event batches, ``bench/_post_events.lua``), store into a
    2-shard cluster of chDB nodes (``tests/support/clickhouse_cluster.py``), then into one
-   node of the same kind. Prints events/s per setup and their ratio, checks that every
-   accepted event was stored once (rows in ``events`` = accepted), and the peak resident
-   memory (VmHWM) of each collector and node.
+   node of the same kind. Prints events/s per setup (the median of three rounds) and
+   their ratio, checks that every accepted event was stored once (rows in ``events`` =
+   accepted), and the peak resident memory (VmHWM) of each collector and node.
 2. Jobs. One simulated month is stored on a single node and copied to the cluster; every
    job runs once on each. Prints each job's seconds on both and the ratio.
 
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,7 @@ from simulator.simulation import simulate
 from tests.support.clickhouse_cluster import ClickHouseCluster
 from tests.support.clickhouse_http import ClickHouseHttpServer
 
-BATCH, CONNECTIONS = 20, 25
+BATCH, CONNECTIONS, ROUNDS = 20, 25, 3
 JOBS = (
     "consent.sequence", "sessions.compute", "signals.compute", "summaries.compute",
     "signals.validate", "retention.purge", "salts.rotate", "consent.erase",
@@ -93,29 +94,33 @@ def start_collector(
     return process, port
 
 
+def round_of_load(collectors: list[tuple[subprocess.Popen[bytes], int]], seconds: float) -> float:
+    """Both collectors under wrk at once for ``seconds``: events/s they accepted."""
+    before = sum(counters(port)["accepted"] for _, port in collectors)
+    started = time.monotonic()
+    runs = [
+        threading.Thread(
+            target=wrk, args=(f"http://127.0.0.1:{port}/api/events", BATCH, seconds, CONNECTIONS)
+        )
+        for _, port in collectors
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    elapsed = time.monotonic() - started
+    return (sum(counters(port)["accepted"] for _, port in collectors) - before) / elapsed
+
+
 def ingest(work: Path, store: StoreSettings, seconds: float) -> dict[str, float]:
     """Events/s through two collectors into ``store``, after checking nothing was lost."""
     collectors = [start_collector(work, f"collector-{i}", store) for i in (1, 2)]
     try:
         for _, port in collectors:
             wrk(f"http://127.0.0.1:{port}/api/events", BATCH, 2, CONNECTIONS)  # warm up
-        before = [counters(port)["accepted"] for _, port in collectors]
-        started = time.monotonic()
-        runs = [
-            threading.Thread(
-                target=wrk,
-                args=(f"http://127.0.0.1:{port}/api/events", BATCH, seconds, CONNECTIONS),
-            )
-            for _, port in collectors
-        ]
-        for run in runs:
-            run.start()
-        for run in runs:
-            run.join()
-        elapsed = time.monotonic() - started
+        rates = [round_of_load(collectors, seconds) for _ in range(ROUNDS)]
         totals = [wait_for_drain(port) for _, port in collectors]
         accepted = sum(t["accepted"] for t in totals)
-        measured = accepted - sum(before)
         rss = {f"collector {i + 1}": peak_rss_mb(p.pid) for i, (p, _) in enumerate(collectors)}
     finally:
         for process, _ in collectors:
@@ -124,7 +129,7 @@ def ingest(work: Path, store: StoreSettings, seconds: float) -> dict[str, float]
     rows, unique = stored.rows("SELECT count(), uniqExact(event_id) FROM events")[0]
     stored.close()
     return {
-        "events_per_s": measured / elapsed, "accepted": accepted, "stored": int(rows),
+        "events_per_s": statistics.median(rates), "accepted": accepted, "stored": int(rows),
         "duplicated": int(rows) - int(unique), **rss,
     }  # fmt: skip
 
@@ -175,7 +180,7 @@ def jobs(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of wrk per setup")
-    parser.add_argument("--visitors", type=int, default=300)
+    parser.add_argument("--visitors", type=int, default=3000)
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
     if shutil.which("wrk") is None:

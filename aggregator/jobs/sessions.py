@@ -29,28 +29,33 @@ JOB = "sessions.compute"
 STEPS_KEPT = 50
 
 _SINCE = "toDateTime64({since:String}, 3, 'UTC')"
-_AFFECTED = (
-    "(identity, visitor_key) IN (SELECT DISTINCT identity, visitor_key FROM events "
-    "WHERE site = {site:String} "
-    "AND ingested_at > toDateTime64({changed_since:String}, 3, 'UTC') "
-    f"AND ts >= {_SINCE})"
-)
-
-_EVENTS = (
-    f"SELECT * FROM events FINAL WHERE site = {{site:String}} AND ts >= {_SINCE} AND {_AFFECTED}"
-)
 
 
-def sessions_insert_sql(retention_days: int) -> str:
+def _affected(events: str = "events") -> str:
+    return (
+        f"(identity, visitor_key) IN (SELECT DISTINCT identity, visitor_key FROM {events} "
+        "WHERE site = {site:String} "
+        "AND ingested_at > toDateTime64({changed_since:String}, 3, 'UTC') "
+        f"AND ts >= {_SINCE})"
+    )
+
+
+def sessions_insert_sql(retention_days: int, suffix: str = "") -> str:
+    """The statement over ``events`` into ``sessions`` (``suffix``: ``_local``, one node's
+    own tables, ``Store.on_each_shard``)."""
+    events = (
+        f"SELECT * FROM events{suffix} FINAL WHERE site = {{site:String}} AND ts >= {_SINCE} "
+        f"AND {_affected(f'events{suffix}')}"
+    )
     return f"""
-INSERT INTO sessions (site, visitor_key, identity, session_start, session_end, events,
+INSERT INTO sessions{suffix} (site, visitor_key, identity, session_start, session_end, events,
                       pageviews, entry_path, exit_path, steps, computed_at, expires_at)
 SELECT {{site:String}}, visitor_key, identity, min(ts), max(ts), count(),
        countIf(type = 'pageview'), argMin(path, (ts, event_id)), argMax(path, (ts, event_id)),
        arraySlice(arrayDistinct(arrayMap(s -> s.2,
                   arraySort(groupArrayIf((ts, name), type = 'step')))), 1, {STEPS_KEPT}),
        max(ts), toDateTime(max(ts)) + INTERVAL {retention_days} DAY
-FROM ({sessionised_events(_EVENTS)})
+FROM ({sessionised_events(events)})
 GROUP BY identity, visitor_key, session
 """
 
@@ -97,22 +102,24 @@ class SessionsJob(StoreJob):
         visitors = int(
             self._store.scalar(
                 f"SELECT count() FROM (SELECT DISTINCT identity, visitor_key FROM events "
-                f"WHERE site = {{site:String}} AND {_AFFECTED})",
+                f"WHERE site = {{site:String}} AND {_affected()})",
                 parameters,
             )
         )
         if visitors:
             self._store.delete_where(
                 "sessions",
-                f"site = {{site:String}} AND session_end >= {_SINCE} AND {_AFFECTED}",
+                f"site = {{site:String}} AND session_end >= {_SINCE} AND {_affected()}",
                 parameters,
             )
-            self._store.command(sessions_insert_sql(site.retention_days), parameters)
+            self._store.on_each_shard(
+                lambda suffix: sessions_insert_sql(site.retention_days, suffix), parameters
+            )
             run.visitors += visitors
             run.sessions += int(
                 self._store.scalar(
                     f"SELECT count() FROM sessions FINAL WHERE site = {{site:String}} "
-                    f"AND session_end >= {_SINCE} AND {_AFFECTED}",
+                    f"AND session_end >= {_SINCE} AND {_affected()}",
                     parameters,
                 )
             )

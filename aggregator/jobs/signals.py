@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
@@ -57,16 +58,17 @@ def _flags(pages: PageSettings) -> str:
     )
 
 
-def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
+def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str) -> str:
     scope = (
-        "AND visitor_key IN (SELECT DISTINCT visitor_key FROM events "
+        f"AND visitor_key IN (SELECT DISTINCT visitor_key FROM events{suffix} "
         "  WHERE site = {site:String} AND identity = 'analytics' "
         "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')})"
         if incremental
         else ""
     )
     events = sessionised_events(
-        "SELECT * FROM events FINAL WHERE site = {site:String} AND identity = 'analytics' "
+        f"SELECT * FROM events{suffix} FINAL WHERE site = {{site:String}} "
+        "AND identity = 'analytics' "
         "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')} "
         f"AND visitor_key IN consented {scope}",
         "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
@@ -78,13 +80,16 @@ ev AS ({events}
 )"""
 
 
-def rule_insert_sql(site: SiteSettings, rule: SignalRule, incremental: bool) -> str:
-    """The one statement that computes ``rule`` for ``site`` and stores its findings."""
+def rule_insert_sql(
+    site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str = ""
+) -> str:
+    """The one statement that computes ``rule`` for ``site`` and stores its findings
+    (``suffix``: ``_local``, over one node's own tables, ``Store.on_each_shard``)."""
     overrides = site.signal_thresholds.get(rule.id)
     return f"""
-INSERT INTO signals (site, visitor_key, rule_id, rule_version, window_start, window_end,
+INSERT INTO signals{suffix} (site, visitor_key, rule_id, rule_version, window_start, window_end,
                      value, evidence, computed_at, expires_at)
-WITH {_events_sql(site, rule, incremental and rule.incremental)}
+WITH {_events_sql(site, rule, incremental and rule.incremental, suffix)}
 SELECT {{site:String}}, visitor_key, '{rule.id}', {rule.version}, window_start, window_end,
        value, evidence, toDateTime64(window_end, 3),
        window_end + INTERVAL {site.retention_days} DAY
@@ -135,8 +140,8 @@ class SignalsJob(StoreJob):
         before = self._counts(site.id)
         for rule in RULES:
             lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
-            self._store.command(
-                rule_insert_sql(site, rule, incremental=not full),
+            self._store.on_each_shard(
+                partial(rule_insert_sql, site, rule, not full),
                 {
                     "site": site.id,
                     "as_of": as_of,

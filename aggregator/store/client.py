@@ -172,6 +172,19 @@ class Store:
         """A lightweight ``DELETE`` of the rows of ``table`` wherever they are stored."""
         self._on_every_node(table, lambda t, on: f"DELETE FROM `{t}`{on} WHERE {where}", parameters)
 
+    def on_each_shard(
+        self, statement: Callable[[str], str], parameters: dict[str, Any] | None = None
+    ) -> None:
+        """Run ``statement(suffix)``: an ``INSERT … SELECT`` that derives rows of visitor-
+        sharded tables from such tables, one visitor at a time. On a cluster with ``nodes``,
+        each node runs it over its own ``<table>_local`` tables (suffix ``_local``): no
+        shard's events cross the network, and every replica derives its own copy. Else
+        once, through the tables as named (suffix ``""``)."""
+        if not self.nodes:
+            self.command(statement(""), parameters)
+        for node in self.nodes:
+            node.command(statement("_local"), parameters)
+
     def _on_every_node(
         self,
         table: str,

@@ -73,3 +73,27 @@ def test_every_job_gives_the_single_nodes_tables_row_for_row(
             assert snapshot(cluster_store, table) == expected, table
     finally:
         reference.close()
+    for table in ("sessions", "signals"):
+        assert derived_on_each_node(cluster_store, table) == [
+            node.scalar(f"SELECT count() FROM {table}_local") for node in cluster_store.nodes
+        ], table
+
+
+def derived_on_each_node(store: Store, table: str) -> list[int]:
+    """Rows each node wrote into its own ``<table>_local`` with statements that read its own
+    ``events_local``, by its query log: the derivation ran where the events are."""
+    written = []
+    for node in store.nodes:
+        node.command("SYSTEM FLUSH LOGS")
+        written.append(
+            int(
+                node.scalar(
+                    "SELECT sum(written_rows) FROM system.query_log WHERE type = 'QueryFinish' "
+                    "AND current_database = currentDatabase() AND query_kind = 'Insert' "
+                    "AND position(query, {into:String}) > 0 AND position(query, 'events_local') > 0",
+                    {"into": f"INSERT INTO {table}_local "},
+                )
+            )
+        )
+    print(f"{table}: each node derived from its own events: {written} rows")
+    return written

@@ -21,6 +21,11 @@ from .clickhouse_http import ClickHouseHttpServer
 __all__ = ["ClickHouseCluster", "running_cluster"]
 
 _REPLICA = "<replica><host>127.0.0.1</host><port>{port}</port></replica>"
+# Each node logs its queries (system.query_log), so tests can see what ran where.
+_QUERY_LOG = (
+    "    <query_log><database>system</database><table>query_log</table>"
+    "<flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>\n"
+)
 
 
 class ClickHouseCluster:
@@ -41,7 +46,7 @@ class ClickHouseCluster:
             + "</shard>"
             for shard in self.shards
         )
-        config = f"    <remote_servers><{name}>{layout}</{name}></remote_servers>\n"
+        config = f"    <remote_servers><{name}>{layout}</{name}></remote_servers>\n{_QUERY_LOG}"
         for node in self.nodes:
             node.extra_config = config
 
