@@ -6,25 +6,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import SecretStr
+
 from aggregator.jobs.registry import deployment_jobs
 from aggregator.jobs.runner import JobRunner
 from aggregator.store.client import Store, open_configured_store
 from aggregator.store.migrations import migrate
-from clearsignal.settings import Settings
+from clearsignal.settings import Settings, WebhookSettings
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
 from simulator.simulation import simulate
+from tests.support.webhook_receiver import WebhookReceiver
 
 JOBS = (
     "consent.sequence", "sessions.compute", "signals.compute", "summaries.compute",
-    "signals.validate", "retention.purge", "salts.rotate", "consent.erase",
+    "signals.validate", "retention.purge", "salts.rotate", "consent.erase", "webhooks.deliver",
 )  # fmt: skip
 INPUTS = ("events", "consent_records", "salts", "simulation_truth")
 COMPARED = (
     "sessions", "signals", "site_summaries", "signal_validation", "consent_log",
-    "consent_log_nodes", "consent_log_receipts", "events", "salts",
+    "consent_log_nodes", "consent_log_receipts", "events", "salts", "webhook_deliveries",
 )  # fmt: skip
-RANDOM = {"salts": ("salt", "created_at")}  # a new day's salt is random: compare its days
+# A new day's salt is random: compare its days. A delivery's times are the sender's clock.
+RANDOM = {
+    "salts": ("salt", "created_at"),
+    "webhook_deliveries": ("attempted_at", "next_attempt_at"),
+}
 END = datetime.now(UTC).replace(microsecond=0)
 VISITORS, DAYS, SEED = 200, 30, 5
 
@@ -54,9 +61,24 @@ def snapshot(store: Store, table: str) -> list[tuple[Any, ...]]:
     return store.rows(f"SELECT {', '.join(columns)} FROM {table}{final} ORDER BY ALL")
 
 
+def hooked(settings: Settings, receiver: WebhookReceiver) -> Settings:
+    """``settings`` with the site's webhook pointing at ``receiver``."""
+    webhook = WebhookSettings(url=receiver.url, secret=SecretStr("s" * 32))
+    site = settings.sites[0].model_copy(update={"webhook": webhook})
+    return settings.model_copy(update={"sites": [site]})
+
+
 def test_every_job_gives_the_single_nodes_tables_row_for_row(
     single_node: Settings, cluster_settings: Settings, cluster_store: Store
 ) -> None:
+    with WebhookReceiver() as receiver:
+        compare_jobs(
+            hooked(single_node, receiver), hooked(cluster_settings, receiver), cluster_store
+        )
+        assert receiver.requests, "the webhooks job delivered nothing to compare"
+
+
+def compare_jobs(single_node: Settings, cluster_settings: Settings, cluster_store: Store) -> None:
     reference = open_configured_store(single_node)
     try:
         migrate(reference)

@@ -4,6 +4,9 @@ verification, ``clearsignal audit verify``'s check, and a visitor's /api/me."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from starlette.testclient import TestClient
 
 from clearsignal.settings import Settings
@@ -11,6 +14,7 @@ from collector.app import create_app
 from consent.audit import verify_log
 from tests.support.admin_accounts import OFFICER, OWNER, csrf_token, sign_in
 from tests.support.admin_shop import open_shop
+from tests.support.cli import clearsignal, store_env
 from tests.support.collector_app import run_job
 from tests.support.me_visitor import me, visitor_with_data
 
@@ -31,8 +35,18 @@ def test_the_dashboard_reads_through_the_cluster_as_on_a_single_node(
     assert dashboard(cluster_settings) == on_one
 
 
+def cluster_env(settings: Settings) -> dict[str, str]:
+    """The environment that points ``clearsignal`` at the cluster store of ``settings``."""
+    store = settings.store
+    return {
+        **store_env(settings.data_dir, str(store.dsn), store.database),
+        "CLEARSIGNAL_STORE__CLUSTER": str(store.cluster),
+        "CLEARSIGNAL_STORE__NODES": json.dumps(store.nodes),
+    }
+
+
 def test_the_console_and_the_audit_verify_the_log_through_the_cluster(
-    cluster_settings: Settings,
+    tmp_path: Path, cluster_settings: Settings
 ) -> None:
     with open_shop(cluster_settings) as shop:
         client = shop.client
@@ -46,6 +60,12 @@ def test_the_console_and_the_audit_verify_the_log_through_the_cluster(
         report = verify_log(shop.services.store, shop.services.log_reader.verifier)
         assert report.ok, report.summary()
         assert report.tree_size == shop.services.store.scalar("SELECT count() FROM consent_records")
+        audit = clearsignal(
+            "audit", "verify", "--public-key", shop.services.log_reader.verifier.vkey,
+            cwd=tmp_path, env=cluster_env(shop.settings),
+        )  # fmt: skip
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert f"log verified: {report.tree_size} entries" in audit.stdout
 
 
 def test_a_visitor_reads_everything_held_about_them_through_the_cluster(
