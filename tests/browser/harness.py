@@ -152,7 +152,8 @@ class Collector:
         return received
 
     def run_jobs(self, *names: str) -> None:
-        """Those jobs, run once by the collector (which holds the job lease)."""
+        """The spool written out, then those jobs run once by the collector (which holds
+        the job lease); with no names, only the spool."""
         outcomes = self._call("/_test/run-jobs", {"names": list(names)}, timeout=300)
         failed = [o for o in outcomes if o["status"] != "ok"]
         assert not failed, failed
