@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 ARRIVAL_DELAY = 250  # ms between a batch's last event and its arrival at the collector
+_WHOLE_RUN_SECONDS = 24 * 3600.0
 
 
 class SimulationError(AggregatorError):
@@ -105,8 +106,15 @@ class StoreDelivery:
         self._now_ms = 0
         self._decision_times: Iterator[datetime] = iter(())
         site_keys = SiteKeys(settings.site_key_dir)
+        # The simulation is the only writer of its visitors' decisions: it trusts what it
+        # recorded for the whole run, as a collector trusts them for consent_cache_seconds.
         self.ledger = ConsentLedger(
-            store, settings, site_keys, clock=self._decision_clock, cache_size=visitors + 1000
+            store,
+            settings,
+            site_keys,
+            clock=self._decision_clock,
+            cache_seconds=_WHOLE_RUN_SECONDS,
+            cache_size=visitors + 1000,
         )
         salts = _SimulationSalts(store, lambda: utc(self._now_ms))
         self._pipeline = IngestPipeline(
