@@ -20,5 +20,7 @@ class Purpose(StrEnum):
 class LawfulBasis(StrEnum):
     """GDPR Art. 6(1) bases that ClearSignal's purposes can rest on."""
 
-    CONSENT = "consent"
-    LEGITIMATE_INTEREST = "legitimate_interest"
+    CONSENT = "consent"  # Art. 6(1)(a)
+    CONTRACT = "contract"  # Art. 6(1)(b): needed to perform a contract with the person
+    LEGAL_OBLIGATION = "legal_obligation"  # Art. 6(1)(c)
+    LEGITIMATE_INTEREST = "legitimate_interest"  # Art. 6(1)(f)

@@ -26,12 +26,20 @@ from starlette.types import Receive, Scope, Send
 from clearsignal.settings import Settings
 from collector.admin.routes import admin_room
 from collector.admin.runtime import ADMIN_STATE, AdminRuntime, open_admin
+from collector.api_keys import ApiKeys
 from collector.cors import SiteCORSMiddleware, SiteOrigins
 from collector.demo.run_jobs import DEMO_STATE, DemoJobs
 from collector.demo.shop import demo_shop_routes
 from collector.errors import RequestRefused, refused_handler
 from collector.ingest.endpoint import INGEST_PATH, IngestEndpoint, Ingestor
 from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.server_events.deletions import DELETIONS_PATH, post_customer_deletions
+from collector.ingest.server_events.endpoint import (
+    SERVER_EVENTS_PATH,
+    SERVER_EVENTS_STATE,
+    ServerEventIngestor,
+    post_server_events,
+)
 from collector.openapi import openapi_document
 from collector.operators import operator_may_read
 from collector.runtime import Services, open_runtime
@@ -47,7 +55,7 @@ T = TypeVar("T")
 NO_STORE = {"Cache-Control": "no-store"}
 
 # Endpoints a site's pages call from their own origin (simple text/plain POSTs).
-CORS_PATHS = (INGEST_PATH, "/api/consent", "/api/visitor/signals")
+CORS_PATHS = (INGEST_PATH, "/api/consent", "/api/visitor/signals", "/api/visitor/link")
 
 
 class CollectorApp(Starlette):
@@ -107,11 +115,23 @@ class CollectorApp(Starlette):
             self.metrics.ingest,
             SiteOrigins(self.settings.sites),
         )
+        server_events = ServerEventIngestor(
+            self.settings,
+            ApiKeys(services.store, self.settings.ingest.api_key_cache_seconds),
+            services.site_keys,
+            services.server_spool,
+            self.metrics.server_events,
+        )
         admin = await run_in_threadpool(
             open_admin, self.settings, services.store, services.log_reader
         )
         shared = CollectorState(
-            self.settings, services.store, services.ledger, services.log_reader, services.nudge
+            self.settings,
+            services.store,
+            services.ledger,
+            services.log_reader,
+            services.nudge,
+            self.metrics.count_refused_link,
         )
         self._state = {
             COLLECTOR_STATE: shared,
@@ -119,6 +139,7 @@ class CollectorApp(Starlette):
             DEMO_STATE: DemoJobs(services.run_every_job),
             VISITOR_LIMITS: VisitorLimits.from_settings(self.settings.limits),
             IngestEndpoint.STATE: self._ingestor,
+            SERVER_EVENTS_STATE: server_events,
         }
         return self._state
 
@@ -127,6 +148,9 @@ class CollectorApp(Starlette):
         self._services, self._ingestor, self._state = None, None, {}
         if ingestor is not None:
             ingestor.heavy.close()
+        server_events = state.get(SERVER_EVENTS_STATE)
+        if isinstance(server_events, ServerEventIngestor):
+            server_events.lane.close()
         admin = state.get(ADMIN_STATE)
         if isinstance(admin, AdminRuntime):
             admin.hashing.close()
@@ -199,6 +223,8 @@ def create_app(settings: Settings) -> CollectorApp:
         # POSTs are answered by CollectorApp before the router; this route answers the
         # other methods (405), and preflights pass the CORS middleware as on the other paths.
         Route(INGEST_PATH, IngestEndpoint(), methods=["POST"]),
+        Route(SERVER_EVENTS_PATH, post_server_events, methods=["POST"]),
+        Route(DELETIONS_PATH, post_customer_deletions, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -10,7 +10,14 @@ from starlette.types import Receive
 
 from collector.errors import RequestRefused
 
-__all__ = ["ACCEPTED_TYPES", "field_errors", "json_response", "read_body", "receive_body"]
+__all__ = [
+    "ACCEPTED_TYPES",
+    "field_errors",
+    "json_response",
+    "media_type_of",
+    "read_body",
+    "receive_body",
+]
 
 ACCEPTED_TYPES = ("application/json", "text/plain")
 DRAIN_LIMIT = 1024 * 1024
@@ -40,16 +47,22 @@ async def read_body(request: Request, limit: int) -> bytes:
     )
 
 
+def media_type_of(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
 async def receive_body(
-    content_type: str | None, content_length: str | None, receive: Receive, limit: int
+    content_type: str | None,
+    content_length: str | None,
+    receive: Receive,
+    limit: int,
+    accepted: tuple[str, ...] = ACCEPTED_TYPES,
 ) -> bytes:
     """``read_body`` at the ASGI level, for endpoints that take no ``Request``."""
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in ACCEPTED_TYPES:
+    if media_type_of(content_type) not in accepted:
         await _drain(receive, 0)
         raise RequestRefused(
-            415,
-            {"error": "unsupported_media_type", "detail": "send application/json or text/plain"},
+            415, {"error": "unsupported_media_type", "detail": f"send {' or '.join(accepted)}"}
         )
     too_large = RequestRefused(413, {"error": "too_large", "detail": f"body over {limit} bytes"})
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:

@@ -9,6 +9,13 @@ from pydantic import BaseModel
 
 from clearsignal import __version__
 from collector.ingest.drops import DropReason
+from collector.ingest.server_events.deletions import DELETIONS_PATH, DeletionsIn
+from collector.ingest.server_events.kinds import SERVER_EVENT
+from collector.ingest.server_events.parse import (
+    MAX_SERVER_BODY_BYTES,
+    MAX_SERVER_EVENTS,
+    ServerEventBatch,
+)
 from collector.ingest.wire import MAX_BODY_BYTES, EventBatch
 
 __all__ = ["openapi_document"]
@@ -34,7 +41,9 @@ def _error(description: str) -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    schemas = _schemas(EventBatch)
+    schemas = _schemas(EventBatch, ServerEventBatch, DeletionsIn)
+    schemas["ServerEvent"] = SERVER_EVENT.json_schema(ref_template=REF)
+    schemas.update(schemas["ServerEvent"].pop("$defs", {}))
     field_error = {
         "type": "object",
         "required": ["field", "error"],
@@ -63,12 +72,16 @@ def openapi_document() -> dict[str, Any]:
             },
             "errors": {
                 "type": "array",
-                "description": "The malformed events of a batch whose other events were kept.",
+                "description": "The events of a batch that were not kept while others were: "
+                "malformed ones with their field errors, and (server events) those dropped "
+                "with a reason and detail.",
                 "items": {
                     "type": "object",
-                    "required": ["index", "fields"],
+                    "required": ["index"],
                     "properties": {
                         "index": {"type": "integer", "minimum": 0},
+                        "error": {"type": "string"},
+                        "detail": {"type": "string"},
                         "fields": {
                             "type": "array",
                             "items": {"$ref": REF.format(model="FieldError")},
@@ -79,6 +92,20 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     batch = {"schema": {"$ref": REF.format(model="EventBatch")}}
+    rate_limited = {
+        **_error("Rate limited; retry after the Retry-After header"),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before sending again.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+    accepted = {
+        "description": "Accepted: durably spooled; dropped events by reason",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Accepted")}}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -100,32 +127,116 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": batch, "text/plain": batch},
                     },
                     "responses": {
-                        "202": {
-                            "description": "Accepted: durably spooled; dropped events by reason",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": REF.format(model="Accepted")}
-                                }
-                            },
-                        },
+                        "202": accepted,
                         "400": _error("Malformed body; field errors listed"),
                         "403": _error("Unknown site, or origin not allowed for the site"),
                         "413": _error("Body too large"),
                         "415": _error("Content type other than application/json or text/plain"),
-                        "429": {
-                            **_error("Rate limited; retry after the Retry-After header"),
-                            "headers": {
-                                "Retry-After": {
-                                    "description": "Seconds to wait before sending again.",
-                                    "required": True,
-                                    "schema": {"type": "integer", "minimum": 0},
-                                }
-                            },
-                        },
+                        "429": rate_limited,
                         "503": _error("The spool cannot write; retry later"),
                     },
                 }
+            },
+            **_server_event_paths(accepted, rate_limited),
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "siteApiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A site's API key (cs_sk_…): clearsignal keys create, or /admin.",
+                }
+            },
+        },
+    }
+
+
+def _server_event_paths(accepted: dict[str, Any], rate_limited: dict[str, Any]) -> dict[str, Any]:
+    ndjson = {
+        "schema": {"$ref": REF.format(model="ServerEvent")},
+        "description": "One ServerEvent per line; the site in ?site=<id>.",
+    }
+    refused = {
+        "401": _error("No API key, or an unknown, mistyped or revoked one"),
+        "403": _error("The key is for another site, or the site is unknown"),
+        "429": rate_limited,
+        "503": _error("The spool cannot write, or the key cannot be checked; retry later"),
+    }
+    return {
+        "/api/server-events": {
+            "post": {
+                "operationId": "postServerEvents",
+                "summary": "Send events from the site's own systems",
+                "description": f"JSON or NDJSON, at most {MAX_SERVER_EVENTS} events and "
+                f"{MAX_SERVER_BODY_BYTES} bytes. Each event is checked on its own: invalid "
+                "ones, kinds the key may not send, repeats within the batch and events "
+                "outside the site's retention are reported under `errors`; the others are "
+                "spooled. An event counts for a linked visitor with an analytics grant when "
+                "it is written (else it is dropped as no_consent, unless the site declared "
+                "another lawful basis for its kind). See docs/api.md.",
+                "security": [{"siteApiKey": []}],
+                "parameters": [
+                    {
+                        "name": "site",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The site, for an NDJSON body.",
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": REF.format(model="ServerEventBatch")}
+                        },
+                        "application/x-ndjson": ndjson,
+                    },
+                },
+                "responses": {
+                    "202": accepted,
+                    "400": _error("Nothing valid in the body; field errors listed"),
+                    "413": _error("Body or batch too large"),
+                    "415": _error("Content type other than JSON or NDJSON"),
+                    **refused,
+                },
             }
         },
-        "components": {"schemas": schemas},
+        DELETIONS_PATH: {
+            "post": {
+                "operationId": "postCustomerDeletions",
+                "summary": "Delete everything held about customers, by their references",
+                "security": [{"siteApiKey": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": REF.format(model="DeletionsIn")}}
+                    },
+                },
+                "responses": {
+                    "202": {
+                        "description": "The customers' own rows are deleted; each linked "
+                        "visitor's withdrawal receipt is answered by an erasure receipt.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["customers", "withdrawals"],
+                                    "properties": {
+                                        "customers": {"type": "integer", "minimum": 1},
+                                        "withdrawals": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _error("Malformed body; field errors listed"),
+                    **refused,
+                },
+            }
+        },
     }

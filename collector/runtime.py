@@ -22,6 +22,7 @@ from collector.chores import Chore, Chores
 from collector.ingest.consent_lookup import ConsentLookups
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.pipeline import IngestPipeline
+from collector.ingest.server_events.writer import SERVER_EVENT_SPOOL, ServerEventWriter
 from collector.ingest.spool import Spool
 from collector.ingest.unverified import UNVERIFIED_SPOOL, UnverifiedWriter
 from collector.ingest.writer import SpoolWriter
@@ -44,6 +45,9 @@ class Services:
     writer: SpoolWriter
     unverified: Spool
     unverified_writer: UnverifiedWriter
+    server_spool: Spool
+    server_writer: ServerEventWriter
+    site_keys: SiteKeys
     ledger: ConsentLedger
     lookups: ConsentLookups
     log_reader: LogReader
@@ -55,8 +59,12 @@ class Services:
     def run_every_job(self) -> list[JobOutcome]:
         """Write out the spool, then run each job once, in the deployment's order (the
         demo's "Run jobs now" and its seeding)."""
-        self.writer.flush()
+        self.flush()
         return [self.jobs.run(name) for name in self.jobs.jobs]
+
+    def flush(self) -> int:
+        """Write out what this process spooled, browser events and server events."""
+        return self.writer.flush() + self.server_writer.flush()
 
     def nudge(self, job: str) -> None:
         """Run ``job`` soon; without an in-process scheduler, its next run does it."""
@@ -71,8 +79,10 @@ class Services:
         self.chores.stop()
         self.lookups.close()
         self.writer.stop(flush=True)
+        self.server_writer.stop(flush=True)
         self.unverified_writer.stop(flush=False)  # its rows wait for their delay
         self.spool.close()
+        self.server_spool.close()
         self.unverified.close()
         self.store.close()
 
@@ -93,6 +103,8 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
     unverified_writer = UnverifiedWriter(
         unverified, store, metrics, delay=settings.ingest.unverified_delay_seconds
     )
+    server_spool = Spool(settings.spool_dir / SERVER_EVENT_SPOOL)
+    server_writer = ServerEventWriter(server_spool, store, metrics, settings)
     log_keys = LogKeys.load(settings.log_origin, settings.log_key_path)
     witnesses = settings.transparency
     cosigned = CosignedCheckpoints(store, log_keys.verifier, witnesses.witnesses, witnesses.quorum)
@@ -101,17 +113,22 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
         Chore("consent decisions kept during an outage", 5.0, ledger.flush_pending),
         Chore("the coming days' measurement salts", 600.0, salts.prepare),
     ])  # fmt: skip
+
+    def flush_both() -> int:
+        return writer.flush() + server_writer.flush()
+
     jobs = JobRunner(
         store,
-        deployment_jobs(store, settings, ledger, writer.flush, log_reader.forget_latest),
+        deployment_jobs(store, settings, ledger, flush_both, log_reader.forget_latest),
         JobLease(store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
     )
     services = Services(
-        store, spool, writer, unverified, unverified_writer, ledger, lookups, log_reader,
-        pipeline, chores, jobs,
+        store, spool, writer, unverified, unverified_writer, server_spool, server_writer,
+        site_keys, ledger, lookups, log_reader, pipeline, chores, jobs,
     )  # fmt: skip
     if serving:
         writer.start()
+        server_writer.start()
         unverified_writer.start()
         chores.start()
         if settings.jobs.in_process:

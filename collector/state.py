@@ -44,6 +44,8 @@ class CollectorState:
     log_reader: LogReader
     nudge: Callable[[str], None]
     """Run a job soon (the sequencer after a decision); does nothing without a scheduler."""
+    count_refused_link: Callable[[str, str], None] = lambda site, reason: None
+    """Count a refused customer link by site and reason, on /metrics."""
 
 
 def collector_state(connection: HTTPConnection) -> CollectorState:

@@ -41,13 +41,16 @@ class ConsentDecision:
     browser_id: str
     choices: dict[Purpose, bool]
     notice_version: str
-    method: str  # banner | api | gpc | cmp | page | delete_request
+    method: str  # banner | api | gpc | cmp | page | delete_request | site_delete_request
     kind: str = "consent"  # consent | withdrawal (the ledger also makes a denial after a grant one)
     client_time: datetime | None = None
     tcf: str | None = None
     gcm: dict[str, str] | None = None
     gpc: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    subject: str | None = None
+    """The visitor key, when the request names the visitor by pseudonym rather than by
+    browser id (a site's deletion for a customer reference: ``consent.customer_erasure``)."""
 
 
 def canonical_json(value: object) -> bytes:

@@ -30,6 +30,7 @@ from enum import Enum
 from clearsignal.clock import utc_now
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings, SiteSettings
+from consent.customer_links import customer_key
 from consent.database import Database
 from consent.entries import ConsentDecision, Erasure, build_entry, build_erasure_entry
 from consent.errors import NoticeVersionError, UnknownSiteError
@@ -94,6 +95,9 @@ class ConsentLedger:
     def visitor_key(self, site: str, browser_id: str) -> str:
         return visitor_key(self._site_keys.key(site), browser_id)
 
+    def customer_key(self, site: str, reference: str) -> str:
+        return customer_key(self._site_keys.key(site), reference)
+
     def cached(self, site: str, visitor_key: str) -> ConsentState | Unknown | None:
         """``current``'s answer if the cache holds it, else ``UNKNOWN``; never reads the store."""
         with self._lock:
@@ -135,7 +139,7 @@ class ConsentLedger:
                 f"shows ({site.notice.version!r}); show the current notice and ask again",
                 site.notice.version,
             )
-        subject = self.visitor_key(site.id, decision.browser_id)
+        subject = decision.subject or self.visitor_key(site.id, decision.browser_id)
         analytics = decision.choices.get(Purpose.ANALYTICS, False)
         personalization = analytics and decision.choices.get(Purpose.PERSONALIZATION, False)
         if decision.kind == "consent" and not analytics:

@@ -1,6 +1,6 @@
 """The ``clearsignal`` command line.
 
-    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | demo | admin
+    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | demo | admin | keys
 
 Each subcommand is a small function here that calls into the packages; settings are
 loaded once, and a settings error is printed as one paragraph with exit status 2.
@@ -18,6 +18,7 @@ from clearsignal.cli.admin import add_admin_parser
 from clearsignal.cli.audit import add_audit_parser
 from clearsignal.cli.demo import add_demo_parser
 from clearsignal.cli.jobs import add_jobs_parser
+from clearsignal.cli.keys import add_keys_parser
 from clearsignal.cli.simulate import add_simulate_parser
 from clearsignal.cli.witness import add_witness_parser
 from clearsignal.settings import Settings, SettingsError, load_settings
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_parser(commands)
     add_witness_parser(commands)
     add_demo_parser(commands)
+    add_keys_parser(commands)
     return parser
 
 

@@ -31,6 +31,7 @@ from clearsignal.settings.sites import (
     SiteSettings,
     WebhookSettings,
 )
+from clearsignal.settings.touchpoints import ServerKind, TouchpointSettings
 from clearsignal.settings.transparency import TransparencySettings
 
 __all__ = [
@@ -47,12 +48,14 @@ __all__ = [
     "NoticeSettings",
     "PageSettings",
     "PurposeSettings",
+    "ServerKind",
     "ServerSettings",
     "Settings",
     "SettingsError",
     "SiteId",
     "SiteSettings",
     "StoreSettings",
+    "TouchpointSettings",
     "TransparencySettings",
     "WebhookSettings",
     "demo_site",

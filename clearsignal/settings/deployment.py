@@ -119,6 +119,20 @@ class IngestSettings(SettingsModel):
         description="How long a request waits for the store to say whether a browser id "
         "holds a grant; past it the batch is spooled unverified and checked later.",
     )
+    site_server_events_per_second: float = Field(
+        default=100_000,
+        gt=0,
+        description="What one site's backends may send to POST /api/server-events of one "
+        "collector process (a batch over the tokens left is refused with 429 whole).",
+    )
+    site_server_burst: float = Field(default=200_000, gt=0)
+    api_key_cache_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=60,
+        description="How long a collector process trusts what it read of an API key: a "
+        "revocation reaches every process within this bound.",
+    )
     consent_cache_seconds: float = Field(
         default=2,
         gt=0,

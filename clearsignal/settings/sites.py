@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, StringConstraints, field_validator
 
 from clearsignal.purposes import LawfulBasis, Purpose
 from clearsignal.settings._base import Origin, SettingsModel, SiteId
+from clearsignal.settings.touchpoints import TouchpointSettings
 
 __all__ = [
     "DEFAULT_PURPOSES",
@@ -136,6 +137,7 @@ class SiteSettings(SettingsModel):
         "as reaching the site's goal in the validation report.",
     )
     webhook: WebhookSettings | None = None
+    touchpoints: TouchpointSettings = TouchpointSettings()
 
     @field_validator("purposes")
     @classmethod

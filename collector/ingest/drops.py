@@ -1,4 +1,5 @@
-"""Why an event was not stored: a closed list, counted per reason and site on /metrics."""
+"""Why an event was not stored: a closed list, counted per reason and site on /metrics
+(browser events and server events, each under their own metric names)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ class DropReason(StrEnum):
     IN_FUTURE = "in_future"
     NO_CONSENT = "no_consent"
     TOO_LARGE = "too_large"  # past the request's budget of text to scrub
+    # server events (POST /api/server-events)
+    INVALID_API_KEY = "invalid_api_key"  # missing, unknown, mistyped or revoked
+    KEY_NOT_FOR_SITE = "key_not_for_site"  # the key belongs to another site
+    OUT_OF_SCOPE = "out_of_scope"  # the key may not send this kind
 
 
 class Rejection(Exception):

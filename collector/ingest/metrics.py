@@ -25,13 +25,22 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 class IngestTally(Collector):
-    """Accepted and dropped events, and request latency, of ``POST /api/events``.
+    """Accepted and dropped events, and request latency, of one ingest path: browser
+    events (``POST /api/events``) or server events (``POST /api/server-events``).
 
     Counted on the event loop; read by a scrape (the GIL makes each read of a dict whole).
-    Label values are bounded: configured sites, drop reasons, status codes.
+    A spool writer's thread may count drops of its own reasons too (``no_consent``), which
+    the event loop never counts: each key has one writer. Label values are bounded:
+    configured sites, drop reasons, status codes.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        prefix: str = "clearsignal_events",
+        latency_name: str = "clearsignal_ingest_request_seconds",
+        path: str = "POST /api/events",
+    ) -> None:
+        self.prefix, self.latency_name, self.path = prefix, latency_name, path
         self.accepted: dict[str, int] = {}
         self.dropped: dict[tuple[str, str], int] = {}
         # status -> requests per bucket (the last one: over every bound), and their sum
@@ -54,20 +63,20 @@ class IngestTally(Collector):
 
     def collect(self) -> Iterator[Metric]:
         accepted = CounterMetricFamily(
-            "clearsignal_events_accepted", "Events accepted and durably spooled.", labels=["site"]
+            f"{self.prefix}_accepted", "Events accepted and durably spooled.", labels=["site"]
         )
         for site, count in list(self.accepted.items()):
             accepted.add_metric([site], count)
         yield accepted
         dropped = CounterMetricFamily(
-            "clearsignal_events_dropped", "Events not stored, by reason.", labels=["site", "reason"]
+            f"{self.prefix}_dropped", "Events not stored, by reason.", labels=["site", "reason"]
         )
         for (site, reason), count in list(self.dropped.items()):
             dropped.add_metric([site, reason], count)
         yield dropped
         latency = HistogramMetricFamily(
-            "clearsignal_ingest_request_seconds",
-            "Time to answer POST /api/events, including the spool's fsync.",
+            self.latency_name,
+            f"Time to answer {self.path}, including the spool's fsync.",
             labels=["status"],
         )
         for status, (counts, total) in list(self.latency.items()):
@@ -84,9 +93,20 @@ class CollectorMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.ingest = IngestTally()
         self.registry.register(self.ingest)
+        self.server_events = IngestTally(
+            "clearsignal_server_events",
+            "clearsignal_server_events_request_seconds",
+            "POST /api/server-events",
+        )
+        self.registry.register(self.server_events)
         self.written = Counter(
             "clearsignal_events_written",
             "Events written from the spool to ClickHouse.",
+            registry=self.registry,
+        )
+        self.server_events_written = Counter(
+            "clearsignal_server_events_written",
+            "Server events written from their spool to ClickHouse.",
             registry=self.registry,
         )
         self.write_failures = Counter(
@@ -99,6 +119,16 @@ class CollectorMetrics:
             "Spooled bytes not yet written to ClickHouse.",
             registry=self.registry,
         )
+
+        self.links_refused = Counter(
+            "clearsignal_customer_links_refused",
+            "Customer links refused (unsigned, malformed, expired or forged tokens), by reason.",
+            ["site", "reason"],
+            registry=self.registry,
+        )
+
+    def count_refused_link(self, site: str, reason: str) -> None:
+        self.links_refused.labels(site, reason).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -46,6 +46,7 @@ __all__ = [
     "delete_me",
     "get_erasure",
     "get_receipt",
+    "parse_site_request",
     "parse_visitor_request",
     "post_consent",
     "receipt_id_in",
@@ -146,7 +147,12 @@ async def post_consent(request: Request) -> Response:
 
 async def parse_visitor_request(request: Request) -> tuple[VisitorIn, SiteSettings]:
     """The ``{site, visitor}`` body of a visitor's own request, from an accepted origin."""
-    visitor = await _parse(request, VisitorIn)
+    return await parse_site_request(request, VisitorIn)
+
+
+async def parse_site_request(request: Request, model: type[M]) -> tuple[M, SiteSettings]:
+    """A visitor's own request body of ``model``, for a site that accepts its origin."""
+    visitor = await _parse(request, model)
     return visitor, _site(request, visitor.site)
 
 

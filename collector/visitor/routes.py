@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from collector.visitor.consent_api import get_erasure, get_receipt, post_consent
 from collector.visitor.limits import throttled
+from collector.visitor.link_api import post_visitor_link
 from collector.visitor.me.api import me_routes
 from collector.visitor.signals_api import get_visitor_signals, post_visitor_signals
 from collector.visitor.transparency_api import (
@@ -37,6 +38,7 @@ def visitor_routes() -> list[BaseRoute]:
         *me_routes(),
         Route("/api/visitor/signals", throttled("lookups", post_visitor_signals), methods=["POST"]),
         Route("/api/visitor/signals", throttled("lookups", get_visitor_signals), methods=["GET"]),
+        Route("/api/visitor/link", throttled("decisions", post_visitor_link), methods=["POST"]),
         Route("/api/transparency/checkpoint", get_checkpoint, methods=["GET"]),
         Route("/api/transparency/public-key", get_public_key, methods=["GET"]),
         Route("/api/transparency/inclusion", throttled("lookups", get_inclusion), methods=["GET"]),

@@ -3,7 +3,9 @@
 ``visitor_export`` reads, for a visitor key: the consent records (with receipts and their
 log verification), the events (newest first, a page at a time or all), the signals with
 their plain-language explanation and evidence, the sessions derived from the events, the
-webhook deliveries that told the site about the visitor's signals, the retention dates,
+webhook deliveries that told the site about the visitor's signals, what the site's own
+systems told about the customer account the browser was linked to (``server_events``,
+``customer_links``), the retention dates,
 and the rows of any other table that holds the key (``held_elsewhere``: every table
 erasure clears, ``consent.erasure.personal_tables``, is in the export). Every key runs
 the same queries in the same order (plus a receipt lookup per consent record, of which a
@@ -39,7 +41,9 @@ __all__ = [
 
 EXPORT_FORMAT = "clearsignal-visitor-export/1"
 # Tables the export renders for people; any other table holding the key is exported raw.
-RENDERED_TABLES = ("events", "signals", "sessions", "webhook_deliveries")
+RENDERED_TABLES = (
+    "events", "signals", "sessions", "webhook_deliveries", "server_events", "customer_links",
+)  # fmt: skip
 EVENTS_PAGE_MAX = 100
 _CURSOR = re.compile(r"(\d{1,15})-([0-9a-f]{16})")
 _VISITOR = "site = {site:String} AND visitor_key = {key:String}"
@@ -154,6 +158,23 @@ def _webhook_deliveries(store: Store, site: SiteSettings, visitor_key: str) -> l
     return [_on_the_wire(row) for row in rows]
 
 
+def _server_events(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+    """What the site's own systems told about the visitor's linked customer account:
+    kinds, categories, amounts and times (the wire refuses free text)."""
+    columns = "event_id, kind, action, ts AS at, attributes, amount, currency, quantity, basis, expires_at"
+    rows = _visitor_rows(store, site, visitor_key, columns, "server_events FINAL", "ts DESC")
+    return [_on_the_wire(row) for row in rows]
+
+
+def _customer_links(store: Store, site: SiteSettings, visitor_key: str) -> list[dict[str, Any]]:
+    """Which customer accounts of the site this browser was linked to (their pseudonyms)."""
+    columns = "customer_key, linked_at, expires_at"
+    rows = _visitor_rows(
+        store, site, visitor_key, columns, "customer_links FINAL", "linked_at DESC"
+    )
+    return [_on_the_wire(row) for row in rows]
+
+
 def _held_elsewhere(store: Store, site: SiteSettings, visitor_key: str) -> dict[str, Any]:
     found = personal_tables(store, ("site", "visitor_key"))
     others = [t for t in found if t not in RENDERED_TABLES]
@@ -237,9 +258,14 @@ def visitor_export(
     signals = [signal_document(s) for s in read_signals(store, site.id, visitor_key)]
     sessions = _sessions(store, site, visitor_key)
     deliveries = _webhook_deliveries(store, site, visitor_key)
+    server_events = _server_events(store, site, visitor_key)
+    links = _customer_links(store, site, visitor_key)
     elsewhere = _held_elsewhere(store, site, visitor_key)
     receipts = receipt_statuses(reader, [r["receipt_id"] for r in records])
-    held = (records, events["total"], signals, sessions, deliveries, *elsewhere.values())
+    held = (
+        records, events["total"], signals, sessions, deliveries, server_events, links,
+        *elsewhere.values(),
+    )  # fmt: skip
     if not any(held):
         return None
     moment = now or datetime.now(UTC)
@@ -254,6 +280,8 @@ def visitor_export(
         "signals": signals,
         "sessions": sessions,
         "webhook_deliveries": deliveries,
+        "server_events": server_events,
+        "customer_links": links,
         "held_elsewhere": elsewhere,
         "log": {"origin": reader.verifier.origin, "verifier_key": reader.verifier.vkey},
     }

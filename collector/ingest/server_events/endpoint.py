@@ -1,0 +1,240 @@
+"""``POST /api/server-events``: a site's backends send what its own systems saw.
+
+Authenticated by an API key of the site (``Authorization: Bearer cs_sk_…``,
+``collector.api_keys``), scoped to the kinds it may send. The body is JSON
+(``{"site", "events"}``) or NDJSON (``?site=<id>``, one event a line), at most
+``MAX_SERVER_EVENTS`` events and 1 MiB. Each event is checked on its own
+(``parse``): its kind against the key's scope, its id against the batch, its time
+against the site's retention and the clock. The valid ones become rows, keyed by the
+customer's pseudonym, and are on disk in their own spool before the answer; the writer
+(``writer``) joins them to a consenting visitor.
+
+Answers: 202 ``{"accepted", "dropped", "errors"?}``; 400 nothing valid; 401 no valid key;
+403 a key of another site, or an unknown site; 413 too large; 415 media type; 429 the
+site's rate, or too many failed keys from one network address (Retry-After); 503 when
+the spool cannot write, or a key cannot be checked because the store does not answer.
+Parsing runs in a lane of its own: a flood of large batches never holds the event loop
+that browsers' events are answered on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aggregator.errors import StoreError
+from clearsignal.settings import Settings, SiteSettings
+from collector.api_keys import ApiKey, ApiKeys
+from collector.client_address import address_key, peer_address
+from collector.errors import RequestRefused
+from collector.http_json import json_response, media_type_of, receive_body
+from collector.ingest.drops import DropReason
+from collector.ingest.metrics import UNKNOWN_SITE_LABEL, IngestTally
+from collector.ingest.pipeline import MAX_CLOCK_SKEW_MS
+from collector.ingest.server_events.parse import (
+    MAX_SERVER_BODY_BYTES,
+    NDJSON_TYPES,
+    ParsedBody,
+    parse_body,
+)
+from collector.ingest.server_events.rows import event_ms, server_row
+from collector.ingest.spool import Spool
+from collector.lanes import Lane
+from collector.rate_limit import RateLimiter
+from collector.state import lifespan_state
+from consent.customer_links import customer_key
+from consent.pseudonyms import SiteKeys
+
+__all__ = [
+    "NO_STORE",
+    "SERVER_EVENTS_PATH",
+    "SERVER_EVENTS_STATE",
+    "ServerEventIngestor",
+    "post_server_events",
+]
+
+SERVER_EVENTS_PATH = "/api/server-events"
+SERVER_EVENTS_STATE = "server_events"
+ACCEPTED = ("application/json", *NDJSON_TYPES)
+FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST = 1.0, 20.0
+NO_STORE = {"Cache-Control": "no-store"}
+log = logging.getLogger("clearsignal.ingest")
+
+
+@dataclass
+class _Batch:
+    rows: list[list[Any]] = field(default_factory=list)
+    dropped: dict[DropReason, int] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def drop(self, reason: DropReason, index: int | None = None, detail: str = "") -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        if index is not None:
+            self.errors.append({"index": index, "error": reason.value, "detail": detail})
+
+
+@dataclass
+class ServerEventIngestor:
+    settings: Settings
+    keys: ApiKeys
+    site_keys: SiteKeys
+    spool: Spool
+    tally: IngestTally
+    lane: Lane = field(default_factory=lambda: Lane("server-events", workers=1, queue=16))
+    failures: RateLimiter = field(
+        default_factory=lambda: RateLimiter(FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST)
+    )
+    limits: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        if self.limits is None:
+            ingest = self.settings.ingest
+            self.limits = RateLimiter(
+                ingest.site_server_events_per_second, ingest.site_server_burst
+            )
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            status, answer, site = await self._answer(request)
+        except RequestRefused as exc:
+            status, answer, site = exc.status, exc.body, None
+        headers = dict(NO_STORE)
+        if status == 429:
+            headers["Retry-After"] = "1"
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if status == 202 and site is not None:
+            self.tally.count_accepted(site, answer["accepted"])
+        self.tally.observe(status, time.perf_counter() - started)
+        return json_response(status, answer, headers)
+
+    async def authenticated(self, request: Request) -> ApiKey:
+        """The request's active API key; ``RequestRefused`` (401, 429 or 503) otherwise."""
+        return await self._key(request, address_key(peer_address(request.scope)))
+
+    async def _answer(self, request: Request) -> tuple[int, dict[str, Any], str | None]:
+        key = await self.authenticated(request)
+        headers = request.headers
+        body = await receive_body(
+            headers.get("content-type"),
+            headers.get("content-length"),
+            request.receive,
+            MAX_SERVER_BODY_BYTES,
+            ACCEPTED,
+        )
+        if self.lane.full:
+            raise RequestRefused(429, {"error": "busy", "detail": "too many batches; retry later"})
+        media_type = media_type_of(headers.get("content-type"))
+        parsed = await self.lane.run(parse_body, body, media_type, request.query_params.get("site"))
+        site = self._site_of(key, parsed)
+        assert self.limits is not None
+        if self.limits.available(site.id) < len(parsed.events):
+            raise RequestRefused(
+                429, {"error": "rate_limited", "detail": f"site {site.id!r} is over its rate"}
+            )
+        self.limits.take(site.id, len(parsed.events))
+        received_ms = int(time.time() * 1000)
+        batch = await self.lane.run(self._rows, key, site, parsed, received_ms)
+        for reason, count in batch.dropped.items():
+            self.tally.count_dropped(site.id, reason, count)
+        errors = parsed.errors + batch.errors
+        if not parsed.events:
+            self.tally.count_dropped(site.id, DropReason.INVALID, len(parsed.errors))
+            return 400, {"error": "invalid", "errors": parsed.errors}, None
+        if parsed.errors:
+            self.tally.count_dropped(site.id, DropReason.INVALID, len(parsed.errors))
+            batch.dropped[DropReason.INVALID] = len(parsed.errors)
+        if batch.rows:
+            try:
+                await self.spool.append(batch.rows)
+            except OSError as exc:
+                log.error("server-event spool write failed: %s", exc)
+                raise RequestRefused(
+                    503, {"error": "spool_unavailable", "detail": "retry later"}
+                ) from None
+        answer: dict[str, Any] = {
+            "accepted": len(batch.rows),
+            "dropped": {reason.value: count for reason, count in batch.dropped.items()},
+        }
+        if errors:
+            answer["errors"] = sorted(errors, key=lambda error: error["index"])
+        return 202, answer, site.id
+
+    async def _key(self, request: Request, address: str) -> ApiKey:
+        if self.failures.available(address) < 1:
+            raise RequestRefused(
+                429, {"error": "rate_limited", "detail": "too many failed keys; retry later"}
+            )
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        key = None
+        if scheme.lower() == "bearer" and token:
+            try:
+                key = await run_in_threadpool(self.keys.authenticate, token.strip())
+            except StoreError:
+                raise RequestRefused(
+                    503, {"error": "store_unavailable", "detail": "cannot check the key"}
+                ) from None
+        if key is None:
+            self.failures.take(address, 1)
+            self.tally.count_dropped(UNKNOWN_SITE_LABEL, DropReason.INVALID_API_KEY, 1)
+            raise RequestRefused(
+                401,
+                {
+                    "error": DropReason.INVALID_API_KEY.value,
+                    "detail": "send 'Authorization: Bearer <key>' with a key of the site that "
+                    "is not revoked (clearsignal keys create, or /admin)",
+                },
+            )
+        return key
+
+    def _site_of(self, key: ApiKey, parsed: ParsedBody) -> SiteSettings:
+        site = self.settings.site(parsed.site)
+        if site is None or key.site != parsed.site:
+            label = parsed.site if site is not None else UNKNOWN_SITE_LABEL
+            reason = DropReason.KEY_NOT_FOR_SITE if site else DropReason.UNKNOWN_SITE
+            self.tally.count_dropped(label, reason, len(parsed.events) + len(parsed.errors))
+            raise RequestRefused(
+                403,
+                {"error": reason.value, "detail": f"this key is not for site {parsed.site!r}"},
+            )
+        return site
+
+    def _rows(
+        self, key: ApiKey, site: SiteSettings, parsed: ParsedBody, received_ms: int
+    ) -> _Batch:
+        batch = _Batch()
+        oldest = received_ms - site.retention_days * 86_400_000
+        newest = received_ms + MAX_CLOCK_SKEW_MS
+        site_key = self.site_keys.key(site.id)
+        seen: set[str] = set()
+        customers: dict[str, str] = {}
+        for index, event in parsed.events:
+            ts = event_ms(event)
+            if event.kind not in key.kinds:
+                batch.drop(DropReason.OUT_OF_SCOPE, index, f"this key may not send {event.kind!r}")
+            elif event.id in seen:
+                batch.drop(DropReason.DUPLICATE, index, "the id is twice in this batch")
+            elif ts < oldest:
+                batch.drop(DropReason.TOO_OLD, index, "older than the site's retention")
+            elif ts > newest:
+                batch.drop(DropReason.IN_FUTURE, index, "in the future")
+            else:
+                seen.add(event.id)
+                pseudonym = customers.get(event.customer)
+                if pseudonym is None:
+                    pseudonym = customers[event.customer] = customer_key(site_key, event.customer)
+                batch.rows.append(
+                    server_row(site.id, pseudonym, event, "api", received_ms, site.retention_days)
+                )
+        return batch
+
+
+async def post_server_events(request: Request) -> Response:
+    return await lifespan_state(request, SERVER_EVENTS_STATE, ServerEventIngestor).handle(request)

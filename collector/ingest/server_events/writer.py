@@ -1,0 +1,94 @@
+"""Server events from their spool into the store, each joined to the visitor it counts for.
+
+As the unverified spool's writer does for browser events, this writer decides consent
+when it writes, against the store: a row counts for the customer's most recently linked
+visitor that holds a current analytics grant (``consent.customer_links``); failing that,
+it is kept only if the site declared another lawful basis for its kind (unlinked:
+``visitor_key`` stays empty and ``basis`` names the basis); otherwise it is dropped and
+counted as ``no_consent``. So the endpoint never waits for the store, a store outage
+loses nothing (the spool keeps the rows and the writer retries), and a decision is read
+as it stands when the row is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from aggregator.store.client import Store
+from clearsignal.clock import utc_now
+from clearsignal.purposes import LawfulBasis
+from clearsignal.settings import Settings
+from collector.ingest.drops import DropReason
+from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.rows import ROW_FORMAT, rows_json
+from collector.ingest.server_events.rows import (
+    BASIS,
+    CUSTOMER,
+    KIND,
+    SERVER_EVENT_COLUMNS,
+    VISITOR,
+)
+from collector.ingest.spool import Spool
+from collector.ingest.spool_format import SpoolBatch
+from collector.ingest.writer import SpoolWriter
+from consent.customer_links import CustomerLinks
+
+__all__ = ["SERVER_EVENT_SPOOL", "ServerEventWriter"]
+
+SERVER_EVENT_SPOOL = "server-events"
+log = logging.getLogger("clearsignal.spool")
+
+
+class ServerEventWriter(SpoolWriter):
+    def __init__(
+        self, spool: Spool, store: Store, metrics: CollectorMetrics, settings: Settings
+    ) -> None:
+        super().__init__(spool, store, metrics)
+        self.settings = settings
+        self.links = CustomerLinks(store)
+
+    def store_batch(self, batch: SpoolBatch) -> bool:
+        rows: list[list[Any]] = orjson.loads(b"[" + batch.rows + b"]")
+        by_site: dict[str, list[list[Any]]] = defaultdict(list)
+        for row in rows:
+            by_site[row[0]].append(row)
+        kept: list[list[Any]] = []
+        dropped: dict[tuple[str, DropReason], int] = defaultdict(int)
+        now = utc_now()
+        for site_id, site_rows in by_site.items():
+            site = self.settings.site(site_id)
+            if site is None:
+                dropped[site_id, DropReason.UNKNOWN_SITE] += len(site_rows)
+                continue
+            visitors = self.links.consenting_visitors(
+                site_id, sorted({row[CUSTOMER] for row in site_rows}), now
+            )
+            for row in site_rows:
+                visitor = visitors.get(row[CUSTOMER])
+                basis = site.touchpoints.basis(row[KIND])
+                if visitor is not None:
+                    row[VISITOR], row[BASIS] = visitor, LawfulBasis.CONSENT.value
+                elif basis != LawfulBasis.CONSENT:
+                    row[BASIS] = basis.value
+                else:
+                    dropped[site_id, DropReason.NO_CONSENT] += 1
+                    continue
+                kept.append(row)
+        if kept:
+            self.store.insert_formatted(
+                "server_events",
+                SERVER_EVENT_COLUMNS,
+                rows_json(kept),
+                ROW_FORMAT,
+                settings={"insert_deduplication_token": f"server:{batch.token}"},
+            )
+        for (site_id, reason), count in dropped.items():
+            self.metrics.server_events.count_dropped(site_id, reason, count)
+        self.metrics.server_events_written.inc(len(kept))
+        if dropped:
+            log.info("dropped %d server events: %s", sum(dropped.values()), dict(dropped))
+        return True
