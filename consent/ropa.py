@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from clearsignal.purposes import Purpose
+from clearsignal.purposes import LawfulBasis, Purpose
 from clearsignal.settings import Settings, SiteSettings
 
 __all__ = ["DATA_CATEGORIES", "record_of_processing"]
@@ -28,6 +28,11 @@ DATA_CATEGORIES: dict[Purpose, tuple[str, ...]] = {
         "frustration and funnel events: rage and dead clicks, form start/submit/abandon "
         "(field names only, never values), funnel steps",
         "derived signals with their rule, version and evidence events",
+        "events from the site's own systems about a customer account the site linked to "
+        "the browser with a signed token (orders, subscriptions, support contacts, "
+        "complaints, SLA breaches, handovers, explicit scores: kinds, categories, ids, "
+        "amounts and times, never free text); the customer reference only as a keyed "
+        "pseudonym",
     ),
     Purpose.PERSONALIZATION: (
         "the derived signals above, read back while the visitor browses to adapt the site "
@@ -46,6 +51,29 @@ SECURITY_MEASURES = (
 )
 
 
+ARTICLE = {
+    LawfulBasis.CONSENT: "(a)",
+    LawfulBasis.CONTRACT: "(b)",
+    LawfulBasis.LEGAL_OBLIGATION: "(c)",
+    LawfulBasis.LEGITIMATE_INTEREST: "(f)",
+}
+
+
+def _basis(basis: LawfulBasis) -> str:
+    return f"{basis.value.replace('_', ' ')} (Art. 6(1){ARTICLE[basis]})"
+
+
+def _declared_kinds(site: SiteSettings) -> list[str]:
+    """Server-event kinds the site keeps on another basis than consent: one row each."""
+    return [
+        f"| server events: {kind.value} | {_basis(basis)} | the site's own {kind.value} "
+        "events, kept for the customer whether or not a consenting visitor is linked | "
+        "kind, action, categories, ids, amounts and times; the customer reference as a keyed "
+        f"pseudonym | {site.retention_days} days |"
+        for kind, basis in sorted(site.touchpoints.lawful_bases.items())
+    ]
+
+
 def _site_section(site: SiteSettings) -> list[str]:
     lines = [
         f"## Site `{site.id}`{f' — {site.name}' if site.name else ''}",
@@ -62,17 +90,16 @@ def _site_section(site: SiteSettings) -> list[str]:
     ]
     for purpose in site.purposes:
         categories = "; ".join(DATA_CATEGORIES[purpose.id])
-        basis = purpose.lawful_basis.value.replace("_", " ")
         retention = (
             "48 h for the daily salt; events "
             if purpose.id == Purpose.MEASUREMENT
             else "events and signals "
         ) + f"{site.retention_days} days"
         lines.append(
-            f"| {purpose.id.value} | {basis} (Art. 6(1)"
-            f"{'(a)' if basis == 'consent' else '(f)'}) | {purpose.description} | "
+            f"| {purpose.id.value} | {_basis(purpose.lawful_basis)} | {purpose.description} | "
             f"{categories} | {retention} |"
         )
+    lines += _declared_kinds(site)
     lines += [
         "",
         "- **Categories of data subjects:** visitors of the site's pages listed above",

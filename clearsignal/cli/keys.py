@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from clearsignal.cli.store import open_migrated_store
 from clearsignal.clock import wire_time
 from clearsignal.settings import ServerKind, Settings
 
@@ -23,14 +24,14 @@ __all__ = ["add_keys_parser"]
 
 
 @contextmanager
-def _keys(settings: Settings) -> Iterator[ApiKeys]:
-    from aggregator.store.client import open_configured_store
-    from aggregator.store.migrations import migrate
+def _keys(settings: Settings) -> Iterator[ApiKeys | None]:
     from collector.api_keys import ApiKeys
 
-    store = open_configured_store(settings)
+    store = open_migrated_store(settings)
+    if store is None:
+        yield None
+        return
     try:
-        migrate(store)
         yield ApiKeys(store)
     finally:
         store.close()
@@ -49,6 +50,8 @@ def _create(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     kinds = args.kind or [kind.value for kind in ServerKind]
     with _keys(settings) as keys:
+        if keys is None:
+            return 1
         issued = keys.create(args.site, args.name, kinds, created_by="cli")
     print(f"key {issued.key.key_id} for site {args.site}, kinds: {', '.join(sorted(kinds))}")
     print("Store it now: it is not shown again.", file=sys.stderr)
@@ -58,6 +61,8 @@ def _create(settings: Settings, args: argparse.Namespace) -> int:
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:
     with _keys(settings) as keys:
+        if keys is None:
+            return 1
         listed = keys.listed(args.site)
     for key in listed:
         state = f"revoked {wire_time(key.revoked_at)}" if key.revoked_at else "active"
@@ -72,6 +77,8 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _revoke(settings: Settings, args: argparse.Namespace) -> int:
     with _keys(settings) as keys:
+        if keys is None:
+            return 1
         revoked = keys.revoke(args.site, args.key_id)
     if revoked is None:
         print(f"clearsignal: site {args.site!r} has no key {args.key_id!r}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The ``clearsignal`` command line.
 
-    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | demo | admin | keys
+    clearsignal [--config FILE] serve | migrate | jobs | audit | simulate | demo | admin | keys | import
 
 Each subcommand is a small function here that calls into the packages; settings are
 loaded once, and a settings error is printed as one paragraph with exit status 2.
@@ -17,6 +17,7 @@ from pathlib import Path
 from clearsignal.cli.admin import add_admin_parser
 from clearsignal.cli.audit import add_audit_parser
 from clearsignal.cli.demo import add_demo_parser
+from clearsignal.cli.imports import add_import_parser
 from clearsignal.cli.jobs import add_jobs_parser
 from clearsignal.cli.keys import add_keys_parser
 from clearsignal.cli.simulate import add_simulate_parser
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_witness_parser(commands)
     add_demo_parser(commands)
     add_keys_parser(commands)
+    add_import_parser(commands)
     return parser
 
 

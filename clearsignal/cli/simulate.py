@@ -7,32 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clearsignal.cli.store import open_migrated_store
 from clearsignal.settings import Settings
 
 __all__ = ["add_simulate_parser"]
 
 STORE_DAYS = 30
 HTTP_DAYS = 2  # the collector keeps events up to 72 hours old
-
-
-def _open_store(settings: Settings) -> Any:
-    from aggregator.errors import StoreError
-    from aggregator.store.client import open_configured_store
-    from aggregator.store.migrations import migrate
-
-    try:
-        store = open_configured_store(settings)
-        migrate(store)
-    except StoreError as exc:
-        hint = (
-            " The embedded engine allows one process per data directory: stop `clearsignal "
-            "serve` first, or simulate through it with --via http (and --truth-file)."
-            if settings.is_embedded
-            else ""
-        )
-        print(f"clearsignal: cannot open the store: {exc}.{hint}", file=sys.stderr)
-        return None
-    return store
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
@@ -42,7 +23,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     days = args.days or (HTTP_DAYS if args.via == "http" else STORE_DAYS)
     try:
         if args.via == "store":
-            store = _open_store(settings)
+            store = open_migrated_store(settings)
             if store is None:
                 return 1
             try:
@@ -53,7 +34,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             finally:
                 store.close()
         else:
-            store = None if args.truth_file else _open_store(settings)
+            store = None if args.truth_file else open_migrated_store(settings)
             if store is None and not args.truth_file:
                 return 1
             transport = HttpTransport(args.url)

@@ -36,19 +36,17 @@ from collector.errors import RequestRefused
 from collector.http_json import json_response, media_type_of, receive_body
 from collector.ingest.drops import DropReason
 from collector.ingest.metrics import UNKNOWN_SITE_LABEL, IngestTally
-from collector.ingest.pipeline import MAX_CLOCK_SKEW_MS
+from collector.ingest.server_events.batch import batch_rows
 from collector.ingest.server_events.parse import (
     MAX_SERVER_BODY_BYTES,
     NDJSON_TYPES,
     ParsedBody,
     parse_body,
 )
-from collector.ingest.server_events.rows import event_ms, server_row
 from collector.ingest.spool import Spool
 from collector.lanes import Lane
 from collector.rate_limit import RateLimiter
 from collector.state import lifespan_state
-from consent.customer_links import customer_key
 from consent.pseudonyms import SiteKeys
 
 __all__ = [
@@ -65,18 +63,6 @@ ACCEPTED = ("application/json", *NDJSON_TYPES)
 FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST = 1.0, 20.0
 NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("clearsignal.ingest")
-
-
-@dataclass
-class _Batch:
-    rows: list[list[Any]] = field(default_factory=list)
-    dropped: dict[DropReason, int] = field(default_factory=dict)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def drop(self, reason: DropReason, index: int | None = None, detail: str = "") -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + 1
-        if index is not None:
-            self.errors.append({"index": index, "error": reason.value, "detail": detail})
 
 
 @dataclass
@@ -141,7 +127,15 @@ class ServerEventIngestor:
             )
         self.limits.take(site.id, len(parsed.events))
         received_ms = int(time.time() * 1000)
-        batch = await self.lane.run(self._rows, key, site, parsed, received_ms)
+        batch = await self.lane.run(
+            batch_rows,
+            site,
+            self.site_keys.key(site.id),
+            parsed.events,
+            key.kinds,
+            received_ms,
+            "api",
+        )
         for reason, count in batch.dropped.items():
             self.tally.count_dropped(site.id, reason, count)
         errors = parsed.errors + batch.errors
@@ -205,35 +199,6 @@ class ServerEventIngestor:
                 {"error": reason.value, "detail": f"this key is not for site {parsed.site!r}"},
             )
         return site
-
-    def _rows(
-        self, key: ApiKey, site: SiteSettings, parsed: ParsedBody, received_ms: int
-    ) -> _Batch:
-        batch = _Batch()
-        oldest = received_ms - site.retention_days * 86_400_000
-        newest = received_ms + MAX_CLOCK_SKEW_MS
-        site_key = self.site_keys.key(site.id)
-        seen: set[str] = set()
-        customers: dict[str, str] = {}
-        for index, event in parsed.events:
-            ts = event_ms(event)
-            if event.kind not in key.kinds:
-                batch.drop(DropReason.OUT_OF_SCOPE, index, f"this key may not send {event.kind!r}")
-            elif event.id in seen:
-                batch.drop(DropReason.DUPLICATE, index, "the id is twice in this batch")
-            elif ts < oldest:
-                batch.drop(DropReason.TOO_OLD, index, "older than the site's retention")
-            elif ts > newest:
-                batch.drop(DropReason.IN_FUTURE, index, "in the future")
-            else:
-                seen.add(event.id)
-                pseudonym = customers.get(event.customer)
-                if pseudonym is None:
-                    pseudonym = customers[event.customer] = customer_key(site_key, event.customer)
-                batch.rows.append(
-                    server_row(site.id, pseudonym, event, "api", received_ms, site.retention_days)
-                )
-        return batch
 
 
 async def post_server_events(request: Request) -> Response:

@@ -20,6 +20,7 @@ __all__ = [
     "NDJSON_TYPES",
     "ParsedBody",
     "ServerEventBatch",
+    "event_errors",
     "parse_body",
 ]
 
@@ -51,7 +52,7 @@ class ParsedBody:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _event_errors(exc: ValidationError) -> list[dict[str, str]]:
+def event_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Field errors without the union's tag: ``customer``, not ``complaint.customer``."""
     found = field_errors(exc)
     for error in found:
@@ -65,7 +66,7 @@ def _one(parsed: ParsedBody, index: int, validate: Any, raw: Any) -> None:
     try:
         parsed.events.append((index, validate(raw)))
     except ValidationError as exc:
-        parsed.errors.append({"index": index, "fields": _event_errors(exc)})
+        parsed.errors.append({"index": index, "fields": event_errors(exc)})
 
 
 def parse_body(body: bytes, media_type: str, site_in_query: str | None) -> ParsedBody:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -37,10 +38,57 @@ from collector.ingest.spool_format import SpoolBatch
 from collector.ingest.writer import SpoolWriter
 from consent.customer_links import CustomerLinks
 
-__all__ = ["SERVER_EVENT_SPOOL", "ServerEventWriter"]
+__all__ = [
+    "SERVER_EVENT_SPOOL",
+    "ServerEventWriter",
+    "insert_server_rows",
+    "join_to_visitors",
+]
 
 SERVER_EVENT_SPOOL = "server-events"
 log = logging.getLogger("clearsignal.spool")
+
+
+def join_to_visitors(
+    settings: Settings, links: CustomerLinks, rows: list[list[Any]], now: datetime
+) -> tuple[list[list[Any]], dict[tuple[str, DropReason], int]]:
+    """The rows that may be stored, each with its visitor and basis filled in, and the
+    others counted by (site, reason)."""
+    by_site: dict[str, list[list[Any]]] = defaultdict(list)
+    for row in rows:
+        by_site[row[0]].append(row)
+    kept: list[list[Any]] = []
+    dropped: dict[tuple[str, DropReason], int] = defaultdict(int)
+    for site_id, site_rows in by_site.items():
+        site = settings.site(site_id)
+        if site is None:
+            dropped[site_id, DropReason.UNKNOWN_SITE] += len(site_rows)
+            continue
+        visitors = links.consenting_visitors(
+            site_id, sorted({row[CUSTOMER] for row in site_rows}), now
+        )
+        for row in site_rows:
+            visitor = visitors.get(row[CUSTOMER])
+            basis = site.touchpoints.basis(row[KIND])
+            if visitor is not None:
+                row[VISITOR], row[BASIS] = visitor, LawfulBasis.CONSENT.value
+            elif basis != LawfulBasis.CONSENT:
+                row[BASIS] = basis.value
+            else:
+                dropped[site_id, DropReason.NO_CONSENT] += 1
+                continue
+            kept.append(row)
+    return kept, dropped
+
+
+def insert_server_rows(store: Store, rows: list[list[Any]], token: str) -> None:
+    store.insert_formatted(
+        "server_events",
+        SERVER_EVENT_COLUMNS,
+        rows_json(rows),
+        ROW_FORMAT,
+        settings={"insert_deduplication_token": token},
+    )
 
 
 class ServerEventWriter(SpoolWriter):
@@ -53,39 +101,9 @@ class ServerEventWriter(SpoolWriter):
 
     def store_batch(self, batch: SpoolBatch) -> bool:
         rows: list[list[Any]] = orjson.loads(b"[" + batch.rows + b"]")
-        by_site: dict[str, list[list[Any]]] = defaultdict(list)
-        for row in rows:
-            by_site[row[0]].append(row)
-        kept: list[list[Any]] = []
-        dropped: dict[tuple[str, DropReason], int] = defaultdict(int)
-        now = utc_now()
-        for site_id, site_rows in by_site.items():
-            site = self.settings.site(site_id)
-            if site is None:
-                dropped[site_id, DropReason.UNKNOWN_SITE] += len(site_rows)
-                continue
-            visitors = self.links.consenting_visitors(
-                site_id, sorted({row[CUSTOMER] for row in site_rows}), now
-            )
-            for row in site_rows:
-                visitor = visitors.get(row[CUSTOMER])
-                basis = site.touchpoints.basis(row[KIND])
-                if visitor is not None:
-                    row[VISITOR], row[BASIS] = visitor, LawfulBasis.CONSENT.value
-                elif basis != LawfulBasis.CONSENT:
-                    row[BASIS] = basis.value
-                else:
-                    dropped[site_id, DropReason.NO_CONSENT] += 1
-                    continue
-                kept.append(row)
+        kept, dropped = join_to_visitors(self.settings, self.links, rows, utc_now())
         if kept:
-            self.store.insert_formatted(
-                "server_events",
-                SERVER_EVENT_COLUMNS,
-                rows_json(kept),
-                ROW_FORMAT,
-                settings={"insert_deduplication_token": f"server:{batch.token}"},
-            )
+            insert_server_rows(self.store, kept, f"server:{batch.token}")
         for (site_id, reason), count in dropped.items():
             self.metrics.server_events.count_dropped(site_id, reason, count)
         self.metrics.server_events_written.inc(len(kept))
