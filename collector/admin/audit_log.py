@@ -34,6 +34,8 @@ class AdminAction(StrEnum):
     EXPORT = "export"
     VIEW_ROPA = "view_ropa"
     VIEW_ACTIONS = "view_actions"
+    CREATE_API_KEY = "create_api_key"
+    REVOKE_API_KEY = "revoke_api_key"
     REFUSED_ROLE = "refused_role"
     REFUSED_CSRF = "refused_csrf"
 

@@ -4,8 +4,9 @@ This table is the only way /admin routes enter the app (``ADMIN_ROUTES``, mounte
 ``admin_room()``), and every row passes the guard in ``collector.admin.guard``; the
 tests enumerate the app's router and check each /admin route against it.
 
-A ``site_owner`` reaches the dashboard (aggregates only) and nothing with a visitor key
-or receipt id in it; a ``privacy_officer`` reaches the dashboard and the console.
+A ``site_owner`` reaches the dashboard (aggregates only) and its sites' API keys, and
+nothing with a visitor key or receipt id in it; a ``privacy_officer`` reaches those and
+the console.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collector.admin.console_tools import (
 )
 from collector.admin.dashboard_page import dashboard
 from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_endpoint
+from collector.admin.keys_page import create_key, keys_page, revoke_key
 from collector.admin.login import home, login_form, login_submit, logout
 from collector.rooms import Room
 
@@ -58,6 +60,9 @@ ADMIN_ROUTES: list[AdminRoute] = [
     AdminRoute("/admin/logout", logout, ("POST",), roles=EVERY_ROLE),
     AdminRoute("/admin", home, roles=EVERY_ROLE),
     AdminRoute("/admin/dashboard", dashboard, roles=EVERY_ROLE, nav="Dashboard"),
+    AdminRoute("/admin/keys", keys_page, roles=EVERY_ROLE, nav="API keys"),
+    AdminRoute("/admin/keys", create_key, ("POST",), roles=EVERY_ROLE),
+    AdminRoute("/admin/keys/revoke", revoke_key, ("POST",), roles=EVERY_ROLE),
     AdminRoute("/admin/console", consent_log, roles=OFFICER, nav="Consent log"),
     AdminRoute("/admin/console/receipts/{receipt_id}", receipt, roles=OFFICER),
     AdminRoute("/admin/console/erasures", erasures, roles=OFFICER, nav="Erasure requests"),

@@ -65,4 +65,3 @@ def read_chunks(path: Path, size: int = 5000) -> Iterator[Chunk]:
                 chunk = Chunk()
         if chunk.events or chunk.errors:
             yield chunk
-
