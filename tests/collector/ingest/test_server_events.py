@@ -14,7 +14,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from clearsignal.settings import IngestSettings, Settings
+from clearsignal.settings import IngestSettings, JobSettings, Settings
 from collector.api_keys import ApiKeys
 from collector.app import create_app
 from tests.conftest import OPERATOR
@@ -28,7 +28,10 @@ PATH = "/api/server-events"
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     configured = touchpoint_settings(settings).model_copy(
-        update={"ingest": IngestSettings(api_key_cache_seconds=0.2)}
+        update={
+            "ingest": IngestSettings(api_key_cache_seconds=0.2),
+            "jobs": JobSettings(in_process=False),  # the tests run the jobs they need
+        }
     )
     with TestClient(create_app(configured), client=("203.0.113.7", 50000)) as test_client:
         yield test_client

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from clearsignal.settings import Settings
+from clearsignal.settings import JobSettings, Settings
 from collector.app import create_app
 from tests.conftest import OPERATOR
 from tests.support.collector_app import app_services, decision
@@ -21,7 +21,10 @@ PATH = "/api/visitor/link"
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(touchpoint_settings(settings))) as test_client:
+    manual = touchpoint_settings(settings).model_copy(
+        update={"jobs": JobSettings(in_process=False)}
+    )
+    with TestClient(create_app(manual)) as test_client:
         yield test_client
 
 
