@@ -3,7 +3,8 @@
 Per site, one ``INSERT INTO signals ... SELECT`` per rule over ``ev``: the identified
 events of visitors whose current consent covers the rule's purpose, within the rule's
 window, split into sessions at 30 minutes of inactivity (window functions), with one flag
-per page kind from the site's URL patterns. Nothing is loaded into Python.
+per page kind from the site's URL patterns; and ``sv``: those visitors' server events
+(the site's own systems, joined through a proven link). Nothing is loaded into Python.
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
 taken into account; a run looks only at visitors with events ingested since then (minus
@@ -74,10 +75,17 @@ def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix:
         "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
     )
     consented = consented_sql(rule.purpose, "site = {site:String}", _AS_OF)
+    server = (
+        "SELECT visitor_key, event_id, ts, kind, action, attributes, amount, currency, quantity, "
+        f"{_AS_OF} AS as_of_time FROM server_events{suffix} FINAL "
+        "WHERE site = {site:String} AND visitor_key != '' AND visitor_key IN consented "
+        "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')}"
+    )
     return f"""
 consented AS (SELECT visitor_key FROM ({consented})),
 ev AS ({events}
-)"""
+),
+sv AS ({server})"""
 
 
 def rule_insert_sql(

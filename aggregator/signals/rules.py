@@ -16,67 +16,11 @@ a new version: stored signals keep the version that found them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from aggregator.signals.rule import SignalRule, sliding
+from aggregator.signals.touchpoint_rules import TOUCHPOINT_RULES
 from clearsignal.purposes import Purpose
 
-__all__ = ["RULES", "SignalRule", "rule"]
-
-EVIDENCE_LIMIT = 20
-
-
-@dataclass(frozen=True)
-class SignalRule:
-    id: str
-    version: int
-    title: str
-    purpose: Purpose
-    window_days: int  # the span a finding covers (the job looks back over the retention)
-    thresholds: dict[str, float]
-    noticed: str  # what we noticed, with {count}, {first} and {last} from the evidence
-    why: str  # why it matters to the site
-    may_do: str  # what the site may do with it
-    query: str  # ClickHouse SQL over `ev`, with {threshold names} filled from thresholds
-    incremental: bool = True  # False: time alone can change the finding (re-check all)
-
-    def sql(self, overrides: dict[str, float] | None = None) -> str:
-        values = self.thresholds | (overrides or {})
-        shown = {
-            k: str(int(v)) if float(v).is_integer() else repr(float(v)) for k, v in values.items()
-        }
-        return self.query.format(evidence=EVIDENCE_LIMIT, **shown)
-
-
-def _sliding(occurrences: str, window_seconds: str, minimum: str, per_session: bool) -> str:
-    """Findings where at least ``minimum`` occurrences fall within ``window_seconds``.
-
-    ``occurrences`` selects (visitor_key, session, occ_ts, event_id, detail). Per session,
-    the window is the session itself.
-    """
-    group = "visitor_key, session" if per_session else "visitor_key"
-    span = "toFloat64(1e12)" if per_session else window_seconds
-    return f"""
-SELECT visitor_key,
-       toDateTime(occ[best].2) AS window_start,
-       toDateTime(arrayMax(arrayMap(o -> o.2, found))) AS window_end,
-       toFloat64(counts[best]) AS value,
-       arraySlice(found, 1, {{evidence}}) AS evidence
-FROM (
-    SELECT visitor_key, occ, counts, indexOf(counts, arrayMax(counts)) AS best,
-           arrayFilter(o -> o.2 >= occ[best].2
-                            AND dateDiff('second', occ[best].2, o.2) <= {span}, occ) AS found
-    FROM (
-        SELECT visitor_key,
-               arraySort(o -> o.2, groupArray((event_id, occ_ts, detail))) AS occ,
-               arrayMap(x -> arrayCount(y -> y.2 >= x.2
-                            AND dateDiff('second', x.2, y.2) <= {span}, occ), occ) AS counts
-        FROM ({occurrences})
-        GROUP BY {group}
-    )
-)
-WHERE value >= {minimum}
-"""
-
+__all__ = ["BROWSER_RULES", "RULES", "SignalRule", "rule"]
 
 _VISITS = """
 SELECT visitor_key, session, min(ts) AS occ_ts, argMin(event_id, ts) AS event_id,
@@ -178,7 +122,7 @@ FROM (
 WHERE earlier >= {min_earlier_sessions} AND recent * {drop_factor} <= earlier
 """
 
-RULES: tuple[SignalRule, ...] = (
+BROWSER_RULES: tuple[SignalRule, ...] = (
     SignalRule(
         id="price_uncertainty",
         version=1,
@@ -190,7 +134,7 @@ RULES: tuple[SignalRule, ...] = (
         why="Coming back to prices several times often means the price or what it includes "
         "is not clear yet.",
         may_do="Make prices and what they include clearer; it may offer a comparison or help.",
-        query=_sliding(
+        query=sliding(
             _VISITS.format(flag="is_pricing"),
             "{window_days} * 86400",
             "{min_visits}",
@@ -234,7 +178,7 @@ RULES: tuple[SignalRule, ...] = (
         "one visit (from {first} to {last}).",
         why="Repeated fast clicks show an element that looks clickable but does not work.",
         may_do="Fix or clarify the element that was clicked.",
-        query=_sliding(
+        query=sliding(
             _EVENTS.format(type="rage_click", detail="element['sel']"),
             "0",
             "{min_rage_clicks}",
@@ -252,7 +196,7 @@ RULES: tuple[SignalRule, ...] = (
         "to {last}).",
         why="Clicks that do nothing point to confusing or broken page elements.",
         may_do="Make those elements work or stop looking clickable.",
-        query=_sliding(
+        query=sliding(
             _EVENTS.format(type="dead_click", detail="element['sel']"),
             "0",
             "{min_dead_clicks}",
@@ -270,7 +214,7 @@ RULES: tuple[SignalRule, ...] = (
         "keep only the names of the fields, never what you typed.",
         why="Abandoned forms show where a form asks too much or is unclear.",
         may_do="Shorten or clarify the form.",
-        query=_sliding(
+        query=sliding(
             _EVENTS.format(
                 type="form_abandon", detail="concat(props['form'], ': ', props['fields'])"
             ),
@@ -289,7 +233,7 @@ RULES: tuple[SignalRule, ...] = (
         noticed="You visited the contact pages on {count} visits between {first} and {last}.",
         why="Coming back to contact the site suggests a question or problem still open.",
         may_do="Check whether your question was answered; it may offer direct help.",
-        query=_sliding(
+        query=sliding(
             _VISITS.format(flag="is_contact"),
             "{window_days} * 86400",
             "{min_visits}",
@@ -320,11 +264,15 @@ RULES: tuple[SignalRule, ...] = (
         noticed="You went straight back from a page {count} times between {first} and {last}.",
         why="Returning within seconds means the page was not what the link promised.",
         may_do="Make links say where they lead.",
-        query=_sliding(
+        query=sliding(
             _QUICK_BACKS, "{window_days} * 86400", "{min_quick_backs}", per_session=False
         ),
     ),
 )
+
+
+RULES: tuple[SignalRule, ...] = BROWSER_RULES + TOUCHPOINT_RULES
+"""Every rule: the browser's, then those that read the site's own systems too."""
 
 
 def rule(rule_id: str) -> SignalRule | None:

@@ -1,4 +1,5 @@
-"""Hand-made event histories written straight into ``events``, for job tests."""
+"""Hand-made event histories written straight into ``events`` and ``server_events``, for
+job tests."""
 
 from __future__ import annotations
 
@@ -22,11 +23,29 @@ def days_ago(days: float, minutes: float = 0) -> datetime:
     return NOW - timedelta(days=days) + timedelta(minutes=minutes)
 
 
+SERVER_COLUMNS = [
+    "site", "visitor_key", "customer_key", "event_id", "kind", "action", "ts", "attributes",
+    "amount", "currency", "quantity", "basis", "source", "ingested_at", "expires_at",
+]  # fmt: skip
+
+
 @dataclass
 class Visitor:
     key: str
     events: list[list[Any]] = field(default_factory=list)
     identity: str = "analytics"
+    server_events: list[list[Any]] = field(default_factory=list)
+
+    def server(
+        self, at: datetime, kind: str, action: str, amount: float = 0.0, quantity: int = 0,
+        **attributes: str,
+    ) -> None:  # fmt: skip
+        """An event of the site's systems, joined to this visitor (as the writer joins it)."""
+        self.server_events.append([
+            "demo", self.key, f"c-{self.key}", f"sv-{secrets.token_hex(8)}", kind, action, at,
+            attributes, amount, "EUR" if kind in ("order", "subscription") else "", quantity,
+            "consent", "api", at, at + timedelta(days=180),
+        ])  # fmt: skip
 
     def add(
         self, at: datetime, type_: str = "pageview", path: str = "/demo/", **extra: Any
@@ -47,3 +66,6 @@ def save(store: Store, *visitors: Visitor) -> None:
     rows = [row for v in visitors for row in v.events]
     if rows:
         store.insert("events", rows, COLUMNS)
+    server = [row for v in visitors for row in v.server_events]
+    if server:
+        store.insert("server_events", server, SERVER_COLUMNS)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.jobs.signals import SignalsJob
-from aggregator.signals.rules import RULES
+from aggregator.signals.rules import BROWSER_RULES as RULES  # the simulator plants these
 from aggregator.store.client import open_store
 from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings, StoreSettings
