@@ -131,10 +131,19 @@ class CustomerLinks:
     def record(
         self, site: str, visitor: str, customer: str, linked_at: datetime, retention_days: int
     ) -> None:
-        expires = int(linked_at.timestamp()) + retention_days * 86_400
+        self.record_many(site, [(visitor, customer, linked_at)], retention_days)
+
+    def record_many(
+        self, site: str, links: Sequence[tuple[str, str, datetime]], retention_days: int
+    ) -> None:
+        """Record (visitor key, customer key, linked at) links in one insert."""
+        rows = [
+            [site, visitor, customer, at, int(at.timestamp()) + retention_days * 86_400]
+            for visitor, customer, at in links
+        ]
         self.database.insert(
             "customer_links",
-            [[site, visitor, customer, linked_at, expires]],
+            rows,
             ("site", "visitor_key", "customer_key", "linked_at", "expires_at"),
         )
 

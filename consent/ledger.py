@@ -98,6 +98,9 @@ class ConsentLedger:
     def customer_key(self, site: str, reference: str) -> str:
         return customer_key(self._site_keys.key(site), reference)
 
+    def site_key(self, site: str) -> bytes:
+        return self._site_keys.key(site)
+
     def cached(self, site: str, visitor_key: str) -> ConsentState | Unknown | None:
         """``current``'s answer if the cache holds it, else ``UNKNOWN``; never reads the store."""
         with self._lock:

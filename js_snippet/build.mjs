@@ -1,6 +1,7 @@
 // Builds the snippet, byte-for-byte reproducible:
 //   dist/cs.js          the snippet: one minified IIFE (src/index.js and what it imports)
 //   dist/cs-signals.js  optional add-on: clearsignal.signals() (src/signals.js)
+//   dist/cs-link.js     optional add-on: clearsignal.link(), a proven customer link (src/link.js)
 //
 //   node build.mjs [--outdir DIR]      (default: dist/)
 //
@@ -30,6 +31,7 @@ const TARGET = 'es2020'
 const FILES = [
   { name: 'cs.js', entry: 'src/index.js', budget: gzipBudget },
   { name: 'cs-signals.js', entry: 'src/signals.js' },
+  { name: 'cs-link.js', entry: 'src/link.js' },
 ]
 
 // Throws when the modules of a bundle (esbuild's metafile) import each other in a

@@ -7,6 +7,9 @@ visitor's desktop user agent and the site's origin. The rows are inserted into `
 in batches of about 50,000 rows, encoded as the spool writer sends them. Consent goes through the consent ledger, all
 grants in one ``record_many`` call, each recorded at its decision time.
 
+The simulated site's systems (``visitor.customer``) go through the server-event
+endpoint's own code (``simulator.systems_delivery``).
+
 ``HttpDelivery`` posts the same batches to a running server's ``/api/consent`` and
 ``/api/events``, through a ``Transport`` (``HttpTransport`` for a URL; tests wrap their
 client). The server keeps events only up to 72 hours old, so this path is for short,
@@ -26,7 +29,6 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from aggregator.errors import AggregatorError
 from aggregator.store.client import Store
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings, SiteSettings
@@ -38,7 +40,9 @@ from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
 from consent.salts import DailySalts
+from simulator.errors import SimulationError
 from simulator.plans import utc
+from simulator.systems_delivery import SystemsDelivery
 from simulator.visitors import SimulatedVisitor, request_batches
 
 __all__ = [
@@ -52,10 +56,6 @@ __all__ = [
 
 ARRIVAL_DELAY = 250  # ms between a batch's last event and its arrival at the collector
 _WHOLE_RUN_SECONDS = 24 * 3600.0
-
-
-class SimulationError(AggregatorError):
-    """The simulation could not be carried out as asked; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,11 @@ class StoreDelivery:
         site: SiteSettings,
         visitors: int,
         batch_rows: int = 50_000,
+        seed: int = 1,
     ) -> None:
         self._store = store
         self._site = site
+        self._seed = seed
         self._batch_rows = batch_rows
         self._now_ms = 0
         self._decision_times: Iterator[datetime] = iter(())
@@ -128,6 +130,7 @@ class StoreDelivery:
         )
         self._rows: list[list[Any]] = []
         self.events = 0
+        self.systems = SystemsDelivery(store, settings, site, self.ledger)
 
     def _clock(self) -> float:
         return self._now_ms / 1000
@@ -177,6 +180,10 @@ class StoreDelivery:
             rows, ctx = self._pipeline.process(batch, facts)
             _check_drops({r.value: n for r, n in ctx.dropped.items()}, visitor)
             self._rows.extend(rows)
+        customer = visitor.customer
+        if customer is not None and visitor.browser_id and visitor.decision_ms is not None:
+            key = self.visitor_key(visitor.browser_id)
+            self.systems.add(key, customer, utc(visitor.decision_ms), visitor.index, self._seed)
         if len(self._rows) >= self._batch_rows:
             self.flush()
 
@@ -185,6 +192,7 @@ class StoreDelivery:
             self._store.insert_formatted("events", EVENT_COLUMNS, rows_json(self._rows), ROW_FORMAT)
             self.events += len(self._rows)
             self._rows = []
+        self.systems.flush()
 
     def close(self) -> None:
         self.flush()

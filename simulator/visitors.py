@@ -15,7 +15,8 @@ from random import Random
 from clearsignal.settings import SiteSettings
 from simulator.plans import MAX_ATTEMPTS, VisitorPlan, Window, plan_visitor
 from simulator.sessions import SimulatedEvent, render_session
-from simulator.truth import RULE_IDS, PageKinds, Role, Verdict, verdicts
+from simulator.systems import SimulatedCustomer, simulated_customer
+from simulator.truth import DAY, NOMINAL, RULE_IDS, PageKinds, Role, Verdict, verdicts
 
 __all__ = ["SimulatedVisitor", "request_batches", "visitors"]
 
@@ -34,6 +35,7 @@ class SimulatedVisitor:
     planned: Mapping[str, Role]  # what the plan meant this visitor to be, per rule
     truth: Mapping[str, Role]  # what the events are, per rule, by the reference
     attempts: int  # how many renderings it took
+    customer: SimulatedCustomer | None = None  # the site's systems' account of the visitor
 
     @property
     def settled(self) -> bool:
@@ -60,8 +62,18 @@ def _render(plan: VisitorPlan, seed: int, attempt: int, origin: str) -> list[Sim
     return events
 
 
+def _session_starts(events: list[SimulatedEvent]) -> list[int]:
+    starts: list[int] = []
+    last = None
+    for event in events:
+        if last is None or event.ts - last > NOMINAL.session_gap:
+            starts.append(event.ts)
+        last = event.ts
+    return starts
+
+
 def visitor(
-    seed: int, index: int, window: Window, origin: str, kinds: PageKinds
+    seed: int, index: int, window: Window, origin: str, kinds: PageKinds, systems: bool = True
 ) -> SimulatedVisitor:
     plan = plan_visitor(seed, index, window)
     truth: dict[str, Role] = {}
@@ -79,6 +91,14 @@ def visitor(
                 elif plan.roles.get(rule) == Role.LOOKALIKE:
                     truth[rule] = Role.LOOKALIKE
             break
+    planned = dict(plan.roles)
+    customer = None
+    if systems and plan.browser_id is not None:
+        declining = plan.roles.get("declining_activity") == Role.PLANTED
+        as_of = window.end - window.end % DAY
+        customer = simulated_customer(seed, index, as_of, _session_starts(events), declining)
+        planned |= customer.planned
+        truth |= customer.truth
     return SimulatedVisitor(
         index=index,
         browser_id=plan.browser_id,
@@ -87,19 +107,21 @@ def visitor(
         ip=plan.ip,
         decision_ms=plan.decision_ms,
         events=tuple(events),
-        planned=plan.roles,
+        planned=planned,
         truth=truth,
         attempts=attempts,
+        customer=customer,
     )
 
 
 def visitors(
-    site: SiteSettings, count: int, window: Window, seed: int
+    site: SiteSettings, count: int, window: Window, seed: int, systems: bool = True
 ) -> Iterator[SimulatedVisitor]:
+    """The visitors, with (``systems``) the site's systems' account of each consented one."""
     origin = site.allowed_origins[0]
     kinds = PageKinds(site.pages)
     for index in range(count):
-        yield visitor(seed, index, window, origin, kinds)
+        yield visitor(seed, index, window, origin, kinds, systems)
 
 
 def request_batches(events: tuple[SimulatedEvent, ...]) -> list[list[SimulatedEvent]]:

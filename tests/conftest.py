@@ -122,20 +122,22 @@ def settings(tmp_path: Path, dsn: str, database: str) -> Settings:
 
 
 _BACKEND_RESULTS: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
-_BACKEND_OF: dict[str, str] = {}
+_BACKEND = "store_backend"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each store test with its backend: the mark travels with its reports, from a
+    worker process too (pytest-xdist) to the one that prints the summary."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("dsn") in BACKENDS:
-            _BACKEND_OF[item.nodeid] = callspec.params["dsn"]
+            item.user_properties.append((_BACKEND, callspec.params["dsn"]))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    backend = _BACKEND_OF.get(report.nodeid)
+    backend = dict(report.user_properties).get(_BACKEND)
     if backend is not None and (report.when == "call" or report.outcome != "passed"):
-        counts = _BACKEND_RESULTS[backend]
+        counts = _BACKEND_RESULTS[str(backend)]
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
 
 

@@ -1,5 +1,9 @@
 """The validation job: do visitors with a signal later reach the goal more or less often?
 
+The rules over the site's own systems are related to an outcome of their own instead of
+the site's goal (``touchpoint_rules.OUTCOMES``): a later cancellation, or (purchase
+decline) a later order, among the linked customers with server events in the period.
+
 Seed hypotheses must be validated, not assumed. Per site and rule, over the period of the
 site's retention (capped at 90 days) that ends at the start of today (UTC):
 
@@ -24,7 +28,8 @@ from datetime import UTC, datetime, timedelta
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.signals import page_flag_sql
-from aggregator.signals.rules import RULES
+from aggregator.signals.rules import BROWSER_RULES
+from aggregator.signals.touchpoint_rules import OUTCOMES, TOUCHPOINT_RULES
 from clearsignal.settings import SiteSettings
 
 __all__ = ["PERIOD_DAYS", "ValidationJob", "ValidationRun"]
@@ -44,17 +49,45 @@ def _goal_condition(site: SiteSettings) -> str:
     return f"({step} OR (type = 'pageview' AND ({page_flag_sql(site.pages.purchase)})))"
 
 
+_PERIOD = "ts >= {start:DateTime64(3, 'UTC')} AND ts < {end:DateTime64(3, 'UTC')}"
+
+
 def validation_sql(site: SiteSettings) -> str:
-    period = (
-        "site = {site:String} AND identity = 'analytics' "
-        "AND ts >= {start:DateTime64(3, 'UTC')} AND ts < {end:DateTime64(3, 'UTC')}"
-    )
-    return f"""
-WITH cohort AS (
+    """The browser rules: the cohort is the consented visitors with events in the period,
+    the goal the site's."""
+    return _table_sql(f"""
     SELECT visitor_key, min(ts) AS first_ts,
            groupArrayIf(ts, {_goal_condition(site)}) AS goals
-    FROM events FINAL WHERE {period}
-    GROUP BY visitor_key
+    FROM events FINAL
+    WHERE site = {{site:String}} AND identity = 'analytics' AND {_PERIOD}
+    GROUP BY visitor_key""")
+
+
+def touchpoint_validation_sql() -> str:
+    """The rules over the site's systems: the cohort is the linked customers with server
+    events in the period; the outcome is each rule's (``OUTCOMES``): a later cancellation
+    (a subscription cancelled, an order cancelled or refunded), or a later order."""
+    cancelled = (
+        "(kind = 'subscription' AND action = 'cancelled') "
+        "OR (kind = 'order' AND action IN ('cancelled', 'refunded'))"
+    )
+    return _table_sql(
+        f"""
+    SELECT visitor_key, min(ts) AS first_ts,
+           groupArrayIf(ts, {cancelled}) AS cancellations,
+           groupArrayIf(ts, kind = 'order' AND action = 'placed') AS orders
+    FROM server_events FINAL
+    WHERE site = {{site:String}} AND visitor_key != '' AND {_PERIOD}
+    GROUP BY visitor_key""",
+        "if(r IN {ordering:Array(String)}, c.orders, c.cancellations)",
+    )
+
+
+def _table_sql(cohort: str, goals: str = "c.goals") -> str:
+    """Per rule: visitors of ``cohort`` with and without a finding, and how many of each
+    reached a goal (``goals``: their goal times) after it."""
+    return f"""
+WITH cohort AS ({cohort}
 ),
 found AS (
     SELECT visitor_key, rule_id, min(window_end) AS first_end
@@ -69,7 +102,7 @@ SELECT rule_id,
        countIf(NOT has_signal) AS without_visitors,
        countIf(NOT has_signal AND arrayExists(g -> g >= first_ts, goals)) AS without_goal
 FROM (
-    SELECT c.visitor_key, c.first_ts, c.goals, r AS rule_id,
+    SELECT c.visitor_key, c.first_ts, {goals} AS goals, r AS rule_id,
            f.visitor_key != '' AS has_signal, f.first_end
     FROM cohort AS c
     ARRAY JOIN {{rules:Array(String)}} AS r
@@ -101,28 +134,27 @@ class ValidationJob(StoreJob):
         now = self._clock()
         end = datetime(now.year, now.month, now.day, tzinfo=UTC)
         start = end - timedelta(days=min(site.retention_days, PERIOD_DAYS))
-        counts = {
-            str(rule_id): tuple(int(n) for n in row)
+        period = {"site": site.id, "start": start, "end": end}
+        ordering = [rule for rule, outcome in OUTCOMES.items() if outcome == "order_placed"]
+        counts: dict[str, tuple[int, ...]] = {}
+        for sql, parameters, rules in (
+            (validation_sql(site), {"goal": site.goal}, BROWSER_RULES),
+            (touchpoint_validation_sql(), {"ordering": ordering}, TOUCHPOINT_RULES),
+        ):
             for rule_id, *row in self._store.rows(
-                validation_sql(site),
-                {
-                    "site": site.id,
-                    "start": start,
-                    "end": end,
-                    "goal": site.goal,
-                    "rules": [rule.id for rule in RULES],
-                },
-            )
-        }
+                sql, period | parameters | {"rules": [rule.id for rule in rules]}
+            ):
+                counts[str(rule_id)] = tuple(int(n) for n in row)
         rows = []
-        for rule in RULES:
+        for rule in (*BROWSER_RULES, *TOUCHPOINT_RULES):
+            goal = OUTCOMES.get(rule.id, site.goal)
             with_n, with_goal, without_n, without_goal = counts.get(rule.id, (0, 0, 0, 0))
             cells = (with_goal, with_n - with_goal, without_goal, without_n - without_goal)
             suppressed = any(0 < cell < site.k_anonymity for cell in cells)
             if suppressed:
                 with_n = with_goal = without_n = without_goal = 0
             rows.append((
-                site.id, rule.id, rule.version, site.goal, start, end, with_n, with_goal,
+                site.id, rule.id, rule.version, goal, start, end, with_n, with_goal,
                 without_n, without_goal, suppressed, end,
             ))  # fmt: skip
             run.rules += 1

@@ -16,7 +16,20 @@ from __future__ import annotations
 from aggregator.signals.rule import SignalRule, sliding
 from clearsignal.purposes import Purpose
 
-__all__ = ["TOUCHPOINT_RULES"]
+__all__ = ["OUTCOMES", "TOUCHPOINT_RULES"]
+
+OUTCOMES = {
+    "repeated_complaints": "cancellation",
+    "unresolved_repeat_contact": "cancellation",
+    "escalation": "cancellation",
+    "purchase_decline": "order_placed",
+    "downgrade": "cancellation",
+    "service_failure": "cancellation",
+    "churn_risk": "cancellation",
+    "high_effort": "cancellation",
+}
+"""The later outcome the validation report relates each rule to: ``cancellation`` (a
+subscription cancelled, an order cancelled or refunded) or ``order_placed``."""
 
 _SERVER = """
 SELECT visitor_key, 0 AS session, ts AS occ_ts, event_id, {detail} AS detail
@@ -239,10 +252,10 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         version=1,
         title="Purchases declining",
         purpose=Purpose.ANALYTICS,
-        window_days=240,
+        window_days=165,
         thresholds={
-            "recent_days": 60,
-            "baseline_days": 180,
+            "recent_days": 45,
+            "baseline_days": 120,
             "min_earlier_orders": 3,
             "drop_factor": 3,
         },

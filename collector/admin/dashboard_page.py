@@ -190,7 +190,11 @@ def _validation(view: SiteDashboard) -> str:
         "Share of visitors who later reached the goal",
     )  # fmt: skip
     rows = [
-        [esc(v.title), f"{v.period_start:%Y-%m-%d} to {v.period_end:%Y-%m-%d}"]
+        [
+            esc(v.title),
+            f"<code>{esc(v.goal)}</code>",
+            f"{v.period_start:%Y-%m-%d} to {v.period_end:%Y-%m-%d}",
+        ]
         + (
             [fewer_than(view.k)] * 3
             if v.suppressed
@@ -205,18 +209,20 @@ def _validation(view: SiteDashboard) -> str:
     ]
     headers = [
         "Rule",
+        "Goal",
         "Period",
         "Goal rate with the signal",
         "Goal rate without",
         "Difference",
         "Reading",
     ]
-    goal = view.validation[0].goal if view.validation else view.site.goal
     return (
         '<section aria-labelledby="validation-h"><h2 id="validation-h">Validation</h2>'
-        f"<p>Whether visitors with a signal later reached the goal (<code>{esc(goal)}</code>) more "
-        "or less often than visitors without it: an association, not causation. Intervals "
-        "are 95% Wilson score intervals.</p>"
+        f"<p>Whether visitors with a signal later reached the goal (the site's: "
+        f"<code>{esc(view.site.goal)}</code>; for the rules over the site's own systems a "
+        "later <code>cancellation</code> or <code>order_placed</code>) more or less often "
+        "than visitors without it: an association, not causation. Intervals are 95% Wilson "
+        "score intervals.</p>"
         f"{chart if shown else ''}{table('Validation report', headers, rows)}</section>"
     )
 

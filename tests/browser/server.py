@@ -50,9 +50,11 @@ PLACEHOLDER = "<!-- clearsignal -->"
 SNIPPET_PATHS = {
     "/cs.js",
     "/cs-signals.js",
+    "/cs-link.js",
     "/snippet.json",
     "/cs.{version}.js",
     "/cs-signals.{version}.js",
+    "/cs-link.{version}.js",
 }
 
 

@@ -94,14 +94,14 @@ def test_escalation_and_downgrade(shop: Shop) -> None:
 
 def test_purchase_decline_against_the_customers_own_rate(shop: Shop) -> None:
     declined, steady, new, occasional = (shop.visitor() for _ in range(4))
-    for day in range(70, 240, 20):  # nine orders over the earlier half year
+    for day in range(50, 165, 15):  # eight orders over the earlier four months
         declined.server(days_ago(day), "order", "placed", 40.0, 2, order=f"o{day}")
         steady.server(days_ago(day), "order", "placed", 40.0, 2, order=f"o{day}")
-    for day in (50, 30, 10):  # steady keeps its rhythm
+    for day in (40, 25, 10):  # steady keeps its rhythm
         steady.server(days_ago(day), "order", "placed", 40.0, 2, order=f"n{day}")
-    for day in (50, 10):
+    for day in (40, 10):
         new.server(days_ago(day), "order", "placed", 40.0, 1, order=f"o{day}")
-    for day in (200, 120):
+    for day in (150, 100):
         occasional.server(days_ago(day), "order", "placed", 40.0, 1, order=f"o{day}")
     found = shop.found(declined, steady, new, occasional)
     assert found.get("purchase_decline") == {"0"}

@@ -110,3 +110,42 @@ def test_a_rule_with_a_small_cell_is_stored_without_its_counts(
         "SELECT with_visitors, with_goal FROM signal_validation WHERE rule_id = 'rage_clicks'"
     )
     assert stored == [(0, 0)]
+
+
+def test_rules_over_the_sites_systems_are_related_to_a_later_cancellation_or_order(
+    migrated_store: Store, settings: Settings
+) -> None:
+    flagged, others = cohort("c", 30), cohort("d", 40)
+    for visitor in flagged + others:
+        visitor.server(days_ago(40), "order", "placed", 50.0, 1, order="o1")
+    signal_end = days_ago(30)
+    for visitor in flagged[:20]:  # 20 cancel after their finding
+        visitor.server(days_ago(20), "subscription", "cancelled", 9.0, plan="basic")
+    for visitor in flagged[20:]:  # the others order again
+        visitor.server(days_ago(10), "order", "placed", 50.0, 1, order="o2")
+    for visitor in others[:10]:  # 10 of the rest cancel, 30 order again
+        visitor.server(days_ago(20), "order", "refunded", 50.0, 1, order="o1")
+    for visitor in others[10:]:
+        visitor.server(days_ago(10), "order", "placed", 50.0, 1, order="o2")
+    save(migrated_store, *flagged, *others)
+    migrated_store.insert(
+        "signals",
+        [
+            ("demo", v.key, rule, 1, signal_end - timedelta(days=3), signal_end, 2.0, [],
+             signal_end, signal_end + timedelta(days=180))
+            for v in flagged
+            for rule in ("repeated_complaints", "purchase_decline")
+        ],
+        SIGNAL_COLUMNS,
+    )  # fmt: skip
+    ValidationJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    report = {r.rule_id: r for r in read_validation(migrated_store, "demo")}
+    complaints, decline = report["repeated_complaints"], report["purchase_decline"]
+    assert complaints.goal == "cancellation"
+    assert (complaints.with_visitors, complaints.with_goal) == (30, 20)
+    assert (complaints.without_visitors, complaints.without_goal) == (40, 10)
+    assert decline.goal == "order_placed"
+    assert (decline.with_visitors, decline.with_goal) == (30, 10)
+    # every customer's first order is at its first event: it counts for those without
+    assert (decline.without_visitors, decline.without_goal) == (40, 40)
+    assert report["price_uncertainty"].goal == "purchase"

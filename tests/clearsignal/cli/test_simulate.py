@@ -64,7 +64,7 @@ def test_simulate_writes_events_consent_and_truth_into_the_store(deployment: Dep
     assert code == 0, err
     assert out.startswith("Simulated 40 visitors of site 'demo' over 30 days (seed 3, via store)")
     events, consented, truth = summary_of(out)
-    assert len(truth) == 9
+    assert len(truth) == 17  # the browser's nine rules and eight over the site's systems
     store = deployment.store
     assert store.scalar("SELECT count() FROM events") == events
     assert store.scalar("SELECT count() FROM consent_records") == consented

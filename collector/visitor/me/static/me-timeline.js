@@ -85,3 +85,34 @@ export const renderSignals = (signals) => {
     : 'Nothing: no rule has found anything in your visits.'
   show('signals-section')
 }
+
+// What the site's own systems told about the customer account this browser was linked
+// to: kind, action, its category and time (the API takes no free text).
+const CATEGORY = ['category', 'topic', 'plan', 'commitment', 'survey', 'touchpoint']
+const systemsLabel = (event) => {
+  const what = `${event.kind.replace('_', ' ')} ${event.action.replace('_', ' ')}`
+  const category = CATEGORY.map((name) => event.attributes[name]).find(Boolean)
+  const amount = event.currency ? `, ${event.amount.toFixed(2)} ${event.currency}` : ''
+  const label = `${what[0].toUpperCase()}${what.slice(1)}${category ? ` (${category})` : ''}`
+  return `${label}${amount}`
+}
+
+export const renderSystems = (events, links) => {
+  fill(
+    $('systems'),
+    ...events.map((event) =>
+      element(
+        'li',
+        { 'data-server-event': event.event_id },
+        `${systemsLabel(event)} — `,
+        timeElement(event.at),
+      ),
+    ),
+  )
+  $('systems-summary').textContent =
+    `This browser is linked to a customer account of the site (${links.length} link` +
+    `${links.length === 1 ? '' : 's'}, by a pseudonym). ${events.length} event` +
+    `${events.length === 1 ? '' : 's'} from the site's own systems ` +
+    `${events.length === 1 ? 'is' : 'are'} linked to you, newest first.`
+  show('systems-section', links.length > 0 || events.length > 0)
+}

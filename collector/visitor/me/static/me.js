@@ -1,6 +1,6 @@
 // The visitor's data explanation page (/me?site=<id>), its entry module. The other
 // modules: me-api.js (the site, the browser id and requests), me-dom.js (writing
-// the page), me-timeline.js (events and signals); me-proof.js, a classic script,
+// the page), me-timeline.js (events, the site's systems, signals); me-proof.js, a classic script,
 // checks receipts in the browser.
 //
 // Reads the browser id that the site's snippet keeps in this origin's storage
@@ -30,7 +30,7 @@ import {
   site,
 } from './me-api.js'
 import { $, day, element, fill, say, show, timeElement, when } from './me-dom.js'
-import { moreEvents, renderEvents, renderSignals } from './me-timeline.js'
+import { moreEvents, renderEvents, renderSignals, renderSystems } from './me-timeline.js'
 
 // What the site collects and why (/api/me/about), and everything held (/api/me).
 let about = null
@@ -81,8 +81,8 @@ const renderRetention = () => {
 
 const showNothing = (reason) => {
   $('nothing-reason').textContent = reason
-  for (const id of ['consent', 'receipts', 'timeline-section', 'signals-section', 'actions'])
-    show(id, false)
+  const sections = ['consent', 'receipts', 'timeline-section', 'systems-section', 'signals-section']
+  for (const id of [...sections, 'actions']) show(id, false)
   show('nothing')
 }
 
@@ -221,6 +221,7 @@ const render = () => {
   renderConsent()
   renderReceipts()
   renderEvents(held.events)
+  renderSystems(held.server_events, held.customer_links)
   renderSignals(held.signals)
   renderRetention()
   show('actions')
