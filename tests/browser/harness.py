@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from aggregator.store.client import Store
 from clearsignal.settings import DEMO_NOTICE_TEXT
+from tests.support.server_events import LINK_SECRET
 
 CHROMIUM = "/usr/bin/chromium"
 SERVER = Path(__file__).resolve().with_name("server.py")
@@ -96,6 +97,7 @@ def site_settings(site_id: str, origin: str, *, strict: bool = False) -> dict[st
         "allowed_origins": [origin],
         "strict": strict,
         "notice": {"uri": f"{origin}/privacy", "version": NOTICE_VERSION, "text": DEMO_NOTICE_TEXT},
+        "touchpoints": {"link_secret": LINK_SECRET},
     }
 
 

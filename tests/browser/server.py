@@ -10,14 +10,15 @@ On top of ``collector.app.create_app(settings)`` this adds:
 * ``GET /fixtures/{run}/{name}``: an HTML page from tests/browser/fixtures, with its
   ``<!-- clearsignal -->`` comment replaced by the snippet's script tag, built from the
   query string (``?data-site=demo&data-debug=``: each parameter one attribute; ``src``
-  defaults to /cs.js). ``run``
+  defaults to /cs.js; ``cs-link=<token>`` puts the link add-on, with that ``data-link``,
+  in place of a ``<!-- clearsignal-link -->`` comment). ``run``
   is any token: it keeps one test's stored URLs apart from another's;
 * ``POST /_test/faults`` ``{"path": "/api/events", "statuses": [500, 429]}``: the next
   requests to that path get those statuses (one each) instead of reaching the app
   (``"clear": true`` first drops what is still pending);
 * ``GET /_test/received``: every POST to /api/ so far, as received (body, content type,
   User-Agent) with the status it was answered;
-* ``POST /_test/run-jobs`` ``{"names": ["consent.erase", ...]}``: the spool written out,
+* ``POST /_test/run-jobs`` ``{"names": ["consent.erase", ...]}``: the spools written out,
   then those jobs run once, in this process, which holds the job lease (a
   ``clearsignal jobs run-once`` beside it would stand by); answers each job's outcome.
 
@@ -47,6 +48,7 @@ from collector.visitor.snippet_files import snippet_routes
 
 FIXTURES = Path(__file__).resolve().with_name("fixtures")
 PLACEHOLDER = "<!-- clearsignal -->"
+LINK_PLACEHOLDER = "<!-- clearsignal-link -->"
 SNIPPET_PATHS = {
     "/cs.js",
     "/cs-signals.js",
@@ -73,7 +75,7 @@ class TestControls:
     def _run_jobs(self, names: list[str]) -> list[dict[str, str]]:
         assert isinstance(self.app, CollectorApp)
         services = self.app.services
-        services.writer.flush()
+        services.flush()
         outcomes = [services.jobs.run(name) for name in names]
         return [{"job": o.job, "status": o.status, "error": o.error} for o in outcomes]
 
@@ -146,6 +148,7 @@ async def fixture_page(request: Request) -> Response:
     if path.parent != FIXTURES or path.suffix != ".html" or not path.is_file():
         return PlainTextResponse(f"no fixture {name}", status_code=404)
     asked = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    link = asked.pop("cs-link", "")
     asked.setdefault("src", "/cs.js")
     attributes = "".join(
         f' {html.escape(key)}="{html.escape(value)}"' if value else f" {html.escape(key)}"
@@ -153,6 +156,9 @@ async def fixture_page(request: Request) -> Response:
     )
     tag = f"<script defer{attributes}></script>"
     page = path.read_text(encoding="utf-8").replace(PLACEHOLDER, tag)
+    if link:
+        linking = f'<script defer src="/cs-link.js" data-link="{html.escape(link)}"></script>'
+        page = page.replace(LINK_PLACEHOLDER, linking)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 

@@ -27,9 +27,9 @@ from tests.support.admin_accounts import OFFICER, OWNER, PASSWORDS, admin_settin
 
 SITE = "adminshop"
 SCREENSHOTS = REPO / "docs" / "screenshots"
-OWNER_NAV = ["Dashboard"]
+OWNER_NAV = ["Dashboard", "API keys"]
 OFFICER_NAV = [
-    "Dashboard", "Consent log", "Erasure requests", "Verify the log", "Export",
+    "Dashboard", "API keys", "Consent log", "Erasure requests", "Verify the log", "Export",
     "Record of processing", "Admin actions",
 ]  # fmt: skip
 JOBS = ("consent.erase", "consent.sequence", "sessions.compute", "signals.compute",

@@ -118,8 +118,12 @@ def test_the_snippet_reads_the_sites_cmp_itself(builds: tuple[Build, Build]) -> 
         assert api in code
 
 
-def test_signals_live_in_their_add_on_only(builds: tuple[Build, Build]) -> None:
-    # The build writes these two files and nothing else: no CMP add-on any more.
-    assert sorted(builds[0].files) == sorted(FILES) == ["cs-signals.js", "cs.js"]
-    assert "/api/visitor/signals" not in builds[0].code.decode()
-    assert "/api/visitor/signals" in builds[0].files["cs-signals.js"].decode()
+def test_signals_and_links_live_in_their_add_ons_only(builds: tuple[Build, Build]) -> None:
+    # The build writes these three files and nothing else: no CMP add-on any more.
+    assert sorted(builds[0].files) == sorted(FILES) == ["cs-link.js", "cs-signals.js", "cs.js"]
+    for add_on, path in (
+        ("cs-signals.js", "/api/visitor/signals"),
+        ("cs-link.js", "/api/visitor/link"),
+    ):
+        assert path not in builds[0].code.decode()
+        assert path in builds[0].files[add_on].decode()
