@@ -12,9 +12,10 @@ from typing import Any
 from clearsignal.settings import SiteSettings
 from collector.ingest.drops import DropReason
 from collector.ingest.pipeline import MAX_CLOCK_SKEW_MS
+from collector.ingest.rows import clickhouse_time
 from collector.ingest.server_events.kinds import ServerEvent
 from collector.ingest.server_events.rows import event_ms, server_row
-from consent.customer_links import customer_key
+from consent.customer_links import CustomerKeys
 
 __all__ = ["RowBatch", "batch_rows"]
 
@@ -43,7 +44,8 @@ def batch_rows(
     oldest = received_ms - site.retention_days * 86_400_000
     newest = received_ms + MAX_CLOCK_SKEW_MS
     seen: set[str] = set()
-    customers: dict[str, str] = {}
+    pseudonyms = CustomerKeys(site_key)
+    received = clickhouse_time(received_ms)
     for index, event in events:
         ts = event_ms(event)
         if event.kind not in kinds:
@@ -56,10 +58,8 @@ def batch_rows(
             batch.drop(DropReason.IN_FUTURE, index, "in the future")
         else:
             seen.add(event.id)
-            pseudonym = customers.get(event.customer)
-            if pseudonym is None:
-                pseudonym = customers[event.customer] = customer_key(site_key, event.customer)
+            pseudonym = pseudonyms.of(event.customer)
             batch.rows.append(
-                server_row(site.id, pseudonym, event, source, received_ms, site.retention_days)
+                server_row(site.id, pseudonym, event, ts, source, received, site.retention_days)
             )
     return batch

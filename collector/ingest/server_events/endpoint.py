@@ -36,7 +36,7 @@ from collector.errors import RequestRefused
 from collector.http_json import json_response, media_type_of, receive_body
 from collector.ingest.drops import DropReason
 from collector.ingest.metrics import UNKNOWN_SITE_LABEL, IngestTally
-from collector.ingest.server_events.batch import batch_rows
+from collector.ingest.server_events.batch import RowBatch, batch_rows
 from collector.ingest.server_events.parse import (
     MAX_SERVER_BODY_BYTES,
     NDJSON_TYPES,
@@ -118,24 +118,17 @@ class ServerEventIngestor:
         if self.lane.full:
             raise RequestRefused(429, {"error": "busy", "detail": "too many batches; retry later"})
         media_type = media_type_of(headers.get("content-type"))
-        parsed = await self.lane.run(parse_body, body, media_type, request.query_params.get("site"))
-        site = self._site_of(key, parsed)
+        parsed, site, batch = await self.lane.run(
+            self._prepare, body, media_type, request.query_params.get("site"), key
+        )
+        if site is None:
+            raise self._not_for_site(key, parsed)
         assert self.limits is not None
         if self.limits.available(site.id) < len(parsed.events):
             raise RequestRefused(
                 429, {"error": "rate_limited", "detail": f"site {site.id!r} is over its rate"}
             )
         self.limits.take(site.id, len(parsed.events))
-        received_ms = int(time.time() * 1000)
-        batch = await self.lane.run(
-            batch_rows,
-            site,
-            self.site_keys.key(site.id),
-            parsed.events,
-            key.kinds,
-            received_ms,
-            "api",
-        )
         for reason, count in batch.dropped.items():
             self.tally.count_dropped(site.id, reason, count)
         errors = parsed.errors + batch.errors
@@ -188,17 +181,27 @@ class ServerEventIngestor:
             )
         return key
 
-    def _site_of(self, key: ApiKey, parsed: ParsedBody) -> SiteSettings:
+    def _prepare(
+        self, body: bytes, media_type: str, site_in_query: str | None, key: ApiKey
+    ) -> tuple[ParsedBody, SiteSettings | None, RowBatch]:
+        """In the lane: the body parsed and, for a site of the key, its rows."""
+        parsed = parse_body(body, media_type, site_in_query)
         site = self.settings.site(parsed.site)
         if site is None or key.site != parsed.site:
-            label = parsed.site if site is not None else UNKNOWN_SITE_LABEL
-            reason = DropReason.KEY_NOT_FOR_SITE if site else DropReason.UNKNOWN_SITE
-            self.tally.count_dropped(label, reason, len(parsed.events) + len(parsed.errors))
-            raise RequestRefused(
-                403,
-                {"error": reason.value, "detail": f"this key is not for site {parsed.site!r}"},
-            )
-        return site
+            return parsed, None, RowBatch()
+        received_ms = int(time.time() * 1000)
+        site_key = self.site_keys.key(site.id)
+        batch = batch_rows(site, site_key, parsed.events, key.kinds, received_ms, "api")
+        return parsed, site, batch
+
+    def _not_for_site(self, key: ApiKey, parsed: ParsedBody) -> RequestRefused:
+        known = self.settings.site(parsed.site) is not None
+        label = parsed.site if known else UNKNOWN_SITE_LABEL
+        reason = DropReason.KEY_NOT_FOR_SITE if known else DropReason.UNKNOWN_SITE
+        self.tally.count_dropped(label, reason, len(parsed.events) + len(parsed.errors))
+        return RequestRefused(
+            403, {"error": reason.value, "detail": f"this key is not for site {parsed.site!r}"}
+        )
 
 
 async def post_server_events(request: Request) -> Response:

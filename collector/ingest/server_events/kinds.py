@@ -11,14 +11,15 @@ the kinds; /api/openapi.json has their schemas.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BeforeValidator,
     Field,
     StringConstraints,
     TypeAdapter,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "KINDS",
     "SCORE_RANGES",
     "SERVER_EVENT",
+    "SERVER_EVENTS",
     "Complaint",
     "Contact",
     "Handover",
@@ -43,17 +45,28 @@ VERSION: Literal[1] = 1
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 
 
-def _rfc3339(value: object) -> object:
-    """Only text in RFC 3339 with an offset: a bare number could be seconds or milliseconds."""
+def _rfc3339_ms(value: object) -> object:
+    """RFC 3339 text with an offset, as milliseconds since the epoch; nothing else: a bare
+    number could be seconds or milliseconds."""
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise ValueError("an RFC 3339 time with a UTC offset, e.g. 2026-12-06T10:15:00Z")
-    return value
+    try:
+        return int(datetime.fromisoformat(value).timestamp() * 1000)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date and time that exists") from None
 
 
 EventTime = Annotated[
-    AwareDatetime,
-    BeforeValidator(_rfc3339),
-    Field(description="When it happened: RFC 3339 with a UTC offset, e.g. 2026-12-06T10:15:00Z."),
+    int,
+    BeforeValidator(_rfc3339_ms),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it happened: RFC 3339 with a UTC offset, e.g. "
+            "2026-12-06T10:15:00Z.",
+        }
+    ),
 ]
 Category = Annotated[
     str,
@@ -173,4 +186,5 @@ ServerEvent = Annotated[
     Field(discriminator="kind"),
 ]
 SERVER_EVENT: TypeAdapter[ServerEvent] = TypeAdapter(ServerEvent)
+SERVER_EVENTS: TypeAdapter[list[ServerEvent]] = TypeAdapter(list[ServerEvent])
 KINDS: tuple[str, ...] = tuple(kind.value for kind in ServerKind)

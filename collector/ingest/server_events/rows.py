@@ -38,10 +38,14 @@ AMOUNT_FIELD = {
 }
 QUANTITY_FIELD = {"order": "items", "handover": "count"}
 _COMMON = frozenset({"v", "id", "customer", "at", "kind", "action", "currency"})
+_LAYOUTS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {}
+"""Per kind: the fields that become attributes (every field but the common ones, its
+amount and its count), its amount field and its count field; filled in on first use."""
 
 
 def event_ms(event: ServerEvent) -> int:
-    return int(event.at.timestamp() * 1000)
+    """When the event happened, in ms since the epoch (``at`` is parsed into it)."""
+    return event.at
 
 
 def _text(value: object) -> str:
@@ -50,24 +54,35 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _layout(event: ServerEvent) -> tuple[tuple[str, ...], str | None, str | None]:
+    """A kind's attribute fields, its amount field and its count field."""
+    found = _LAYOUTS.get(event.kind)
+    if found is None:
+        amount, quantity = AMOUNT_FIELD.get(event.kind), QUANTITY_FIELD.get(event.kind)
+        skipped = _COMMON | {amount, quantity}
+        names = tuple(name for name in type(event).model_fields if name not in skipped)
+        found = _LAYOUTS[event.kind] = (names, amount, quantity)
+    return found
+
+
 def server_row(
     site: str,
     customer_key: str,
     event: ServerEvent,
+    ts: int,
     source: str,
-    received_ms: int,
+    received: str,
     retention_days: int,
 ) -> list[Any]:
-    """The row of one validated event, waiting for its visitor and basis."""
-    fields = event.model_dump(exclude_none=True)
-    amount_field = AMOUNT_FIELD.get(event.kind)
-    quantity_field = QUANTITY_FIELD.get(event.kind)
-    attributes = {
-        name: _text(value)
-        for name, value in fields.items()
-        if name not in _COMMON and name != amount_field and name != quantity_field
-    }
-    ts = event_ms(event)
+    """The row of one validated event (``ts`` its time in ms, ``received`` the arrival
+    as ``clickhouse_time`` text), waiting for its visitor and basis."""
+    fields = event.__dict__
+    names, amount, quantity = _layout(event)
+    attributes = {}
+    for name in names:
+        value = fields[name]
+        if value is not None:
+            attributes[name] = value if value.__class__ is str else _text(value)
     return [
         site,
         "",
@@ -77,11 +92,11 @@ def server_row(
         event.action,
         clickhouse_time(ts),
         attributes,
-        float(fields[amount_field]) if amount_field else 0.0,
+        float(fields[amount]) if amount else 0.0,
         fields.get("currency", ""),
-        int(fields[quantity_field]) if quantity_field else 0,
+        int(fields[quantity]) if quantity else 0,
         "",
         source,
-        clickhouse_time(received_ms),
+        received,
         ts // 1000 + retention_days * 86_400,
     ]
