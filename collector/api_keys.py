@@ -8,8 +8,9 @@ is made. Each key belongs to one site and may send only the kinds it was made fo
 
 Checking a key costs one store read per key id and process every ``cache_seconds``
 (negative answers too, so random key ids cannot make every request read the store); a
-revocation reaches every collector process within that bound. The comparison of digests
-is constant-time.
+revocation reaches every collector process within that bound. While the store does not
+answer, what was read last of a key stands, so backends go on sending into the spool.
+The comparison of digests is constant-time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from aggregator.errors import StoreError
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 
@@ -59,6 +61,11 @@ class IssuedKey:
     """The whole key, shown once: only its digest is stored."""
 
 
+def _stored_time(moment: datetime) -> datetime:
+    """``moment`` as the store keeps it (milliseconds), so a key made equals it read back."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("ascii")).digest()
 
@@ -80,7 +87,7 @@ class ApiKeys:
 
     def create(self, site: str, name: str, kinds: Collection[str], created_by: str) -> IssuedKey:
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        now = utc_now()
+        now = _stored_time(utc_now())
         key = ApiKey(site, key_id, name, frozenset(kinds), now, created_by, None)
         self._write(key, _digest(secret), now)
         return IssuedKey(key, f"cs_sk_{key_id}_{secret}")
@@ -93,7 +100,7 @@ class ApiKeys:
             return None
         key, digest = found
         if key.revoked_at is None:
-            now = utc_now()
+            now = _stored_time(utc_now())
             key = ApiKey(site, key_id, key.name, key.kinds, key.created_at, key.created_by, now)
             self._write(key, digest, now)
         with self._lock:
@@ -128,7 +135,12 @@ class ApiKeys:
             if hit is not None and now - hit[0] < self.cache_seconds:
                 self._cache.move_to_end(key_id)
                 return hit[1]
-        found = self._read(key_id)
+        try:
+            found = self._read(key_id)
+        except StoreError:
+            if hit is None:
+                raise
+            return hit[1]  # the store is away: what was read last stands until it is back
         with self._lock:
             self._cache[key_id] = (now, found)
             self._cache.move_to_end(key_id)

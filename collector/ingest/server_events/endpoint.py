@@ -125,6 +125,7 @@ class ServerEventIngestor:
             raise self._not_for_site(key, parsed)
         assert self.limits is not None
         if self.limits.available(site.id) < len(parsed.events):
+            self.tally.count_dropped(site.id, DropReason.RATE_LIMITED, len(parsed.events))
             raise RequestRefused(
                 429, {"error": "rate_limited", "detail": f"site {site.id!r} is over its rate"}
             )
