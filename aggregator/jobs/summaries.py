@@ -1,7 +1,7 @@
 """The site summaries job: each day's aggregates for the dashboard, k-anonymous.
 
-Per site, the days with events ingested since the job's watermark (minus the late grace),
-plus today and yesterday, are recomputed inside ClickHouse (a handful of ``GROUP BY``
+Per site, the days with events or server events ingested since the job's watermark (minus
+the late grace), plus today and yesterday, are recomputed inside ClickHouse (a handful of ``GROUP BY``
 queries, each returning a few rows per day), then ``aggregator.signals.k_anonymity`` decides what
 may be published and everything is written to ``site_summaries``:
 
@@ -85,9 +85,12 @@ class SummariesJob(StoreJob):
         if since is not None:
             first = max(since.date(), today - timedelta(days=site.retention_days))
             return [first + timedelta(days=n) for n in range((today - first).days + 1)]
+        # Server events make findings on their own days (signal_visitors), browser or not.
         touched = self._store.rows(
             "SELECT DISTINCT toDate(ts) FROM events WHERE site = {site:String} "
-            "AND ingested_at > {changed_since:DateTime64(3, 'UTC')}",
+            "AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
+            "UNION DISTINCT SELECT DISTINCT toDate(ts) FROM server_events "
+            "WHERE site = {site:String} AND ingested_at > {changed_since:DateTime64(3, 'UTC')}",
             {"site": site.id, "changed_since": self._watermarks.changed_since(site.id)},
         )
         return sorted({day for (day,) in touched} | {today, today - timedelta(days=1)})

@@ -22,10 +22,13 @@ JOBS = (
     "consent.sequence", "sessions.compute", "signals.compute", "summaries.compute",
     "signals.validate", "retention.purge", "salts.rotate", "consent.erase", "webhooks.deliver",
 )  # fmt: skip
-INPUTS = ("events", "consent_records", "salts", "simulation_truth")
+INPUTS = (
+    "events", "consent_records", "salts", "simulation_truth", "server_events", "customer_links",
+)  # fmt: skip
 COMPARED = (
     "sessions", "signals", "site_summaries", "signal_validation", "consent_log",
     "consent_log_nodes", "consent_log_receipts", "events", "salts", "webhook_deliveries",
+    "server_events", "customer_links",
 )  # fmt: skip
 # A new day's salt is random: compare its days. A delivery's times are the sender's clock.
 RANDOM = {

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.testclient import TestClient
 
@@ -60,7 +61,8 @@ def other_site() -> SiteSettings:
 
 
 @contextmanager
-def open_shop(settings: Settings) -> Iterator[Shop]:
+def open_shop(settings: Settings, end: datetime | None = None) -> Iterator[Shop]:
+    """The shop, its simulated week ending at ``end`` (default: now)."""
     demo = settings.sites[0].model_copy(update={"k_anonymity": K})
     configured = settings.model_copy(
         update={
@@ -73,7 +75,7 @@ def open_shop(settings: Settings) -> Iterator[Shop]:
     )
     with TestClient(create_app(configured)) as client:
         services: Services = app_services(client)
-        simulate(services.store, configured, VISITORS, DAYS, SEED)
+        simulate(services.store, configured, VISITORS, DAYS, SEED, end=end)
         leaving = secrets.token_urlsafe(16)
         assert (
             client.post(
