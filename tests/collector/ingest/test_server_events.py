@@ -350,3 +350,22 @@ def test_the_sites_backend_deletes_a_customer_by_reference(client: TestClient, k
     others = keys(client).create("other", "", ["order"], "tests").token
     refused = client.post(f"{PATH}/deletions", json=body, headers=bearer(others))
     assert refused.status_code == 403
+
+
+def test_a_batch_over_the_sites_rate_is_refused_whole_and_counted(settings: Settings) -> None:
+    tight = touchpoint_settings(settings).model_copy(
+        update={
+            "ingest": IngestSettings(site_server_events_per_second=1, site_server_burst=3),
+            "jobs": JobSettings(in_process=False),
+        }
+    )
+    with TestClient(create_app(tight)) as client:
+        token = keys(client).create("demo", "", ["order"], "tests").token
+        assert (
+            post(client, token, *(server_event("order", "c") for _ in range(3))).status_code == 202
+        )
+        refused = post(client, token, *(server_event("order", "c") for _ in range(2)))
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "1"
+        assert refused.json()["error"] == "rate_limited"
+        assert dropped(client, "rate_limited") == 2
