@@ -3,7 +3,7 @@
 -- when the key is made), with the site and the event kinds it may send.
 -- ReplacingMergeTree(updated_at) ORDER BY (site, key_id): revoking writes the key's row
 --   again with revoked_at set; readers use FINAL.
--- No shard key: a small table, replicated whole to every node of a cluster.
+-- No shard key: a small table with one home on a cluster, the first shard (and its replicas).
 -- No TTL and no visitor_key: a revoked key stays listed, so the record of who could send
 --   what stays whole.
 CREATE TABLE IF NOT EXISTS api_keys
