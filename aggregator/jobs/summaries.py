@@ -10,7 +10,9 @@ may be published and everything is written to ``site_summaries``:
 - ``identified_visitors`` (with analytics consent) and ``signal_visitors`` per rule, as
   subsets of the day's visitors and of the identified visitors;
 - ``sessions`` and ``pageviews``, shown when the day's visitors are;
-- ``rage_click`` / ``dead_click`` hot spots per page and element, the 20 with most clicks.
+- ``rage_click`` / ``dead_click`` hot spots per page and element, the 20 with most clicks;
+- ``effort``: the support journeys that ended that day by their effort (the customer
+  effort distribution per task), each bucket shown with k customers or more.
 
 A group that was published before and is gone now is rewritten as suppressed.
 """
@@ -26,6 +28,7 @@ from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.k_anonymity import Group, chain, independent, subsets_of_totals
+from aggregator.signals.touchpoint_rules import support_journeys
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 from clearsignal.settings import Settings, SiteSettings
@@ -132,6 +135,8 @@ class SummariesJob(StoreJob):
             )
         for (day, kind), spots in self._hot_spots(parameters | {"k": site.k_anonymity}).items():
             groups[(day, kind)] = independent(spots, site.k_anonymity)
+        for day, buckets in self._efforts(parameters).items():
+            groups[(day, "effort")] = independent(buckets, site.k_anonymity)
         self._write(site, days, groups, newest, run)
 
     def _totals(self, parameters: dict[str, Any]) -> dict[date, _Day]:
@@ -200,6 +205,25 @@ class SummariesJob(StoreJob):
             group = Group(f"{path} {selector}".strip(), int(visitors), float(clicks))
             spots.setdefault((day, str(kind)), []).append(group)
         return spots
+
+    def _efforts(self, parameters: dict[str, Any]) -> dict[date, list[Group]]:
+        """Per day a journey ended, the journeys of each effort (dimension ``support_journey
+        <steps>``: 1, 2, 3, 4-5, 6-9, 10+), with the customers they were of."""
+        journeys = support_journeys(
+            "(SELECT * FROM server_events FINAL WHERE site = {site:String})", "customer_key"
+        )
+        found: dict[date, list[Group]] = {}
+        for day, bucket, count, customers in self._store.rows(
+            f"SELECT toDate(ended) AS day, "
+            "multiIf(effort <= 3, toString(effort), effort <= 5, '4-5', effort <= 9, '6-9', "
+            "'10+') AS bucket, count(), uniqExact(customer_key) "
+            f"FROM ({journeys}) WHERE day IN {{days:Array(Date)}} "
+            "GROUP BY day, bucket ORDER BY day, bucket",
+            parameters,
+        ):
+            group = Group(f"support_journey {bucket}", int(customers), float(count))
+            found.setdefault(day, []).append(group)
+        return found
 
     def _write(
         self,

@@ -36,9 +36,12 @@ class Watermarks:
         return max(EPOCH, self.get(site) - LATE_GRACE)
 
     def newest(self, site: str) -> datetime | None:
-        """The newest ``ingested_at`` of ``site``'s events, to advance to after a run."""
+        """The newest ``ingested_at`` of ``site``'s events and server events, to advance to
+        after a run."""
         found = self._store.scalar(
-            "SELECT max(ingested_at) FROM events WHERE site = {site:String}", {"site": site}
+            "SELECT greatest((SELECT max(ingested_at) FROM events WHERE site = {site:String}), "
+            "(SELECT max(ingested_at) FROM server_events WHERE site = {site:String}))",
+            {"site": site},
         )
         return found if isinstance(found, datetime) and found > EPOCH else None
 

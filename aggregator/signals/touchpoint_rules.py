@@ -16,7 +16,7 @@ from __future__ import annotations
 from aggregator.signals.rule import SignalRule, sliding
 from clearsignal.purposes import Purpose
 
-__all__ = ["OUTCOMES", "TOUCHPOINT_RULES"]
+__all__ = ["OUTCOMES", "TOUCHPOINT_RULES", "support_journeys"]
 
 OUTCOMES = {
     "repeated_complaints": "cancellation",
@@ -168,26 +168,35 @@ WHERE visits.earlier >= {min_earlier_visits} AND visits.recent * {drop_factor} <
   AND contacts.recent >= {min_recent_contacts} AND contacts.recent > contacts.earlier
 """
 
-# A support journey (one ticket): its contacts, escalations, reopenings, complaints, SLA
-# breaches and handovers (by their count) against the median of the site's journeys.
-_HIGH_EFFORT = """
-WITH journeys AS (
-    SELECT visitor_key, attributes['ticket'] AS ticket, min(ts) AS started, max(ts) AS ended,
+
+def support_journeys(source: str, person: str) -> str:
+    """One row per support journey (a person's ticket) in ``source`` (server events):
+    ``person``, ticket, started, ended, effort, steps. Its effort counts the ticket's
+    contacts, escalations, reopenings, complaints and SLA breaches, and its handovers by
+    their count; resolutions are not effort. The high_effort rule and the dashboard's
+    effort distribution (``aggregator.jobs.summaries``) both read journeys this way."""
+    return f"""
+    SELECT {person}, attributes['ticket'] AS ticket, min(ts) AS started, max(ts) AS ended,
            sum(if(kind = 'handover', quantity, 1)) AS effort,
            arraySort(s -> s.2, groupArray((event_id, ts,
                      concat(kind, ' ', action, if(kind = 'handover',
                             concat(' ×', toString(quantity)), ''))))) AS steps
-    FROM sv
+    FROM {source}
     WHERE attributes['ticket'] != ''
       AND kind IN ('contact', 'handover', 'sla_breach', 'complaint')
       AND NOT (kind = 'contact' AND action = 'resolved')
-    GROUP BY visitor_key, ticket
+    GROUP BY {person}, ticket"""
+
+
+# A support journey far above the median of the site's journeys.
+_HIGH_EFFORT = f"""
+WITH journeys AS ({support_journeys("sv", "visitor_key")}
 )
 SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
-       toFloat64(effort) AS value, arraySlice(steps, 1, {evidence}) AS evidence
+       toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
 FROM journeys
-WHERE effort >= {min_effort}
-  AND effort >= {factor} * (SELECT median(effort) FROM journeys)
+WHERE effort >= {{min_effort}}
+  AND effort >= {{factor}} * (SELECT median(effort) FROM journeys)
 """
 
 TOUCHPOINT_RULES: tuple[SignalRule, ...] = (

@@ -24,6 +24,7 @@ from clearsignal.settings import SiteSettings
 __all__ = [
     "TREND_DAYS",
     "DayTotals",
+    "EffortBucket",
     "FunnelStep",
     "HotSpot",
     "PeriodTotal",
@@ -91,6 +92,18 @@ class HotSpot:
 
 
 @dataclass(frozen=True)
+class EffortBucket:
+    """Journeys of a task (``support_journey``) that took ``steps`` steps, in the period."""
+
+    task: str
+    steps: str  # 1, 2, 3, 4-5, 6-9, 10+
+    journeys: PeriodTotal
+
+
+EFFORT_STEPS = ("1", "2", "3", "4-5", "6-9", "10+")
+
+
+@dataclass(frozen=True)
 class SiteDashboard:
     site: SiteSettings
     days: list[date]
@@ -100,6 +113,7 @@ class SiteDashboard:
     hot_spots: list[HotSpot]
     suppressed_hot_spots: int
     validation: list[RuleValidation]
+    efforts: list[EffortBucket]
 
     @property
     def k(self) -> int:
@@ -219,6 +233,12 @@ def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int
         for day in days
     ]
     spots, suppressed = _hot_spots(in_period)
+    efforts = [
+        EffortBucket(
+            "support_journey", steps, _total(found, days, "effort", f"support_journey {steps}")
+        )
+        for steps in EFFORT_STEPS
+    ]
     return SiteDashboard(
         site=site,
         days=days,
@@ -228,4 +248,5 @@ def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int
         hot_spots=spots,
         suppressed_hot_spots=suppressed,
         validation=read_validation(store, site.id),
+        efforts=efforts,
     )

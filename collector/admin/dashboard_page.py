@@ -227,12 +227,45 @@ def _validation(view: SiteDashboard) -> str:
     )
 
 
+def _efforts(view: SiteDashboard) -> str:
+    """The customer effort distribution per task: how many steps the site's support
+    journeys took (what the high_effort rule compares each journey with)."""
+    buckets = view.efforts
+    if not any(b.journeys.published or b.journeys.hidden_days for b in buckets):
+        return (
+            '<section aria-labelledby="effort-h"><h2 id="effort-h">Customer effort</h2>'
+            "<p>No support journey ended in the period (the site's systems send them as "
+            "server events: docs/api.md).</p></section>"
+        )
+    bars = [
+        Bar(f"{b.steps} steps", b.journeys.published if b.journeys.complete else None,
+            f"{b.journeys.published:,} journeys")
+        for b in buckets
+    ]  # fmt: skip
+    rows = [
+        [esc(b.steps), f"{b.journeys.published:,}" if b.journeys.complete
+         else f"at least {b.journeys.published:,} ({b.journeys.hidden_days} days hidden)"]
+        for b in buckets
+    ]  # fmt: skip
+    return (
+        '<section aria-labelledby="effort-h"><h2 id="effort-h">Customer effort</h2>'
+        "<p>Support journeys (a customer's ticket) that ended in the period, by the steps "
+        "they took: contacts, escalations, reopenings, complaints, missed commitments and "
+        "handovers. A journey far above the site's median is a <code>high_effort</code> "
+        f"signal. A day's group of fewer than {view.k} customers is not shown.</p>"
+        f"{bar_chart('effort', 'Support journeys by steps taken', bars, 'Journeys', view.k)}"
+        f"{table('Support journeys by steps taken', ['Steps', 'Journeys'], rows, (1,))}"
+        "</section>"
+    )
+
+
 def render_dashboard(view: SiteDashboard) -> str:
     return (
         f'<p class="lead">{esc(view.site.name or view.site.id)}: {view.days[0]:%d %B %Y} to '
         f"{view.days[-1]:%d %B %Y} (UTC). Aggregates only; groups of fewer than {view.k} "
         f"visitors are shown as “fewer than {view.k}”.</p>"
-        f"{_traffic(view)}{_signals(view)}{_funnel(view)}{_hot_spots(view)}{_validation(view)}"
+        f"{_traffic(view)}{_signals(view)}{_funnel(view)}{_hot_spots(view)}{_efforts(view)}"
+        f"{_validation(view)}"
     )
 
 

@@ -143,3 +143,33 @@ def test_rerunning_changes_nothing_and_a_shrunken_group_is_hidden_again(
     run_jobs(migrated_store, settings, since=days_ago(10))
     assert ("rage_click", "/demo/cart #pay") in hidden(migrated_store, DAY)
     assert published(migrated_store, DAY)[("visitors", "")] == (38, 38)
+
+
+def test_support_journeys_are_published_by_effort_each_bucket_with_k_customers(
+    migrated_store: Store, settings: Settings
+) -> None:
+    from collector.admin.dashboard import read_dashboard
+    from collector.admin.dashboard_page import render_dashboard
+
+    day = days_ago(3)
+    customers = [Visitor(f"e{n:031x}") for n in range(26)]
+    for n, customer in enumerate(customers):
+        ticket = f"T{n}"
+        customer.server(day, "contact", "opened", ticket=ticket, topic="delivery")
+        if n < 12:  # 12 journeys of one step (the resolution is no effort)
+            customer.server(day, "contact", "resolved", ticket=ticket, topic="delivery")
+        elif n < 23:  # 11 of two steps
+            customer.server(day, "contact", "reopened", ticket=ticket, topic="delivery")
+        else:  # 3 of six steps: fewer than k = 10 customers
+            customer.server(day, "contact", "escalated", ticket=ticket, topic="delivery")
+            customer.server(day, "handover", "handed_over", quantity=4, ticket=ticket)
+    save(migrated_store, *customers)
+    SummariesJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    found = published(migrated_store, day.date())
+    assert found[("effort", "support_journey 1")] == (12.0, 12)
+    assert found[("effort", "support_journey 2")] == (11.0, 11)
+    assert ("effort", "support_journey 6-9") in hidden(migrated_store, day.date())
+    page = render_dashboard(read_dashboard(migrated_store, settings.sites[0], NOW.date(), 7))
+    assert "Customer effort" in page
+    assert "1 steps: 12 journeys" in page
+    assert "6-9 steps: fewer than 10" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -89,8 +90,10 @@ def test_a_session_ends_with_a_new_password_or_role(codec: SessionCodec) -> None
 def test_client_tags_are_stable_and_keep_no_address(codec: SessionCodec) -> None:
     tag = codec.client_tag("198.51.100.23")
     assert tag == codec.client_tag("198.51.100.23") != codec.client_tag("198.51.100.24")
-    assert "198" not in tag
-    assert len(tag) == 16
+    # 16 hex digits of a keyed digest: "198" may turn up in them by chance (3 in 1,000
+    # keys), the address may not.
+    assert re.fullmatch(r"[0-9a-f]{16}", tag)
+    assert "198.51.100.23" not in tag
 
 
 def test_lockout_after_max_failures_in_the_window_then_free_again() -> None:
