@@ -58,6 +58,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP) system-deps snippet
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/server_events.py
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/signals.py
 
