@@ -76,14 +76,12 @@ class ServerEventIngestor:
     failures: RateLimiter = field(
         default_factory=lambda: RateLimiter(FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST)
     )
-    limits: RateLimiter | None = None
+    limits: RateLimiter = field(init=False)
+    """Events per site, from ``ingest.site_server_events_per_second``."""
 
     def __post_init__(self) -> None:
-        if self.limits is None:
-            ingest = self.settings.ingest
-            self.limits = RateLimiter(
-                ingest.site_server_events_per_second, ingest.site_server_burst
-            )
+        ingest = self.settings.ingest
+        self.limits = RateLimiter(ingest.site_server_events_per_second, ingest.site_server_burst)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -123,7 +121,6 @@ class ServerEventIngestor:
         )
         if site is None:
             raise self._not_for_site(key, parsed)
-        assert self.limits is not None
         if self.limits.available(site.id) < len(parsed.events):
             self.tally.count_dropped(site.id, DropReason.RATE_LIMITED, len(parsed.events))
             raise RequestRefused(
@@ -132,13 +129,13 @@ class ServerEventIngestor:
         self.limits.take(site.id, len(parsed.events))
         for reason, count in batch.dropped.items():
             self.tally.count_dropped(site.id, reason, count)
-        errors = parsed.errors + batch.errors
-        if not parsed.events:
-            self.tally.count_dropped(site.id, DropReason.INVALID, len(parsed.errors))
-            return 400, {"error": "invalid", "errors": parsed.errors}, None
         if parsed.errors:
             self.tally.count_dropped(site.id, DropReason.INVALID, len(parsed.errors))
+        if not parsed.events:
+            return 400, {"error": "invalid", "errors": parsed.errors}, None
+        if parsed.errors:
             batch.dropped[DropReason.INVALID] = len(parsed.errors)
+        errors = parsed.errors + batch.errors
         if batch.rows:
             try:
                 await self.spool.append(batch.rows)

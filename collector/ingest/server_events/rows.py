@@ -19,7 +19,6 @@ __all__ = [
     "AMOUNT_FIELD",
     "QUANTITY_FIELD",
     "SERVER_EVENT_COLUMNS",
-    "event_ms",
     "server_row",
 ]
 
@@ -41,11 +40,6 @@ _COMMON = frozenset({"v", "id", "customer", "at", "kind", "action", "currency"})
 _LAYOUTS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {}
 """Per kind: the fields that become attributes (every field but the common ones, its
 amount and its count), its amount field and its count field; filled in on first use."""
-
-
-def event_ms(event: ServerEvent) -> int:
-    """When the event happened, in ms since the epoch (``at`` is parsed into it)."""
-    return event.at
 
 
 def _text(value: object) -> str:
