@@ -36,6 +36,14 @@ SELECT visitor_key, 0 AS session, ts AS occ_ts, event_id, {detail} AS detail
 FROM sv WHERE {where}
 """
 
+
+def _occurrences(detail: str, where: str, minimum: str) -> str:
+    """Findings where at least ``{minimum}`` server events matching ``where`` fall within
+    ``{window_days}``, each shown by ``detail``."""
+    occurrences = _SERVER.format(detail=detail, where=where)
+    return sliding(occurrences, "{window_days} * 86400", f"{{{minimum}}}", per_session=False)
+
+
 # Contacts on one topic, each window of them after a first contact; a window counts when
 # no 'resolved' on that topic falls between its first and last contact.
 _UNRESOLVED_REPEAT = """
@@ -210,14 +218,10 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         noticed="You made {count} complaints between {first} and {last}.",
         why="A second complaint within a month sharply raises the chance a customer leaves.",
         may_do="Review what the complaints were about and follow up personally.",
-        query=sliding(
-            _SERVER.format(
-                detail="concat('complaint: ', attributes['category'])",
-                where="kind = 'complaint' AND action = 'filed'",
-            ),
-            "{window_days} * 86400",
-            "{min_complaints}",
-            per_session=False,
+        query=_occurrences(
+            "concat('complaint: ', attributes['category'])",
+            "kind = 'complaint' AND action = 'filed'",
+            "min_complaints",
         ),
         incremental=False,
     ),
@@ -245,14 +249,10 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         noticed="Your request was escalated {count} time(s), on {first}.",
         why="An escalation means the usual way of helping did not work.",
         may_do="Check that the escalated request was resolved and tell you how.",
-        query=sliding(
-            _SERVER.format(
-                detail="concat('escalated: ', attributes['topic'])",
-                where="kind = 'contact' AND action = 'escalated'",
-            ),
-            "{window_days} * 86400",
-            "{min_escalations}",
-            per_session=False,
+        query=_occurrences(
+            "concat('escalated: ', attributes['topic'])",
+            "kind = 'contact' AND action = 'escalated'",
+            "min_escalations",
         ),
         incremental=False,
     ),
@@ -284,14 +284,10 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         noticed="You moved to a smaller plan on {first}.",
         why="A downgrade often comes before a cancellation, or shows a plan does not fit.",
         may_do="Ask what the plan lacked or cost too much for.",
-        query=sliding(
-            _SERVER.format(
-                detail="concat('downgraded to ', attributes['plan'])",
-                where="kind = 'subscription' AND action = 'downgraded'",
-            ),
-            "{window_days} * 86400",
-            "{min_downgrades}",
-            per_session=False,
+        query=_occurrences(
+            "concat('downgraded to ', attributes['plan'])",
+            "kind = 'subscription' AND action = 'downgraded'",
+            "min_downgrades",
         ),
         incremental=False,
     ),
