@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from aggregator.jobs.lease import JobLease
 from aggregator.jobs.registry import deployment_jobs
@@ -33,7 +34,13 @@ from consent.log_reader import LogReader
 from consent.pseudonyms import SiteKeys
 from consent.salts import DailySalts
 
-__all__ = ["Services", "open_runtime"]
+__all__ = ["Services", "flush_spools", "open_runtime"]
+
+
+def flush_spools(*writers: SpoolWriter) -> int:
+    """Write out each spool in turn (erasure's first step, "Run jobs now", the tests'
+    harness); returns the rows written."""
+    return sum(writer.flush() for writer in writers)
 
 
 @dataclass
@@ -64,7 +71,7 @@ class Services:
 
     def flush(self) -> int:
         """Write out what this process spooled, browser events and server events."""
-        return self.writer.flush() + self.server_writer.flush()
+        return flush_spools(self.writer, self.server_writer)
 
     def nudge(self, job: str) -> None:
         """Run ``job`` soon; without an in-process scheduler, its next run does it."""
@@ -114,12 +121,15 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
         Chore("the coming days' measurement salts", 600.0, salts.prepare),
     ])  # fmt: skip
 
-    def flush_both() -> int:
-        return writer.flush() + server_writer.flush()
-
     jobs = JobRunner(
         store,
-        deployment_jobs(store, settings, ledger, flush_both, log_reader.forget_latest),
+        deployment_jobs(
+            store,
+            settings,
+            ledger,
+            partial(flush_spools, writer, server_writer),
+            log_reader.forget_latest,
+        ),
         JobLease(store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
     )
     services = Services(
