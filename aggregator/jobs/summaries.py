@@ -209,8 +209,16 @@ class SummariesJob(StoreJob):
     def _efforts(self, parameters: dict[str, Any]) -> dict[date, list[Group]]:
         """Per day a journey ended, the journeys of each effort (dimension ``support_journey
         <steps>``: 1, 2, 3, 4-5, 6-9, 10+), with the customers they were of."""
+        # Only the tickets with an event on one of the days can have ended on one of them:
+        # the rest of the site's history is not grouped again on every run.
+        touched = (
+            "SELECT customer_key, attributes['ticket'] FROM server_events "
+            f"WHERE site = {_DAYS} AND attributes['ticket'] != ''"
+        )
         journeys = support_journeys(
-            "(SELECT * FROM server_events FINAL WHERE site = {site:String})", "customer_key"
+            "(SELECT * FROM server_events FINAL WHERE site = {site:String} "
+            f"AND (customer_key, attributes['ticket']) IN ({touched}))",
+            "customer_key",
         )
         found: dict[date, list[Group]] = {}
         for day, bucket, count, customers in self._store.rows(
