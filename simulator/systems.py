@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from random import Random
 
+from clearsignal.clock import wire_time
 from simulator.systems_truth import TOUCHPOINT_RULE_IDS, SystemEvent, touchpoint_rules_found
 from simulator.truth import DAY, HOUR, MINUTE, Role
 
@@ -48,7 +49,7 @@ class SimulatedCustomer:
             {
                 "id": f"sim-{seed}-{index}-{n}",
                 "customer": self.reference,
-                "at": _rfc3339(event.ts),
+                "at": _wire_time(event.ts),
                 "kind": event.kind,
                 "action": event.action,
                 **event.fields,
@@ -57,9 +58,10 @@ class SimulatedCustomer:
         ]
 
 
-def _rfc3339(ms: int) -> str:
+def _wire_time(ms: int) -> str:
+    """Milliseconds since the epoch as the API writes times (exact: no float on the way)."""
     seconds, millis = divmod(ms, 1000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+    return wire_time(datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000))
 
 
 class _Draw:

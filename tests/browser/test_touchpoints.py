@@ -15,16 +15,13 @@ from typing import Any
 
 import pytest
 
+from clearsignal.clock import wire_time
 from collector.api_keys import ApiKeys
 from tests.browser.harness import Collector, Visit, secure_chromium
-from tests.support.server_events import server_event, signed_link, wire_at
-from tests.support.site_requests import ORIGIN
+from tests.support.event_history import Visitor, save
+from tests.support.server_events import server_event, signed_link
 
 BROWSER_ID = "() => localStorage.getItem('cs_id')"
-EVENT_COLUMNS = [
-    "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
-    "props", "element", "ingested_at", "expires_at",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +34,10 @@ def browser(browser: Any, collector: Collector) -> Iterator[Any]:
 def earlier_visits(collector: Collector, visitor_key: str, days: tuple[int, ...]) -> None:
     """Page views of this visitor on earlier days: the visits that dwindled since."""
     today = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0)
-    rows = [
-        ["demo", visitor_key, "analytics", secrets.token_hex(8), "pageview", "",
-         today - timedelta(days=day), f"{ORIGIN}/account", "/account", {}, {},
-         today - timedelta(days=day), today + timedelta(days=180)]
-        for day in days
-    ]  # fmt: skip
-    collector.store.insert("events", rows, EVENT_COLUMNS)
+    visitor = Visitor(visitor_key)
+    for day in days:
+        visitor.add(today - timedelta(days=day), path="/account")
+    save(collector.store, visitor)
 
 
 def send(collector: Collector, key: str, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,10 +70,10 @@ def test_a_linked_customers_touchpoints_and_churn_risk_are_explained_on_me(visit
     earlier_visits(collector, subject, (26, 24, 22, 19, 17))
     now = datetime.now(UTC)
     events = [
-        server_event("order", customer, at=wire_at(now - timedelta(days=40))),
-        server_event("contact", customer, at=wire_at(now - timedelta(days=9)), topic="delivery"),
-        server_event("complaint", customer, at=wire_at(now - timedelta(days=6))),
-        server_event("contact", customer, at=wire_at(now - timedelta(days=3)), topic="billing",
+        server_event("order", customer, at=wire_time(now - timedelta(days=40))),
+        server_event("contact", customer, at=wire_time(now - timedelta(days=9)), topic="delivery"),
+        server_event("complaint", customer, at=wire_time(now - timedelta(days=6))),
+        server_event("contact", customer, at=wire_time(now - timedelta(days=3)), topic="billing",
                      ticket="T-2"),
     ]  # fmt: skip
     key = ApiKeys(collector.store).create(

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clearsignal.clock import wire_time
 from clearsignal.purposes import LawfulBasis
 from clearsignal.settings import ServerKind, Settings, TouchpointSettings, demo_site
 from consent.customer_links import link_token
@@ -17,7 +18,6 @@ __all__ = [
     "server_event",
     "signed_link",
     "touchpoint_settings",
-    "wire_at",
 ]
 
 LINK_SECRET = "link-secret-of-the-tests-0123456789abcdef"
@@ -33,17 +33,13 @@ _FIELDS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def wire_at(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def server_event(kind: str, customer: str, **fields: Any) -> dict[str, Any]:
     """A valid event of ``kind`` for ``customer``, now, with a fresh id; ``fields`` override."""
     event: dict[str, Any] = {
         "id": f"ev-{secrets.token_hex(8)}",
         "kind": kind,
         "customer": customer,
-        "at": wire_at(datetime.now(UTC) - timedelta(minutes=1)),
+        "at": wire_time(datetime.now(UTC) - timedelta(minutes=1)),
         **_FIELDS[kind],
     }
     return event | fields

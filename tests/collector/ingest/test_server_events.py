@@ -14,12 +14,13 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from clearsignal.clock import wire_time
 from clearsignal.settings import IngestSettings, JobSettings, Settings
 from collector.api_keys import ApiKeys
 from collector.app import create_app
 from tests.conftest import OPERATOR
 from tests.support.collector_app import app_services, decision, run_job
-from tests.support.server_events import server_event, signed_link, touchpoint_settings, wire_at
+from tests.support.server_events import server_event, signed_link, touchpoint_settings
 from tests.support.site_requests import HEADERS
 
 PATH = "/api/server-events"
@@ -204,8 +205,8 @@ def test_every_per_event_drop_reason_is_answered_and_counted(client: TestClient,
         key,
         twice,
         twice,
-        server_event("order", "c", at=wire_at(now - timedelta(days=181))),
-        server_event("order", "c", at=wire_at(now + timedelta(hours=1))),
+        server_event("order", "c", at=wire_time(now - timedelta(days=181))),
+        server_event("order", "c", at=wire_time(now + timedelta(hours=1))),
         server_event("order", "c", currency="euro"),
     )
     assert response.status_code == 202
