@@ -11,18 +11,15 @@ linked visitor.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
 
 from aggregator.store.client import Store
-from clearsignal.clock import utc_now
-from clearsignal.settings import ServerKind, Settings, SiteSettings
-from collector.ingest.server_events.batch import batch_rows
+from clearsignal.settings import Settings, SiteSettings
 from collector.ingest.server_events.parse import MAX_SERVER_EVENTS, NDJSON_TYPES, parse_body
-from collector.ingest.server_events.writer import insert_server_rows, join_to_visitors
+from collector.ingest.server_events.writer import insert_server_rows, rows_of_operator
 from consent.customer_links import CustomerLinks
 from consent.ledger import ConsentLedger
 from simulator.errors import SimulationError
@@ -66,10 +63,9 @@ class SystemsDelivery:
         if parsed.errors:
             raise SimulationError(f"simulated server events refused: {parsed.errors[:3]}")
         site_key = self._ledger.site_key(self._site.id)
-        received_ms = int(time.time() * 1000)
-        kinds = [kind.value for kind in ServerKind]
-        batch = batch_rows(self._site, site_key, parsed.events, kinds, received_ms, "simulation")
-        kept, dropped = join_to_visitors(self._settings, self._links, batch.rows, utc_now())
+        batch, kept, dropped = rows_of_operator(
+            self._settings, self._links, self._site, site_key, parsed.events, "simulation"
+        )
         if batch.dropped or dropped:
             raise SimulationError(
                 f"simulated server events dropped: {batch.errors[:3] or dict(dropped)}"

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from clearsignal.cli.store import open_migrated_store
-from clearsignal.settings import ServerKind, Settings
+from clearsignal.settings import Settings
 
 __all__ = ["add_import_parser"]
 
@@ -38,10 +37,8 @@ def _digest(path: Path) -> str:
 def _import(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from clearsignal.clock import utc_now
-    from collector.ingest.server_events.batch import batch_rows
     from collector.ingest.server_events.files import read_chunks
-    from collector.ingest.server_events.writer import insert_server_rows, join_to_visitors
+    from collector.ingest.server_events.writer import insert_server_rows, rows_of_operator
     from consent.customer_links import CustomerLinks
     from consent.pseudonyms import SiteKeys
 
@@ -56,7 +53,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     store = open_migrated_store(settings)
     if store is None:
         return 1
-    digest, kinds = _digest(path), [kind.value for kind in ServerKind]
+    digest = _digest(path)
     site_key = SiteKeys(settings.site_key_dir).key(site.id)
     links = CustomerLinks(store)
     imported, dropped = 0, Counter[str]()
@@ -64,9 +61,9 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, file=sys.stderr) as bar:
             for number, chunk in enumerate(read_chunks(path)):
-                received_ms = int(time.time() * 1000)
-                rows = batch_rows(site, site_key, chunk.events, kinds, received_ms, "import")
-                kept, refused = join_to_visitors(settings, links, rows.rows, utc_now())
+                rows, kept, refused = rows_of_operator(
+                    settings, links, site, site_key, chunk.events, "import"
+                )
                 if kept:
                     insert_server_rows(store, kept, f"import:{digest}:{number}")
                 imported += len(kept)

@@ -13,7 +13,9 @@ as it stands when the row is stored.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +24,12 @@ import orjson
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 from clearsignal.purposes import LawfulBasis
-from clearsignal.settings import Settings
+from clearsignal.settings import ServerKind, Settings, SiteSettings
 from collector.ingest.drops import DropReason
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import ROW_FORMAT, rows_json
+from collector.ingest.server_events.batch import RowBatch, batch_rows
+from collector.ingest.server_events.kinds import ServerEvent
 from collector.ingest.server_events.rows import (
     BASIS,
     CUSTOMER,
@@ -43,6 +47,7 @@ __all__ = [
     "ServerEventWriter",
     "insert_server_rows",
     "join_to_visitors",
+    "rows_of_operator",
 ]
 
 SERVER_EVENT_SPOOL = "server-events"
@@ -79,6 +84,24 @@ def join_to_visitors(
                 continue
             kept.append(row)
     return kept, dropped
+
+
+def rows_of_operator(
+    settings: Settings,
+    links: CustomerLinks,
+    site: SiteSettings,
+    site_key: bytes,
+    events: Iterable[tuple[int, ServerEvent]],
+    source: str,
+) -> tuple[RowBatch, list[list[Any]], dict[tuple[str, DropReason], int]]:
+    """What the endpoint and its writer make of valid events, in one step, for a process
+    that holds the store itself (``clearsignal import``, the simulator): every kind is
+    allowed, as for a key of every kind. Returns the batch (with its drops), the rows to
+    store and the rows refused when joined."""
+    kinds = [kind.value for kind in ServerKind]
+    batch = batch_rows(site, site_key, events, kinds, int(time.time() * 1000), source)
+    kept, refused = join_to_visitors(settings, links, batch.rows, utc_now())
+    return batch, kept, refused
 
 
 def insert_server_rows(store: Store, rows: list[list[Any]], token: str) -> None:
