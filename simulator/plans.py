@@ -21,7 +21,7 @@ from itertools import accumulate
 from math import ceil
 from random import Random
 
-from simulator.truth import DAY, HOUR, MINUTE, RULE_IDS, Role, declining_verdict
+from simulator.truth import DAY, HOUR, MINUTE, RULE_IDS, Role, declining_verdict, planted_share
 
 __all__ = ["Feature", "PlannedSession", "VisitorPlan", "Window", "plan_visitor"]
 
@@ -29,7 +29,6 @@ SLOT = 4 * HOUR
 SLOTS_PER_DAY = 6
 SESSION_OFFSET = 40 * MINUTE
 CONSENT_SHARE = 0.7
-PLANTED_SHARE = 0.05  # of consented visitors, per rule; as many again get a look-alike
 PERSONALIZATION_SHARE = 0.5  # of consented visitors
 DECLINING_MIN_DAYS = 28
 MAX_ATTEMPTS = 40
@@ -204,6 +203,9 @@ _BUILDERS: dict[str, Callable[[Random, Role, int, int, Add], None]] = {
     ),
     "repeated_contact": _contact,
     "quick_back": _quick_back,
+    "high_effort": _single(
+        Feature("checkout", variant="struggle"), Feature("checkout", variant="one_back")
+    ),
 }
 
 
@@ -266,9 +268,9 @@ def _roles(rng: Random, consented: bool, window: Window) -> dict[str, Role]:
     for rule, draw in zip(RULE_IDS, draws, strict=True):
         if not consented or (rule == "declining_activity" and window.days < DECLINING_MIN_DAYS):
             continue
-        if draw < PLANTED_SHARE:
+        if draw < planted_share(rule):
             roles[rule] = Role.PLANTED
-        elif draw < 2 * PLANTED_SHARE:
+        elif draw < 2 * planted_share(rule):
             roles[rule] = Role.LOOKALIKE
     return roles
 

@@ -64,7 +64,7 @@ ENTRY_REFERRERS = (
     "https://www.instagram.com/",
 )
 NEWSLETTER_QUERY = "?utm_source=newsletter&utm_medium=email"
-CHECKOUT_PRIORITY = ("shock", "purchase", "browse_on")  # one checkout per session
+CHECKOUT_PRIORITY = ("struggle", "one_back", "shock", "purchase", "browse_on")  # one a session
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +293,17 @@ def _checkout(session: _Session, variant: str) -> None:
         return
     address = _form("address", ("name", "street", "postcode", "city"), True)
     session.page(SHIPPING, rng.randint(40, 120) * SECOND, step="shipping", on_page=address)
+    if variant == "struggle":  # the payment fails twice; back to shipping, back to the cart
+        session.page(PAYMENT, rng.randint(30, 60) * SECOND, step="payment",
+                     on_page=_clicks("rage", 1))  # fmt: skip
+        session.page(SHIPPING, step="shipping")
+        session.page(PAYMENT, rng.randint(30, 60) * SECOND, step="payment",
+                     on_page=_clicks("dead", 1))  # fmt: skip
+        session.page(CART, step="cart")
+        session.page(SHIPPING, step="shipping")
+    elif variant == "one_back":  # back to the cart once, then straight through
+        session.page(CART, step="cart")
+        session.page(SHIPPING, step="shipping")
     card = _form("payment", ("card_holder", "card_number", "expiry"), True)
     session.page(PAYMENT, rng.randint(30, 90) * SECOND, step="payment", on_page=card)
     session.page(COMPLETE, step="purchase")

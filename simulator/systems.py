@@ -23,11 +23,10 @@ from random import Random
 
 from clearsignal.clock import wire_time
 from simulator.systems_truth import TOUCHPOINT_RULE_IDS, SystemEvent, touchpoint_rules_found
-from simulator.truth import DAY, HOUR, MINUTE, Role
+from simulator.truth import DAY, HOUR, MINUTE, Role, planted_share
 
 __all__ = ["ASSUMED_MEDIAN", "SimulatedCustomer", "simulated_customer"]
 
-PLANTED_SHARE = 0.05
 MAX_ATTEMPTS = 40
 ASSUMED_MEDIAN = 2
 """The site's median support journey: background journeys take one or two steps, so the
@@ -192,9 +191,9 @@ def _roles(rng: Random, declining: bool) -> dict[str, Role]:
         if rule == "churn_risk":
             if declining:
                 roles[rule] = Role.PLANTED if draw < 0.5 else Role.LOOKALIKE
-        elif draw < PLANTED_SHARE:
+        elif draw < planted_share(rule):
             roles[rule] = Role.PLANTED
-        elif draw < 2 * PLANTED_SHARE:
+        elif draw < 2 * planted_share(rule):
             roles[rule] = Role.LOOKALIKE
     return roles
 

@@ -1,4 +1,4 @@
-"""The simulator's ground truth: a plain Python reference of the nine signal rules.
+"""The simulator's ground truth: a plain Python reference of the rules over the browser.
 
 It decides, from a visitor's generated events, which rules the visitor satisfies. It is
 deliberately simple (lists and loops, no ClickHouse), so that the rules computed in
@@ -18,7 +18,12 @@ ClickHouse (``aggregator.signals.rules``) can be checked against it. Definitions
 - declining_activity: as of a time T, >= 4 sessions started in [T-28d, T-14d) and at most
   a quarter of that number in [T-14d, T];
 - quick_back: >= 2 occurrences within 7 days of consecutive pageviews A -> B -> A in one
-  session, B != A, the return to A <= 10 s after B.
+  session, B != A, the return to A <= 10 s after B;
+- high_effort, its checkouts (its support journeys are in ``simulator.systems_truth``): a
+  session with steps of the site's funnel whose effort (steps, plus one per step earlier
+  in the funnel than the one before, plus one per rage or dead click from the first step
+  on) is >= 4 and >= 2 x the greater of the distinct steps it reached and the site's
+  median checkout, which ``CHECKOUT_MEDIAN`` assumes (the accuracy test checks it).
 
 ``verdicts`` also evaluates looser and stricter variants (windows +-12 h, time limits
 moved, other session gaps, other as-of times for declining activity) and reports the
@@ -28,6 +33,7 @@ truth does not depend on how an implementation rounds or anchors its windows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -37,6 +43,7 @@ from typing import Protocol
 from clearsignal.settings import PageSettings
 
 __all__ = [
+    "CHECKOUT_MEDIAN",
     "NOMINAL",
     "RULE_IDS",
     "PageKinds",
@@ -45,6 +52,7 @@ __all__ = [
     "Verdict",
     "declining",
     "declining_verdict",
+    "planted_share",
     "rules_found",
     "verdicts",
 ]
@@ -64,7 +72,23 @@ RULE_IDS = (
     "repeated_contact",
     "declining_activity",
     "quick_back",
+    "high_effort",
 )
+"""The rules a visitor's browser events alone can satisfy (high_effort by a checkout)."""
+
+PLANTED_SHARE = 0.05
+
+
+def planted_share(rule: str) -> float:
+    """The share of consented visitors planted for ``rule`` (as many again get a look-alike).
+    high_effort is planted half by a checkout (``simulator.plans``), half by a support
+    journey (``simulator.systems``)."""
+    return PLANTED_SHARE / 2 if rule == "high_effort" else PLANTED_SHARE
+
+
+CHECKOUT_MEDIAN = 4
+"""The site's median checkout effort: most checkouts go straight through the four steps,
+the others stop after two (the accuracy test checks it in the store)."""
 
 
 class Role(StrEnum):
@@ -132,12 +156,14 @@ STRICT = replace(
 
 
 class PageKinds:
-    """Which page kinds (pricing, help, ...) a path is, by the site's shell-style patterns."""
+    """Which page kinds (pricing, help, ...) a path is, by the site's shell-style patterns,
+    and the site's funnel (its step names in order)."""
 
     KINDS = ("pricing", "help", "contact", "checkout", "shipping", "purchase")
 
-    def __init__(self, pages: PageSettings) -> None:
+    def __init__(self, pages: PageSettings, funnel: Sequence[str]) -> None:
         self._patterns = {kind: tuple(getattr(pages, kind)) for kind in self.KINDS}
+        self.funnel = tuple(funnel)
         self._cache: dict[str, frozenset[str]] = {}
 
     def of(self, path: str) -> frozenset[str]:
@@ -221,6 +247,18 @@ def _quick_backs(session: list[TruthEvent], params: RuleParams) -> list[int]:
     ]
 
 
+def _checkout_effort(session: list[TruthEvent], funnel: Sequence[str]) -> bool:
+    """The session's checkout took far more effort than going straight through."""
+    taken = [funnel.index(e.name) for e in session if e.type == "step" and e.name in funnel]
+    if not taken:
+        return False
+    first = next(e.ts for e in session if e.type == "step" and e.name in funnel)
+    backs = sum(1 for before, step in itertools.pairwise(taken) if step < before)
+    errors = sum(1 for e in session if e.type in ("rage_click", "dead_click") and e.ts >= first)
+    effort = len(taken) + backs + errors
+    return effort >= 4 and effort >= 2 * max(len(set(taken)), CHECKOUT_MEDIAN)
+
+
 def declining(starts: Sequence[int], as_of: int, params: RuleParams = NOMINAL) -> bool:
     """Declining activity as of ``as_of``, from the visitor's session start times."""
     half = params.declining_half
@@ -255,6 +293,8 @@ def rules_found(
     backs = [ts for s in sessions for ts in _quick_backs(s, params)]
     if _within(backs, params.quick_backs, params.quick_back_window):
         found.add("quick_back")
+    if any(_checkout_effort(s, kinds.funnel) for s in sessions):
+        found.add("high_effort")
     return found
 
 

@@ -72,6 +72,13 @@ def _session_starts(events: list[SimulatedEvent]) -> list[int]:
     return starts
 
 
+def _merge(roles: dict[str, Role], more: Mapping[str, Role]) -> None:
+    """Add the roles of the site's systems; a rule planted by either side is planted."""
+    for rule, role in more.items():
+        if roles.get(rule) != Role.PLANTED:
+            roles[rule] = role
+
+
 def visitor(
     seed: int, index: int, window: Window, origin: str, kinds: PageKinds, systems: bool = True
 ) -> SimulatedVisitor:
@@ -97,8 +104,8 @@ def visitor(
         declining = plan.roles.get("declining_activity") == Role.PLANTED
         as_of = window.end - window.end % DAY
         customer = simulated_customer(seed, index, as_of, _session_starts(events), declining)
-        planned |= customer.planned
-        truth |= customer.truth
+        _merge(planned, customer.planned)
+        _merge(truth, customer.truth)
     return SimulatedVisitor(
         index=index,
         browser_id=plan.browser_id,
@@ -119,7 +126,7 @@ def visitors(
 ) -> Iterator[SimulatedVisitor]:
     """The visitors, with (``systems``) the site's systems' account of each consented one."""
     origin = site.allowed_origins[0]
-    kinds = PageKinds(site.pages)
+    kinds = PageKinds(site.pages, site.funnel)
     for index in range(count):
         yield visitor(seed, index, window, origin, kinds, systems)
 

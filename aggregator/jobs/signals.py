@@ -3,7 +3,8 @@
 Per site, one ``INSERT INTO signals ... SELECT`` per rule over ``ev``: the identified
 events of visitors whose current consent covers the rule's purpose, within the rule's
 window, split into sessions at 30 minutes of inactivity (window functions), with one flag
-per page kind from the site's URL patterns; and ``sv``: those visitors' server events
+per page kind from the site's URL patterns and each step's place in the site's funnel
+(``funnel_step``); and ``sv``: those visitors' server events
 (the site's own systems, joined through a proven link). Nothing is loaded into Python.
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
@@ -27,6 +28,7 @@ from functools import partial
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
+from aggregator.signals.effort import FUNNEL_STEP
 from aggregator.signals.rules import RULES, SignalRule
 from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
@@ -54,9 +56,8 @@ def page_flag_sql(patterns: list[str]) -> str:
 
 def _flags(pages: PageSettings) -> str:
     kinds = ("pricing", "help", "contact", "checkout", "shipping", "purchase")
-    return ",\n           ".join(
-        f"({page_flag_sql(getattr(pages, kind))}) AS is_{kind}" for kind in kinds
-    )
+    flags = [f"({page_flag_sql(getattr(pages, kind))}) AS is_{kind}" for kind in kinds]
+    return ",\n           ".join([*flags, FUNNEL_STEP])
 
 
 def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str) -> str:
@@ -152,6 +153,7 @@ class SignalsJob(StoreJob):
                 partial(rule_insert_sql, site, rule, not full),
                 {
                     "site": site.id,
+                    "funnel": site.funnel,
                     "as_of": as_of,
                     "since": max(lookback, since) if since is not None else lookback,
                     "changed_since": changed_since,

@@ -11,8 +11,9 @@ may be published and everything is written to ``site_summaries``:
   subsets of the day's visitors and of the identified visitors;
 - ``sessions`` and ``pageviews``, shown when the day's visitors are;
 - ``rage_click`` / ``dead_click`` hot spots per page and element, the 20 with most clicks;
-- ``effort``: the support journeys that ended that day by their effort (the customer
-  effort distribution per task), each bucket shown with k customers or more.
+- ``effort``: the support journeys and the checkouts that ended that day by their effort
+  (``aggregator.signals.effort``: the customer effort distribution per task), each bucket
+  shown with k customers or more.
 
 A group that was published before and is gone now is rewritten as suppressed.
 """
@@ -27,8 +28,14 @@ from typing import Any
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
+from aggregator.signals.effort import (
+    EFFORT_BUCKET,
+    FUNNEL_STEP,
+    checkout_journeys,
+    support_journeys,
+)
 from aggregator.signals.k_anonymity import Group, chain, independent, subsets_of_totals
-from aggregator.signals.touchpoint_rules import support_journeys
+from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 from clearsignal.settings import Settings, SiteSettings
@@ -135,7 +142,7 @@ class SummariesJob(StoreJob):
             )
         for (day, kind), spots in self._hot_spots(parameters | {"k": site.k_anonymity}).items():
             groups[(day, kind)] = independent(spots, site.k_anonymity)
-        for day, buckets in self._efforts(parameters).items():
+        for day, buckets in self._efforts(site, parameters).items():
             groups[(day, "effort")] = independent(buckets, site.k_anonymity)
         self._write(site, days, groups, newest, run)
 
@@ -206,9 +213,10 @@ class SummariesJob(StoreJob):
             spots.setdefault((day, str(kind)), []).append(group)
         return spots
 
-    def _efforts(self, parameters: dict[str, Any]) -> dict[date, list[Group]]:
-        """Per day a journey ended, the journeys of each effort (dimension ``support_journey
-        <steps>``: 1, 2, 3, 4-5, 6-9, 10+), with the customers they were of."""
+    def _efforts(self, site: SiteSettings, parameters: dict[str, Any]) -> dict[date, list[Group]]:
+        """Per day a task ended, its tasks of each effort (dimension ``<task> <steps>``:
+        ``support_journey`` or ``checkout``; steps 1, 2, 3, 4-5, 6-9, 10+), with the
+        customers (or visitors) they were of."""
         # Only the tickets with an event on one of the days can have ended on one of them:
         # the rest of the site's history is not grouped again on every run.
         touched = (
@@ -220,16 +228,26 @@ class SummariesJob(StoreJob):
             f"AND (customer_key, attributes['ticket']) IN ({touched}))",
             "customer_key",
         )
+        # A checkout is a session: the days' events (and the day before, for sessions that
+        # began before midnight) hold every one that ended on them.
+        sessions = sessionised_events(
+            "SELECT * FROM events FINAL WHERE site = {site:String} "
+            "AND (toDate(ts) IN {days:Array(Date)} OR toDate(ts) + 1 IN {days:Array(Date)})",
+            FUNNEL_STEP,
+        )
+        checkouts = checkout_journeys(f"({sessions})", "visitor_key")
         found: dict[date, list[Group]] = {}
-        for day, bucket, count, customers in self._store.rows(
-            f"SELECT toDate(ended) AS day, "
-            "multiIf(effort <= 3, toString(effort), effort <= 5, '4-5', effort <= 9, '6-9', "
-            "'10+') AS bucket, count(), uniqExact(customer_key) "
-            f"FROM ({journeys}) WHERE day IN {{days:Array(Date)}} "
-            "GROUP BY day, bucket ORDER BY day, bucket",
-            parameters,
+        for day, task, bucket, count, people in self._store.rows(
+            f"SELECT toDate(ended) AS day, task, {EFFORT_BUCKET} AS bucket, count(), "
+            "uniqExact(person) "
+            f"FROM (SELECT 'support_journey' AS task, customer_key AS person, ended, effort FROM ({journeys}) "
+            f"      UNION ALL "
+            f"      SELECT 'checkout' AS task, visitor_key AS person, ended, effort FROM ({checkouts})) "
+            "WHERE day IN {days:Array(Date)} "
+            "GROUP BY day, task, bucket ORDER BY day, task, bucket",
+            parameters | {"funnel": site.funnel},
         ):
-            group = Group(f"support_journey {bucket}", int(customers), float(count))
+            group = Group(f"{task} {bucket}", int(people), float(count))
             found.setdefault(day, []).append(group)
         return found
 

@@ -13,10 +13,11 @@ events).
 
 from __future__ import annotations
 
+from aggregator.signals.effort import HIGH_EFFORT
 from aggregator.signals.rule import SignalRule, sliding
 from clearsignal.purposes import Purpose
 
-__all__ = ["OUTCOMES", "TOUCHPOINT_RULES", "support_journeys"]
+__all__ = ["OUTCOMES", "TOUCHPOINT_RULES"]
 
 OUTCOMES = {
     "repeated_complaints": "cancellation",
@@ -177,36 +178,6 @@ WHERE visits.earlier >= {min_earlier_visits} AND visits.recent * {drop_factor} <
 """
 
 
-def support_journeys(source: str, person: str) -> str:
-    """One row per support journey (a person's ticket) in ``source`` (server events):
-    ``person``, ticket, started, ended, effort, steps. Its effort counts the ticket's
-    contacts, escalations, reopenings, complaints and SLA breaches, and its handovers by
-    their count; resolutions are not effort. The high_effort rule and the dashboard's
-    effort distribution (``aggregator.jobs.summaries``) both read journeys this way."""
-    return f"""
-    SELECT {person}, attributes['ticket'] AS ticket, min(ts) AS started, max(ts) AS ended,
-           sum(if(kind = 'handover', quantity, 1)) AS effort,
-           arraySort(s -> s.2, groupArray((event_id, ts,
-                     concat(kind, ' ', action, if(kind = 'handover',
-                            concat(' ×', toString(quantity)), ''))))) AS steps
-    FROM {source}
-    WHERE attributes['ticket'] != ''
-      AND kind IN ('contact', 'handover', 'sla_breach', 'complaint')
-      AND NOT (kind = 'contact' AND action = 'resolved')
-    GROUP BY {person}, ticket"""
-
-
-# A support journey far above the median of the site's journeys.
-_HIGH_EFFORT = f"""
-WITH journeys AS ({support_journeys("sv", "visitor_key")}
-)
-SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
-       toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
-FROM journeys
-WHERE effort >= {{min_effort}}
-  AND effort >= {{factor}} * (SELECT median(effort) FROM journeys)
-"""
-
 TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
     SignalRule(
         id="repeated_complaints",
@@ -327,17 +298,18 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
     ),
     SignalRule(
         id="high_effort",
-        version=1,
+        version=2,
         title="High effort",
         purpose=Purpose.ANALYTICS,
         window_days=30,
         thresholds={"min_effort": 4, "factor": 2},
-        noticed="Getting help took {count} steps (contacts, handovers, escalations) from "
-        "{first} to {last}, far more than it usually does.",
+        noticed="Something you set out to do took {count} steps from {first} to {last} (for a "
+        "support request: contacts, escalations and handovers; for a checkout: steps, going "
+        "back and errors), far more than it usually does.",
         why="The more effort a customer must spend to get something done, the less likely "
         "they stay.",
         may_do="Look at where the journey stalled and shorten it.",
-        query=_HIGH_EFFORT,
+        query=HIGH_EFFORT,
         incremental=False,
     ),
 )

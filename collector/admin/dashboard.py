@@ -93,7 +93,7 @@ class HotSpot:
 
 @dataclass(frozen=True)
 class EffortBucket:
-    """Journeys of a task (``support_journey``) that took ``steps`` steps, in the period."""
+    """Tasks (``checkout`` or ``support_journey``) that took ``steps`` steps, in the period."""
 
     task: str
     steps: str  # 1, 2, 3, 4-5, 6-9, 10+
@@ -101,6 +101,7 @@ class EffortBucket:
 
 
 EFFORT_STEPS = ("1", "2", "3", "4-5", "6-9", "10+")
+EFFORT_TASKS = ("checkout", "support_journey")
 
 
 @dataclass(frozen=True)
@@ -234,9 +235,8 @@ def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int
     ]
     spots, suppressed = _hot_spots(in_period)
     efforts = [
-        EffortBucket(
-            "support_journey", steps, _total(found, days, "effort", f"support_journey {steps}")
-        )
+        EffortBucket(task, steps, _total(found, days, "effort", f"{task} {steps}"))
+        for task in EFFORT_TASKS
         for steps in EFFORT_STEPS
     ]
     return SiteDashboard(

@@ -227,19 +227,30 @@ def _validation(view: SiteDashboard) -> str:
     )
 
 
-def _efforts(view: SiteDashboard) -> str:
-    """The customer effort distribution per task: how many steps the site's support
-    journeys took (what the high_effort rule compares each journey with)."""
-    buckets = view.efforts
+_TASKS = {
+    "checkout": (
+        "Checkouts",
+        "Checkouts (a visit that took a step of the site's funnel) by the steps they took: "
+        "each funnel step, one more for going back to an earlier step and for each rage or "
+        "dead click on the way. Going straight through takes as many steps as the funnel.",
+    ),
+    "support_journey": (
+        "Support journeys",
+        "Support journeys (a customer's ticket, from the site's systems: docs/api.md) by the "
+        "steps they took: contacts, escalations, reopenings, complaints, missed commitments "
+        "and handovers.",
+    ),
+}
+
+
+def _effort_of(view: SiteDashboard, task: str) -> str:
+    buckets = [b for b in view.efforts if b.task == task]
+    name, about = _TASKS[task]
     if not any(b.journeys.published or b.journeys.hidden_days for b in buckets):
-        return (
-            '<section aria-labelledby="effort-h"><h2 id="effort-h">Customer effort</h2>'
-            "<p>No support journey ended in the period (the site's systems send them as "
-            "server events: docs/api.md).</p></section>"
-        )
+        return f"<h3>{name}</h3><p>{about} None ended in the period.</p>"
     bars = [
         Bar(f"{b.steps} steps", b.journeys.published if b.journeys.complete else None,
-            f"{b.journeys.published:,} journeys")
+            f"{b.journeys.published:,} {name.lower()}")
         for b in buckets
     ]  # fmt: skip
     rows = [
@@ -247,15 +258,23 @@ def _efforts(view: SiteDashboard) -> str:
          else f"at least {b.journeys.published:,} ({b.journeys.hidden_days} days hidden)"]
         for b in buckets
     ]  # fmt: skip
+    title = f"{name} by steps taken"
+    return (
+        f"<h3>{name}</h3><p>{about}</p>"
+        f"{bar_chart(f'effort-{task}', title, bars, name, view.k)}"
+        f"{table(title, ['Steps', name], rows, (1,))}"
+    )
+
+
+def _efforts(view: SiteDashboard) -> str:
+    """The customer effort distribution per task (what the high_effort rule compares each
+    checkout and each support journey with)."""
     return (
         '<section aria-labelledby="effort-h"><h2 id="effort-h">Customer effort</h2>'
-        "<p>Support journeys (a customer's ticket) that ended in the period, by the steps "
-        "they took: contacts, escalations, reopenings, complaints, missed commitments and "
-        "handovers. A journey far above the site's median is a <code>high_effort</code> "
-        f"signal. A day's group of fewer than {view.k} customers is not shown.</p>"
-        f"{bar_chart('effort', 'Support journeys by steps taken', bars, 'Journeys', view.k)}"
-        f"{table('Support journeys by steps taken', ['Steps', 'Journeys'], rows, (1,))}"
-        "</section>"
+        "<p>How many steps customers' tasks took. A task far above the site's median for it "
+        "is a <code>high_effort</code> signal. A day's group of fewer than "
+        f"{view.k} customers is not shown.</p>"
+        f"{''.join(_effort_of(view, task) for task in _TASKS)}</section>"
     )
 
 

@@ -59,7 +59,9 @@ def at(day: float, seconds: float = 0) -> int:
 
 
 def found(*events: Ev) -> set[str]:
-    return rules_found(sorted(events, key=lambda e: e.ts), PageKinds(SITE.pages), at(0))
+    return rules_found(
+        sorted(events, key=lambda e: e.ts), PageKinds(SITE.pages, SITE.funnel), at(0)
+    )
 
 
 def pricing(*days: float) -> list[Ev]:
@@ -197,7 +199,11 @@ def test_planted_visitors_satisfy_their_rules_and_look_alikes_do_not() -> None:
         if visitor.browser_id is None:
             assert visitor.truth == {}
             continue
-        assert found_rules == planted
+        # high_effort may be planted by the site's systems instead (a support journey).
+        systems = visitor.customer.truth if visitor.customer else {}
+        by_systems = {r for r, role in systems.items() if role == Role.PLANTED}
+        assert found_rules <= planted
+        assert planted - found_rules <= by_systems
         assert not lookalikes & found_rules
         assert visitor.settled, visitor.index
     assert sum(v.attempts > 1 for v in visitors) < len(visitors) * 0.05
@@ -246,7 +252,7 @@ def test_no_session_spans_an_instant_four_hours_apart_from_the_end() -> None:
 
 
 def test_page_paths_match_the_default_page_patterns() -> None:
-    kinds = PageKinds(SITE.pages)
+    kinds = PageKinds(SITE.pages, SITE.funnel)
     paths = {e.path for v in generated(300) for e in v.events}
     assert {k for p in paths for k in kinds.of(p)} == set(PageKinds.KINDS)
     assert all(p.startswith("/demo/") for p in paths)

@@ -57,6 +57,17 @@ class Visitor:
         ])  # fmt: skip
 
 
+def checkout(v: Visitor, start: datetime, *taken: str) -> None:
+    """One visit from ``start`` that takes ``taken`` in order, a minute apart: funnel step
+    names, or ``rage`` / ``dead`` for a rage or dead click on the payment page."""
+    for n, what in enumerate(taken):
+        at = start + timedelta(minutes=n)
+        if what in ("rage", "dead"):
+            v.add(at, f"{what}_click", "/demo/checkout/payment", element={"sel": "#pay>button"})
+        else:
+            v.add(at, "step", f"/demo/checkout/{what}", name=what)
+
+
 def anonymous_visitor() -> Visitor:
     """A visitor counted under the measurement purpose only (a daily pseudonym)."""
     return Visitor(secrets.token_hex(16), identity="measurement")

@@ -12,7 +12,14 @@ from aggregator.jobs.sessions import SessionsJob
 from aggregator.jobs.summaries import SummariesJob
 from aggregator.store.client import Store
 from clearsignal.settings import Settings
-from tests.support.event_history import NOW, Visitor, anonymous_visitor, days_ago, save
+from tests.support.event_history import (
+    NOW,
+    Visitor,
+    anonymous_visitor,
+    checkout,
+    days_ago,
+    save,
+)
 
 DAY = days_ago(1).date()
 QUIET_DAY = days_ago(2).date()
@@ -97,8 +104,13 @@ def test_a_day_is_summarised_with_every_small_group_hidden(
         ("funnel_reached", "04 purchase"): (0, 0),
         ("signal_visitors", "price_uncertainty"): (12, 12),
         ("rage_click", "/demo/cart #pay"): (22, 11),
+        # 8 checkouts of 3 steps and 3 of 2, each with 2 rage clicks on the way
+        ("effort", "checkout 4-5"): (11, 11),
     }
     assert hidden(migrated_store, DAY) == {
+        ("effort", "checkout 1"),  # the 5 who stopped after the cart
+        ("effort", "checkout 2"),  # 1 who stopped after shipping
+        ("effort", "checkout 3"),  # 3 who stopped after shipping with a dead click
         ("funnel_reached", "02 shipping"),
         ("funnel_reached", "03 payment"),
         ("signal_visitors", "quick_back"),  # 30 - 25: five identified visitors without it
@@ -145,7 +157,7 @@ def test_rerunning_changes_nothing_and_a_shrunken_group_is_hidden_again(
     assert published(migrated_store, DAY)[("visitors", "")] == (38, 38)
 
 
-def test_support_journeys_are_published_by_effort_each_bucket_with_k_customers(
+def test_support_journeys_and_checkouts_are_published_by_effort_each_bucket_with_k_customers(
     migrated_store: Store, settings: Settings
 ) -> None:
     from collector.admin.dashboard import read_dashboard
@@ -163,13 +175,31 @@ def test_support_journeys_are_published_by_effort_each_bucket_with_k_customers(
         else:  # 3 of six steps: fewer than k = 10 customers
             customer.server(day, "contact", "escalated", ticket=ticket, topic="delivery")
             customer.server(day, "handover", "handed_over", quantity=4, ticket=ticket)
-    save(migrated_store, *customers)
+    straight = [Visitor(f"s{n:031x}") for n in range(10)]
+    for n, v in enumerate(straight[:-1]):
+        checkout(v, day + timedelta(minutes=10 * n), "cart", "shipping", "payment", "purchase")
+    midnight = day.replace(hour=0, minute=0) - timedelta(minutes=1)  # begun the day before
+    checkout(straight[-1], midnight, "cart")
+    once_back = [Visitor(f"b{n:031x}") for n in range(10)]
+    for v in once_back:
+        checkout(v, day, "cart", "shipping", "cart", "shipping", "payment", "purchase")
+    save(migrated_store, *customers, *straight, *once_back)
+    SummariesJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    # The rest of the midnight checkout arrives late: only its own day is recomputed.
+    rest = Visitor(straight[-1].key)
+    for n, step in enumerate(("shipping", "payment", "purchase"), start=1):
+        rest.add(midnight + timedelta(minutes=n), "step", name=step, ingested_at=NOW)
+    save(migrated_store, rest)
     SummariesJob(migrated_store, settings, clock=lambda: NOW).run_once()
     found = published(migrated_store, day.date())
+    assert found[("effort", "checkout 4-5")] == (10.0, 10)
+    assert found[("effort", "checkout 6-9")] == (10.0, 10)
+    assert ("effort", "checkout 3") not in found
     assert found[("effort", "support_journey 1")] == (12.0, 12)
     assert found[("effort", "support_journey 2")] == (11.0, 11)
     assert ("effort", "support_journey 6-9") in hidden(migrated_store, day.date())
     page = render_dashboard(read_dashboard(migrated_store, settings.sites[0], NOW.date(), 7))
     assert "Customer effort" in page
-    assert "1 steps: 12 journeys" in page
+    assert "1 steps: 12 support journeys" in page
     assert "6-9 steps: fewer than 10" in page
+    assert "4-5 steps: 10 checkouts" in page

@@ -14,7 +14,7 @@ from clearsignal.settings import Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
-from tests.support.event_history import NOW, Visitor, days_ago, save
+from tests.support.event_history import NOW, Visitor, checkout, days_ago, save
 
 
 class Shop:
@@ -155,3 +155,49 @@ def test_high_effort_is_far_above_the_sites_median_journey(shop: Shop) -> None:
     found = shop.found(*typical, hard)
     assert found.get("high_effort") == {"5"}
     assert shop.store.scalar("SELECT value FROM signals FINAL WHERE rule_id = 'high_effort'") == 5.0
+
+
+def test_high_effort_is_a_checkout_far_above_the_sites_median_checkout(shop: Shop) -> None:
+    straight = ("cart", "shipping", "payment", "purchase")
+    typical = [shop.visitor() for _ in range(5)]
+    for v in typical:
+        checkout(v, days_ago(4), *straight)
+    struggled = shop.visitor()  # 8 steps, 2 back, 2 errors: 12
+    checkout(struggled, days_ago(3), "cart", "shipping", "payment", "rage", "shipping", "payment",
+             "dead", "cart", "shipping", "purchase")  # fmt: skip
+    once_back = shop.visitor()  # 6 steps and 1 back: 7, under twice the 4 it reached
+    checkout(once_back, days_ago(3), "cart", "shipping", "cart", "shipping", "payment", "purchase")
+    errors_elsewhere = shop.visitor()  # rage clicks before the checkout began are not in it
+    for n in range(6):
+        errors_elsewhere.add(days_ago(2, minutes=-10 + n), "rage_click", "/demo/p/1",
+                             element={"sel": "#sizes>button"})  # fmt: skip
+    checkout(errors_elsewhere, days_ago(2), *straight)
+    unknown_steps = shop.visitor()  # steps outside the site's funnel are not checkout steps
+    checkout(unknown_steps, days_ago(2), *(["newsletter", "survey"] * 5))
+    found = shop.found(*typical, struggled, once_back, errors_elsewhere, unknown_steps)
+    assert found.get("high_effort") == {"5"}
+    value, evidence = shop.store.rows(
+        "SELECT value, arrayMap(e -> e.3, evidence) FROM signals FINAL "
+        "WHERE rule_id = 'high_effort'"
+    )[0]
+    assert value == 12.0
+    assert evidence[:5] == [
+        "step cart", "step shipping", "step payment", "rage click on #pay>button",
+        "back to step shipping",
+    ]  # fmt: skip
+    assert evidence.count("back to step cart") == 1
+
+
+def test_a_checkout_is_judged_against_the_sites_own_funnel(
+    migrated_store: Store, settings: Settings
+) -> None:
+    """With a two-step funnel, four steps back and forth are far above going straight."""
+    site = settings.sites[0].model_copy(update={"funnel": ["basket", "pay"]})
+    shop = Shop(migrated_store, settings.model_copy(update={"sites": [site]}))
+    typical = [shop.visitor() for _ in range(3)]
+    for v in typical:
+        checkout(v, days_ago(4), "basket", "pay")
+    back_and_forth = shop.visitor()  # 4 steps and 1 back: 5 >= 2 x 2
+    checkout(back_and_forth, days_ago(2), "basket", "pay", "basket", "pay")
+    found = shop.found(*typical, back_and_forth)
+    assert found.get("high_effort") == {"3"}

@@ -16,12 +16,15 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.jobs.signals import SignalsJob
+from aggregator.signals.effort import FUNNEL_STEP, checkout_journeys, support_journeys
 from aggregator.signals.rules import RULES
+from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import open_store
 from aggregator.store.migrations import migrate
 from clearsignal.settings import Settings, StoreSettings
 from simulator.simulation import simulate
 from simulator.systems import ASSUMED_MEDIAN
+from simulator.truth import CHECKOUT_MEDIAN
 from tests.conftest import unique_database
 
 VISITORS = 10_000
@@ -44,14 +47,17 @@ def test_every_rule_matches_the_planted_truth(
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         summary = simulate(store, settings, VISITORS, DAYS, seed=7, end=midnight)
         SignalsJob(store, settings, clock=lambda: summary.end).run_once(full=True)
-        # The truth of high_effort assumes the site's median journey; check it holds.
-        median = store.scalar(
-            "SELECT median(effort) FROM (SELECT sum(if(kind = 'handover', quantity, 1)) AS "
-            "effort FROM server_events FINAL WHERE attributes['ticket'] != '' AND kind IN "
-            "('contact', 'handover', 'sla_breach', 'complaint') AND NOT (kind = 'contact' "
-            "AND action = 'resolved') GROUP BY visitor_key, attributes['ticket'])"
+        # The truth of high_effort assumes the site's median of each task; check they hold.
+        journeys = support_journeys("(SELECT * FROM server_events FINAL)", "visitor_key")
+        assert store.scalar(f"SELECT median(effort) FROM ({journeys})") <= ASSUMED_MEDIAN
+        sessions = sessionised_events(
+            "SELECT * FROM events FINAL WHERE identity = 'analytics'", FUNNEL_STEP
         )
-        assert median <= ASSUMED_MEDIAN
+        checkouts = checkout_journeys(f"({sessions})", "visitor_key")
+        median = store.scalar(
+            f"SELECT median(effort) FROM ({checkouts})", {"funnel": settings.sites[0].funnel}
+        )
+        assert median <= CHECKOUT_MEDIAN
         found: dict[str, set[str]] = defaultdict(set)
         for rule_id, key in store.rows("SELECT DISTINCT rule_id, visitor_key FROM signals FINAL"):
             found[str(rule_id)].add(str(key))

@@ -1,0 +1,103 @@
+"""Customer effort: the tasks a customer performs and the steps each one took.
+
+Two tasks, each read one way by both the ``high_effort`` rule and the dashboard's effort
+distribution (``aggregator.jobs.summaries``):
+
+- a **support journey**: one ticket of the site's help desk (server events). Its effort
+  counts the ticket's contacts, escalations, reopenings, complaints and SLA breaches, and
+  its handovers by their count; resolutions are not effort.
+- a **checkout**: a browser session that took a step of the site's funnel
+  (``SiteSettings.funnel``; ``funnel_step`` is a step's place in it, 0 for any other
+  event). Its effort is the funnel steps taken (a step taken again counts again), plus
+  one per backtrack (a step earlier in the funnel than the one before it), plus one per
+  error on the way (a rage or dead click at or after the first step). ``reached`` is the
+  number of distinct steps taken: a checkout that went straight through has an effort of
+  exactly ``reached``.
+
+``high_effort`` flags a task whose effort is at least ``min_effort`` and ``factor`` times
+the site's median for that task; a checkout must also take ``factor`` times the steps it
+reached, so going straight through a long funnel is never high effort.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EFFORT_BUCKET", "FUNNEL_STEP", "HIGH_EFFORT", "checkout_journeys", "support_journeys"]
+
+FUNNEL_STEP = "if(type = 'step', indexOf({funnel:Array(String)}, name), 0) AS funnel_step"
+"""An event's ``funnel_step``: a step event's place in the site's funnel (the query
+parameter ``funnel``, ``SiteSettings.funnel``), from 1; 0 for any other event."""
+
+EFFORT_BUCKET = (
+    "multiIf(effort <= 3, toString(effort), effort <= 5, '4-5', effort <= 9, '6-9', '10+')"
+)
+"""The dashboard's bucket of a task's effort: 1, 2, 3, 4-5, 6-9, 10+."""
+
+
+def support_journeys(source: str, person: str) -> str:
+    """One row per support journey (a person's ticket) in ``source`` (server events):
+    ``person``, ticket, started, ended, effort, steps (evidence tuples)."""
+    return f"""
+    SELECT {person}, attributes['ticket'] AS ticket, min(ts) AS started, max(ts) AS ended,
+           sum(if(kind = 'handover', quantity, 1)) AS effort,
+           arraySort(s -> s.2, groupArray((event_id, ts,
+                     concat(kind, ' ', action, if(kind = 'handover',
+                            concat(' ×', toString(quantity)), ''))))) AS steps
+    FROM {source}
+    WHERE attributes['ticket'] != ''
+      AND kind IN ('contact', 'handover', 'sla_breach', 'complaint')
+      AND NOT (kind = 'contact' AND action = 'resolved')
+    GROUP BY {person}, ticket"""
+
+
+def checkout_journeys(source: str, person: str) -> str:
+    """One row per checkout in ``source`` (sessionised browser events with
+    ``funnel_step``): ``person``, session, started, ended, reached, effort, steps
+    (evidence tuples: each step, "back to" a step, each error)."""
+    return f"""
+    SELECT {person}, session, taken[1].2 AS started,
+           arrayMax(arrayMap(s -> s.2, steps)) AS ended,
+           length(arrayDistinct(arrayMap(t -> t.3, taken))) AS reached,
+           toUInt64(length(taken) + arrayCount((t, p) -> t.3 < p, taken, before)
+                    + length(errors)) AS effort,
+           arraySort(s -> s.2, arrayConcat(
+               arrayMap((t, p) -> (t.1, t.2, concat(if(t.3 < p, 'back to step ', 'step '), t.4)),
+                        taken, before),
+               errors)) AS steps
+    FROM (
+        SELECT *, arrayPushFront(arrayPopBack(arrayMap(t -> t.3, taken)), 0) AS before,
+               arrayFilter(e -> e.2 >= taken[1].2, trouble) AS errors
+        FROM (
+            SELECT {person}, session,
+                   arraySort(t -> (t.2, t.1), groupArrayIf((event_id, ts, funnel_step, name),
+                                                           funnel_step > 0)) AS taken,
+                   arraySort(e -> (e.2, e.1), groupArrayIf(
+                       (event_id, ts, concat(replaceOne(type, '_', ' '), ' on ',
+                                             element['sel'])),
+                       type IN ('rage_click', 'dead_click'))) AS trouble
+            FROM {source}
+            GROUP BY {person}, session
+            HAVING length(taken) > 0
+        )
+    )"""
+
+
+HIGH_EFFORT = f"""
+WITH journeys AS ({support_journeys("sv", "visitor_key")}
+),
+checkouts AS ({checkout_journeys("ev", "visitor_key")}
+)
+SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
+       toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
+FROM journeys
+WHERE effort >= {{min_effort}}
+  AND effort >= {{factor}} * (SELECT median(effort) FROM journeys)
+UNION ALL
+SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
+       toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
+FROM checkouts
+WHERE effort >= {{min_effort}}
+  AND effort >= {{factor}} * greatest(toFloat64(reached), (SELECT median(effort) FROM checkouts))
+"""
+"""The high_effort rule's query: support journeys and checkouts far above the site's
+median for their task (the medians are of the consenting customers' tasks, on a cluster
+of each shard's)."""
