@@ -52,6 +52,8 @@ __all__ = [
     "SimulationError",
     "StoreDelivery",
     "Transport",
+    "browser_headers",
+    "post_admitted",
 ]
 
 ARRIVAL_DELAY = 250  # ms between a batch's last event and its arrival at the collector
@@ -249,6 +251,32 @@ class HttpTransport:
             self._connection.close()
 
 
+def post_admitted(
+    transport: Transport,
+    path: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    sleep: Callable[[float], None],
+) -> tuple[int, Any]:
+    """POST, waiting out any 429 (a rate limit) a second at a time, as a client should."""
+    while True:
+        status, answer = transport.post(path, body, headers)
+        if status != 429:
+            return status, answer
+        sleep(1.0)
+
+
+def browser_headers(
+    site: SiteSettings, visitor: SimulatedVisitor, content_type: str
+) -> dict[str, str]:
+    """What the visitor's browser sends with a request from the site's page."""
+    return {
+        "origin": site.allowed_origins[0],
+        "user-agent": visitor.user_agent,
+        "content-type": content_type,
+    }
+
+
 class HttpDelivery:
     def __init__(
         self, transport: Transport, site: SiteSettings, sleep: Callable[[float], None] = time.sleep
@@ -260,11 +288,7 @@ class HttpDelivery:
         self.retries = 0
 
     def _headers(self, visitor: SimulatedVisitor, content_type: str) -> dict[str, str]:
-        return {
-            "origin": self._site.allowed_origins[0],
-            "user-agent": visitor.user_agent,
-            "content-type": content_type,
-        }
+        return browser_headers(self._site, visitor, content_type)
 
     def record_consent(self, visitor: SimulatedVisitor) -> str:
         """Post the visitor's grant; returns the visitor key from the receipt."""
@@ -277,7 +301,9 @@ class HttpDelivery:
             "client_ts": visitor.decision_ms,
         }
         headers = self._headers(visitor, "application/json")
-        status, answer = self._transport.post("/api/consent", orjson.dumps(body), headers)
+        status, answer = post_admitted(
+            self._transport, "/api/consent", orjson.dumps(body), headers, self._sleep
+        )
         if status != 201:
             raise SimulationError(f"POST /api/consent answered {status}: {answer}")
         return str(answer["subject"])

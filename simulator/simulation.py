@@ -43,7 +43,8 @@ spans one of them, and no ordinary or look-alike visitor is declining as of any 
 Paths: ``simulate`` writes through the real ingest pipeline straight into the store,
 streaming visitor by visitor (large runs); ``simulate_http`` posts to a running server's
 ``/api/consent`` and ``/api/events`` (the server keeps events up to 72 hours old, so at
-most 2 days). The same seed gives the same visitors, events and truth.
+most 2 days) and, given an API key of the site, plays the site's backend at its
+``/api/visitor/link`` and ``/api/server-events``. The same seed gives the same visitors, events and truth.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ from simulator.delivery import (
 )
 from simulator.plans import Window, plan_visitor, utc
 from simulator.sessions import SimulatedEvent
+from simulator.systems_http import HttpSystemsDelivery
 from simulator.systems_truth import TOUCHPOINT_RULE_IDS
 from simulator.truth import RULE_IDS, PageKinds, Role, rules_found
 from simulator.visitors import SimulatedVisitor
@@ -117,6 +119,7 @@ class SimulationSummary:
     regenerated: int  # visitors rendered more than once to make their truth clear-cut
     unsettled: int  # visitors whose events did not come out as planned (truth says what they are)
     seconds: float
+    server_events: int = 0  # the site's systems' events stored (store) or accepted (http)
 
     def lines(self) -> list[str]:
         rate = self.events / self.seconds if self.seconds else 0.0
@@ -124,7 +127,8 @@ class SimulationSummary:
             f"Simulated {self.visitors:,} visitors of site {self.site!r} over {self.days} days "
             f"(seed {self.seed}, via {self.via}) in {self.seconds:.1f} s: "
             f"{self.events:,} events ({rate:,.0f}/s), {self.consented:,} visitors with "
-            f"analytics consent, {self.visitors - self.consented:,} anonymous.",
+            f"analytics consent, {self.visitors - self.consented:,} anonymous; "
+            f"{self.server_events:,} events of the site's systems.",
             f"Truth as of {self.end:%Y-%m-%d %H:%M:%S} UTC (simulation_truth):",
             f"  {'rule':<26}{'planted':>9}{'look-alike':>12}",
         ]
@@ -228,9 +232,10 @@ def _progress(
 
 
 def _summary(
-    site: str, via: str, seed: int, window: Window, visitors: int, events: int, tally: _Tally,
-    started: float,
+    site: str, via: str, seed: int, window: Window, visitors: int, events: tuple[int, int],
+    tally: _Tally, started: float,
 ) -> SimulationSummary:  # fmt: skip
+    """``events``: the browser's, the site's systems'."""
     return SimulationSummary(
         site=site,
         via=via,
@@ -238,7 +243,8 @@ def _summary(
         days=window.days,
         visitors=visitors,
         consented=tally.consented,
-        events=events,
+        events=events[0],
+        server_events=events[1],
         start=utc(window.start),
         end=utc(window.end),
         planted=dict(tally.planted),
@@ -283,7 +289,8 @@ def simulate(
         tally.add(visitor)
     delivery.close()
     truth.close()
-    return _summary(site, "store", seed, window, visitors, delivery.events, tally, started)
+    events = (delivery.events, delivery.systems.events)
+    return _summary(site, "store", seed, window, visitors, events, tally, started)
 
 
 class _Response(Protocol):
@@ -315,12 +322,15 @@ def simulate_http(
     seed: int = 1,
     *,
     site: str = "demo",
+    api_key: str | None = None,
     truth_store: Store | None = None,
     truth_file: Path | None = None,
     end: datetime | None = None,
     progress: bool = False,
 ) -> SimulationSummary:
-    """Simulate through a running server's consent and events endpoints.
+    """Simulate through a running server's consent and events endpoints, and with
+    ``api_key`` (a key of the site for every kind) its link and server-event endpoints as
+    the site's backend would (``simulator.systems_http``).
 
     The truth goes to ``truth_store`` and/or ``truth_file`` (JSON lines), keyed by the
     visitor keys the server's consent receipts name.
@@ -334,22 +344,28 @@ def simulate_http(
     site_settings = _site(settings, site)
     window = _window(visitors, days, end)
     delivery = HttpDelivery(transport, site_settings)
+    systems = (
+        None if api_key is None else HttpSystemsDelivery(transport, site_settings, api_key, seed)
+    )
     truth = _Truth(site, utc(window.end), truth_store, truth_file)
     tally = _Tally()
     try:
         for visitor in _progress(
-            generate_visitors(site_settings, visitors, window, seed, systems=False),
+            generate_visitors(site_settings, visitors, window, seed, systems=systems is not None),
             visitors,
             progress,
         ):
             key = delivery.record_consent(visitor) if visitor.browser_id is not None else None
             delivery.deliver(visitor)
+            if systems is not None:
+                systems.deliver(visitor)
             if key is not None:
                 truth.add(key, visitor.truth)
             tally.add(visitor)
     finally:
         truth.close()
-    return _summary(site, "http", seed, window, visitors, delivery.events, tally, started)
+    events = (delivery.events, systems.events if systems is not None else 0)
+    return _summary(site, "http", seed, window, visitors, events, tally, started)
 
 
 def read_truth(store: Store, site: str) -> dict[str, dict[Role, set[str]]]:

@@ -20,6 +20,10 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from simulator.simulation import HttpTransport, SimulationError, simulate, simulate_http
 
     progress = sys.stderr.isatty()
+    if args.api_key is not None and args.via != "http":
+        print("clearsignal: --api-key is for --via http (--via store plays the site's "
+              "systems without one)", file=sys.stderr)  # fmt: skip
+        return 2
     days = args.days or (HTTP_DAYS if args.via == "http" else STORE_DAYS)
     try:
         if args.via == "store":
@@ -41,7 +45,8 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 summary = simulate_http(
                     transport, settings, args.visitors, days, args.seed, site=args.site,
-                    truth_store=store, truth_file=args.truth_file, progress=progress,
+                    api_key=args.api_key, truth_store=store, truth_file=args.truth_file,
+                    progress=progress,
                 )  # fmt: skip
             finally:
                 transport.close()
@@ -51,6 +56,8 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"clearsignal: {exc}", file=sys.stderr)
         return 1
     print(summary)
+    if args.via == "http" and args.api_key is None:
+        print("The site's systems were not simulated: pass --api-key (see clearsignal keys).")
     if args.truth_file:
         print(f"Truth written to {args.truth_file} (JSON lines).")
     return 0
@@ -90,12 +97,20 @@ def add_simulate_parser(commands: Any) -> None:
         default="store",
         help="store: through the ingest pipeline straight into the store (default; for large "
         "N); http: POST to a running server's /api/consent and /api/events (small N, at "
-        "most 2 days)",
+        "most 2 days), and with --api-key its /api/visitor/link and /api/server-events",
     )
     simulate.add_argument(
         "--url",
         default="http://127.0.0.1:8000",
         help="the server for --via http (default http://127.0.0.1:8000)",
+    )
+    simulate.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="with --via http: a key of the site for every kind (clearsignal keys create), to "
+        "play the site's systems too: link each customer to its visitor and send its orders, "
+        "subscriptions and tickets as the site's backend would (the site needs a "
+        "touchpoints.link_secret). Without it only the browser is simulated.",
     )
     simulate.add_argument(
         "--truth-file",

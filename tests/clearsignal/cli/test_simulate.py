@@ -92,6 +92,9 @@ def test_simulate_says_what_is_wrong(deployment: Deployment) -> None:
     code, _, err = deployment.run("simulate", "--visitors", "0")
     assert code == 2
     assert "must be at least 1" in err
+    code, _, err = deployment.run("simulate", "--api-key", "cs_sk_x")
+    assert code == 2
+    assert "--api-key is for --via http" in err
     code, _, err = deployment.run(
         "simulate", "--via", "http", "--url", f"http://127.0.0.1:{free_port()}"
     )
@@ -140,6 +143,7 @@ def test_simulate_via_http_through_a_running_server(deployment: Deployment) -> N
     assert "Application shutdown complete" in output
     events, consented, truth = summary_of(out)
     assert "via http" in out
+    assert "The site's systems were not simulated: pass --api-key" in out
     store = deployment.store
     assert store.scalar("SELECT count() FROM events") == events
     assert store.scalar("SELECT count() FROM consent_records") == consented
