@@ -113,13 +113,17 @@ def collector(
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(collector: Collector) -> Iterator[Any]:
+    """Headless chromium. It takes the test shop (plain HTTP) for a secure origin, as a
+    site served over HTTPS is: browsers give WebCrypto, which /me checks the log with,
+    only to secure pages."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no {CHROMIUM}: apt-get install chromium")
     playwright = playwright_sync.sync_playwright().start()
+    secure = f"--unsafely-treat-insecure-origin-as-secure={collector.origin}"
     try:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, secure]
         )
         try:
             yield launched

@@ -15,8 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,22 +64,6 @@ RETURNING_VISITOR = f"localStorage.setItem('cs_id', '{RETURNING_ID}')"
 STORED_COLUMNS = "type, name, url, path, props, element, identity, visitor_key, event_id"
 
 Rows = list[dict[str, Any]]
-
-
-@contextmanager
-def secure_chromium(browser: Any, collector: Collector) -> Iterator[Any]:
-    """A chromium that takes the test shop (plain HTTP) for a secure origin, as a site
-    served over HTTPS is: browsers give WebCrypto, which /me checks the log with, only to
-    secure pages."""
-    secure = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={collector.origin}"],
-    )
-    try:
-        yield secure
-    finally:
-        secure.close()
 
 
 def free_port() -> int:

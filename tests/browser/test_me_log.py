@@ -5,25 +5,16 @@ visit, under the pinned log key. A log rewritten or rolled back since is named."
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consent.log_keys import LogKeys
 from consent.merkle import consistency_proof, root
-from tests.browser.harness import Collector, Visit, secure_chromium
+from tests.browser.harness import Visit
 
 NEWS = "#log-extension"
-
-
-@pytest.fixture(scope="module")
-def browser(browser: Any, collector: Collector) -> Iterator[Any]:
-    """This module's chromium takes the test shop for a secure origin (WebCrypto)."""
-    with secure_chromium(browser, collector) as secure:
-        yield secure
 
 
 def b64(data: bytes) -> str:

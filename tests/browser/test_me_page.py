@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -18,24 +18,16 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from consent.signed_note import verifier_key
 from tests.browser.accessibility import check_basics, heading_levels, tab_to
-from tests.browser.harness import REPO, Collector, Visit, secure_chromium, types
+from tests.browser.harness import REPO, Visit, types
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "me.png"
 TIME_ZONE = "Europe/Paris"
 BROWSER_ID = "() => localStorage.getItem('cs_id')"
-
-
-@pytest.fixture(scope="module")
-def browser(browser: Any, collector: Collector) -> Iterator[Any]:
-    """This module's chromium takes the test shop for a secure origin (WebCrypto)."""
-    with secure_chromium(browser, collector) as secure:
-        yield secure
 
 
 def local_minute(ts: datetime) -> str:

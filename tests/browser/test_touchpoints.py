@@ -9,26 +9,16 @@ from __future__ import annotations
 import json
 import secrets
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from clearsignal.clock import wire_time
 from collector.api_keys import ApiKeys
-from tests.browser.harness import Collector, Visit, secure_chromium
+from tests.browser.harness import Collector, Visit
 from tests.support.event_history import Visitor, save
 from tests.support.server_events import server_event, signed_link
 
 BROWSER_ID = "() => localStorage.getItem('cs_id')"
-
-
-@pytest.fixture(scope="module")
-def browser(browser: Any, collector: Collector) -> Iterator[Any]:
-    """This module's chromium takes the test shop for a secure origin (/me's WebCrypto)."""
-    with secure_chromium(browser, collector) as secure:
-        yield secure
 
 
 def earlier_visits(collector: Collector, visitor_key: str, days: tuple[int, ...]) -> None:
