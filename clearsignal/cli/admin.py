@@ -14,6 +14,7 @@ import getpass
 import sys
 from typing import Any
 
+from clearsignal.cli.sites import unknown_sites
 from clearsignal.settings import AdminRole, AdminUser, Settings
 
 __all__ = ["add_admin_parser"]
@@ -41,11 +42,7 @@ def _add_user(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    known = {site.id for site in settings.sites}
-    unknown = sorted(set(args.site) - known)
-    if unknown:
-        print(f"clearsignal: unknown site(s) {', '.join(unknown)}; the sites are: "
-              f"{', '.join(sorted(known))}", file=sys.stderr)  # fmt: skip
+    if unknown_sites(settings, args.site):
         return 2
     password = _password(args)
     if password is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from clearsignal.cli.sites import unknown_sites
 from clearsignal.settings import Settings
 
 __all__ = ["add_audit_parser"]
@@ -93,8 +94,7 @@ def _when(value: str) -> datetime:
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     from consent.export import export_records
 
-    if settings.site(args.site) is None:
-        print(f"clearsignal: unknown site {args.site!r}", file=sys.stderr)
+    if unknown_sites(settings, [args.site]):
         return 2
     store = _open_store(settings)
     try:

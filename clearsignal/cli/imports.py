@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from clearsignal.cli.sites import unknown_sites
 from clearsignal.cli.store import open_migrated_store
 from clearsignal.settings import Settings
 
@@ -45,7 +46,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     path: Path = args.file
     site = settings.site(args.site)
     if site is None:
-        print(f"clearsignal: unknown site {args.site!r}", file=sys.stderr)
+        unknown_sites(settings, [args.site])
         return 2
     if not path.is_file():
         print(f"clearsignal: no file {path}", file=sys.stderr)

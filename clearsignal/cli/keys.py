@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from clearsignal.cli.sites import unknown_sites
 from clearsignal.cli.store import open_migrated_store
 from clearsignal.clock import wire_time
 from clearsignal.settings import ServerKind, Settings
@@ -37,16 +38,8 @@ def _keys(settings: Settings) -> Iterator[ApiKeys | None]:
         store.close()
 
 
-def _known_site(settings: Settings, site: str) -> bool:
-    if settings.site(site) is None:
-        known = ", ".join(sorted(s.id for s in settings.sites))
-        print(f"clearsignal: unknown site {site!r}; the sites are: {known}", file=sys.stderr)
-        return False
-    return True
-
-
 def _create(settings: Settings, args: argparse.Namespace) -> int:
-    if not _known_site(settings, args.site):
+    if unknown_sites(settings, [args.site]):
         return 2
     kinds = args.kind or [kind.value for kind in ServerKind]
     with _keys(settings) as keys:

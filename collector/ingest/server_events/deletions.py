@@ -45,11 +45,7 @@ async def post_customer_deletions(request: Request) -> Response:
         body = DeletionsIn.model_validate_json(await read_body(request, 64 * 1024))
     except ValidationError as exc:
         raise RequestRefused(400, {"error": "invalid", "fields": field_errors(exc)}) from None
-    site = ingestor.settings.site(body.site)
-    if site is None or key.site != body.site:
-        raise RequestRefused(
-            403, {"error": "key_not_for_site", "detail": f"this key is not for {body.site!r}"}
-        )
+    site = ingestor.site_for_key(key, body.site)
     shared = collector_state(request)
     withdrawals: list[str] = []
     for reference in dict.fromkeys(body.customers):

@@ -119,8 +119,8 @@ class ServerEventIngestor:
         parsed, site, batch = await self.lane.run(
             self._prepare, body, media_type, request.query_params.get("site"), key
         )
-        if site is None:
-            raise self._not_for_site(key, parsed)
+        if site is None:  # the body names a site the key is not for: refused here
+            site = self.site_for_key(key, parsed.site, len(parsed.events) + len(parsed.errors))
         if self.limits.available(site.id) < len(parsed.events):
             self.tally.count_dropped(site.id, DropReason.RATE_LIMITED, len(parsed.events))
             raise RequestRefused(
@@ -192,13 +192,18 @@ class ServerEventIngestor:
         batch = batch_rows(site, site_key, parsed.events, key.kinds, received_ms, "api")
         return parsed, site, batch
 
-    def _not_for_site(self, key: ApiKey, parsed: ParsedBody) -> RequestRefused:
-        known = self.settings.site(parsed.site) is not None
-        label = parsed.site if known else UNKNOWN_SITE_LABEL
-        reason = DropReason.KEY_NOT_FOR_SITE if known else DropReason.UNKNOWN_SITE
-        self.tally.count_dropped(label, reason, len(parsed.events) + len(parsed.errors))
-        return RequestRefused(
-            403, {"error": reason.value, "detail": f"this key is not for site {parsed.site!r}"}
+    def site_for_key(self, key: ApiKey, named: str, events: int = 0) -> SiteSettings:
+        """The site ``named`` when ``key`` is one of its keys; else ``RequestRefused``
+        (403: an unknown site, or a key of another), with ``events`` counted as dropped."""
+        site = self.settings.site(named)
+        if site is not None and key.site == site.id:
+            return site
+        label = named if site is not None else UNKNOWN_SITE_LABEL
+        reason = DropReason.KEY_NOT_FOR_SITE if site is not None else DropReason.UNKNOWN_SITE
+        if events:
+            self.tally.count_dropped(label, reason, events)
+        raise RequestRefused(
+            403, {"error": reason.value, "detail": f"this key is not for site {named!r}"}
         )
 
 

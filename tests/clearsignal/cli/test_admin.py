@@ -71,7 +71,7 @@ def test_refuses_short_passwords_unknown_sites_and_owners_without_sites(
     assert run(monkeypatch, *owner, "--site", "demo", stdin="short\n") == 2
     assert "a password needs 12 to 1024 characters" in capsys.readouterr().err
     assert run(monkeypatch, *owner, "--site", "nowhere", stdin=PASSWORD) == 2
-    assert "unknown site(s) nowhere" in capsys.readouterr().err
+    assert "unknown site 'nowhere'; the sites are: demo" in capsys.readouterr().err
     assert run(monkeypatch, *owner, stdin=PASSWORD) == 2
     assert "a site_owner account must name its sites" in capsys.readouterr().err
     assert not (data_dir / "admin" / "users.json").exists()

@@ -69,7 +69,9 @@ def test_keys_are_shown_once_listed_without_secrets_and_revoked(
     assert "revoked" in clearsignal("keys", "list", cwd=tmp_path, env=env).stdout
     unknown = clearsignal("keys", "revoke", "demo", "000000000000", cwd=tmp_path, env=env)
     assert unknown.returncode == 1
-    assert clearsignal("keys", "create", "nowhere", cwd=tmp_path, env=env).returncode == 2
+    nowhere = clearsignal("keys", "create", "nowhere", cwd=tmp_path, env=env)
+    assert nowhere.returncode == 2
+    assert "unknown site 'nowhere'; the sites are: demo" in nowhere.stderr
 
 
 def test_an_import_stores_what_the_endpoint_would_once_and_reports_by_line(
@@ -121,3 +123,8 @@ def test_an_import_stores_what_the_endpoint_would_once_and_reports_by_line(
         == "true"
     )
     assert store.scalar("SELECT count() FROM server_events FINAL WHERE source != 'import'") == 0
+    nowhere = clearsignal(
+        "import", "server-events", str(table), "--site", "nowhere", cwd=tmp_path, env=env
+    )
+    assert nowhere.returncode == 2
+    assert "unknown site 'nowhere'; the sites are: demo" in nowhere.stderr

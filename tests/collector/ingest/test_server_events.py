@@ -351,6 +351,9 @@ def test_the_sites_backend_deletes_a_customer_by_reference(client: TestClient, k
     others = keys(client).create("other", "", ["order"], "tests").token
     refused = client.post(f"{PATH}/deletions", json=body, headers=bearer(others))
     assert refused.status_code == 403
+    assert refused.json()["error"] == "key_not_for_site"
+    nowhere = client.post(f"{PATH}/deletions", json=body | {"site": "nowhere"}, headers=bearer(key))
+    assert (nowhere.status_code, nowhere.json()["error"]) == (403, "unknown_site")
 
 
 def test_a_batch_over_the_sites_rate_is_refused_whole_and_counted(settings: Settings) -> None:
