@@ -62,6 +62,8 @@ class JobLease:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.term: int | None = None
         """The term this process holds, as of the last ``acquire``; None: it holds none."""
+        self.other: LeaseState | None = None
+        """Another process's unexpired term, as the last ``acquire`` found it."""
         self._lock = threading.Lock()
 
     def current(self) -> LeaseState | None:
@@ -87,9 +89,10 @@ class JobLease:
         while this process holds the lease."""
         with self._lock:
             state, now = self.current(), self._clock()
+            self.other = None
             if state is not None and state.expires_at > now:
                 if state.holder != self.holder:
-                    self.term = None
+                    self.term, self.other = None, state
                     return False
                 if state.expires_at - now < self.ttl * 2 / 3:
                     self._write(state.term, "renewal", now, now + self.ttl)

@@ -82,7 +82,7 @@ class JobRunner:
         """Why this process may not run jobs now (another holds the lease), else None."""
         if self.lease is None or self.lease.acquire():
             return None
-        state = self.lease.current()
+        state = self.lease.other or self.lease.current()  # current(): a claim lost to a race
         holder = f"{state.holder} until {state.expires_at:%H:%M:%S} UTC" if state else "nobody"
         return f"another process runs the jobs (lease held by {holder})"
 
