@@ -14,6 +14,11 @@ __all__ = ["Database"]
 
 
 class Database(Protocol):
+    @property
+    def cluster(self) -> str | None:
+        """The cluster the store spans; None for one node."""
+        ...
+
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any: ...
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
