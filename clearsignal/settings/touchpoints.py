@@ -53,7 +53,3 @@ class TouchpointSettings(SettingsModel):
             if basis == LawfulBasis.CONSENT:
                 raise ValueError(f"{kind}: consent is every kind's basis already; name another")
         return value
-
-    def basis(self, kind: str) -> LawfulBasis:
-        declared = self.lawful_bases.get(ServerKind(kind))
-        return declared if declared is not None else LawfulBasis.CONSENT
