@@ -202,7 +202,7 @@ def main() -> int:
         print(f"peak RSS of the server: {peak_rss_mib(process.pid):.0f} MiB")
         print(f"median server events/s: {server:,.0f} (NDJSON, 500 a batch); "
               f"median browser events/s: {browser:,.0f} (20 a batch); "
-              f"server/browser {server / browser:.2f}")  # fmt: skip
+              f"server/browser {server / max(browser, 1):.2f}")  # fmt: skip
         print(f"target >= {TARGET:,} server events/s: {'met' if server >= TARGET else 'MISSED'}")
         return 0
     finally:

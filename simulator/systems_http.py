@@ -49,7 +49,6 @@ class HttpSystemsDelivery:
         self._authorization = f"Bearer {api_key}"
         self._path = f"/api/server-events?site={site.id}"
         self.events = 0
-        self.links = 0
 
     def deliver(self, visitor: SimulatedVisitor) -> None:
         customer = visitor.customer
@@ -64,7 +63,6 @@ class HttpSystemsDelivery:
         )
         if status != 201:
             raise SimulationError(f"POST /api/visitor/link answered {status}: {answer}")
-        self.links += 1
         lines = [orjson.dumps(e) for e in customer.wire(visitor.index, self._seed)]
         for start in range(0, len(lines), BATCH_LINES):
             self._post(b"\n".join(lines[start : start + BATCH_LINES]), visitor.index)

@@ -247,7 +247,7 @@ def _quick_backs(session: list[TruthEvent], params: RuleParams) -> list[int]:
     ]
 
 
-def _checkout_effort(session: list[TruthEvent], funnel: Sequence[str]) -> bool:
+def _checkout_far_above(session: list[TruthEvent], funnel: Sequence[str]) -> bool:
     """The session's checkout took far more effort than going straight through."""
     taken = [funnel.index(e.name) for e in session if e.type == "step" and e.name in funnel]
     if not taken:
@@ -293,7 +293,7 @@ def rules_found(
     backs = [ts for s in sessions for ts in _quick_backs(s, params)]
     if _within(backs, params.quick_backs, params.quick_back_window):
         found.add("quick_back")
-    if any(_checkout_effort(s, kinds.funnel) for s in sessions):
+    if any(_checkout_far_above(s, kinds.funnel) for s in sessions):
         found.add("high_effort")
     return found
 

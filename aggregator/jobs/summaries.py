@@ -29,8 +29,10 @@ from aggregator.jobs.base import StoreJob
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.effort import (
+    CHECKOUT,
     EFFORT_BUCKET,
     FUNNEL_STEP,
+    SUPPORT_JOURNEY,
     checkout_journeys,
     support_journeys,
 )
@@ -240,9 +242,11 @@ class SummariesJob(StoreJob):
         for day, task, bucket, count, people in self._store.rows(
             f"SELECT toDate(ended) AS day, task, {EFFORT_BUCKET} AS bucket, count(), "
             "uniqExact(person) "
-            f"FROM (SELECT 'support_journey' AS task, customer_key AS person, ended, effort FROM ({journeys}) "
-            f"      UNION ALL "
-            f"      SELECT 'checkout' AS task, visitor_key AS person, ended, effort FROM ({checkouts})) "
+            f"FROM (SELECT '{SUPPORT_JOURNEY}' AS task, customer_key AS person, ended, effort "
+            f"      FROM ({journeys}) "
+            "      UNION ALL "
+            f"      SELECT '{CHECKOUT}' AS task, visitor_key AS person, ended, effort "
+            f"      FROM ({checkouts})) "
             "WHERE day IN {days:Array(Date)} "
             "GROUP BY day, task, bucket ORDER BY day, task, bucket",
             parameters | {"funnel": site.funnel},

@@ -21,7 +21,20 @@ reached, so going straight through a long funnel is never high effort.
 
 from __future__ import annotations
 
-__all__ = ["EFFORT_BUCKET", "FUNNEL_STEP", "HIGH_EFFORT", "checkout_journeys", "support_journeys"]
+__all__ = [
+    "CHECKOUT",
+    "EFFORT_BUCKET",
+    "FUNNEL_STEP",
+    "HIGH_EFFORT",
+    "SUPPORT_JOURNEY",
+    "TASKS",
+    "checkout_journeys",
+    "support_journeys",
+]
+
+CHECKOUT, SUPPORT_JOURNEY = "checkout", "support_journey"
+TASKS = (CHECKOUT, SUPPORT_JOURNEY)
+"""The tasks, as the summaries name them (``effort`` rows: ``<task> <bucket>``)."""
 
 FUNNEL_STEP = "if(type = 'step', indexOf({funnel:Array(String)}, name), 0) AS funnel_step"
 """An event's ``funnel_step``: a step event's place in the site's funnel (the query
@@ -99,5 +112,5 @@ WHERE effort >= {{min_effort}}
   AND effort >= {{factor}} * greatest(toFloat64(reached), (SELECT median(effort) FROM checkouts))
 """
 """The high_effort rule's query: support journeys and checkouts far above the site's
-median for their task (the medians are of the consenting customers' tasks, on a cluster
-of each shard's)."""
+median for their task (the medians are of the tasks of the visitors whose consent covers
+the rule, on a cluster of each shard's)."""

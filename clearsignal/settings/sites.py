@@ -147,5 +147,14 @@ class SiteSettings(SettingsModel):
             raise ValueError("each purpose may be listed once")
         return value
 
+    @field_validator("funnel")
+    @classmethod
+    def _steps_unique(cls, value: list[str]) -> list[str]:
+        # A step's place in the funnel is how far a visitor got, and a step earlier than the
+        # last one taken is a step back (aggregator.signals.effort): each has one place.
+        if len(set(value)) != len(value):
+            raise ValueError("each step may be in the funnel once")
+        return value
+
     def purpose(self, purpose: Purpose) -> PurposeSettings | None:
         return next((p for p in self.purposes if p.id == purpose), None)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from aggregator.signals.effort import TASKS
 from aggregator.signals.rules import RULES, SignalRule
 from aggregator.signals.validation_report import RuleValidation, read_validation
 from aggregator.store.client import Store
@@ -97,11 +98,10 @@ class EffortBucket:
 
     task: str
     steps: str  # 1, 2, 3, 4-5, 6-9, 10+
-    journeys: PeriodTotal
+    tasks: PeriodTotal
 
 
 EFFORT_STEPS = ("1", "2", "3", "4-5", "6-9", "10+")
-EFFORT_TASKS = ("checkout", "support_journey")
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int
     spots, suppressed = _hot_spots(in_period)
     efforts = [
         EffortBucket(task, steps, _total(found, days, "effort", f"{task} {steps}"))
-        for task in EFFORT_TASKS
+        for task in TASKS
         for steps in EFFORT_STEPS
     ]
     return SiteDashboard(

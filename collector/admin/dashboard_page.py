@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from aggregator.signals.effort import CHECKOUT, SUPPORT_JOURNEY
 from collector.admin.audit_log import AdminAction
 from collector.admin.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
 from collector.admin.dashboard import (
@@ -228,13 +229,13 @@ def _validation(view: SiteDashboard) -> str:
 
 
 _TASKS = {
-    "checkout": (
+    CHECKOUT: (
         "Checkouts",
         "Checkouts (a visit that took a step of the site's funnel) by the steps they took: "
         "each funnel step, one more for going back to an earlier step and for each rage or "
         "dead click on the way. Going straight through takes as many steps as the funnel.",
     ),
-    "support_journey": (
+    SUPPORT_JOURNEY: (
         "Support journeys",
         "Support journeys (a customer's ticket, from the site's systems: docs/api.md) by the "
         "steps they took: contacts, escalations, reopenings, complaints, missed commitments "
@@ -246,16 +247,16 @@ _TASKS = {
 def _effort_of(view: SiteDashboard, task: str) -> str:
     buckets = [b for b in view.efforts if b.task == task]
     name, about = _TASKS[task]
-    if not any(b.journeys.published or b.journeys.hidden_days for b in buckets):
+    if not any(b.tasks.published or b.tasks.hidden_days for b in buckets):
         return f"<h3>{name}</h3><p>{about} None ended in the period.</p>"
     bars = [
-        Bar(f"{b.steps} steps", b.journeys.published if b.journeys.complete else None,
-            f"{b.journeys.published:,} {name.lower()}")
+        Bar(f"{b.steps} steps", b.tasks.published if b.tasks.complete else None,
+            f"{b.tasks.published:,} {name.lower()}")
         for b in buckets
     ]  # fmt: skip
     rows = [
-        [esc(b.steps), f"{b.journeys.published:,}" if b.journeys.complete
-         else f"at least {b.journeys.published:,} ({b.journeys.hidden_days} days hidden)"]
+        [esc(b.steps), f"{b.tasks.published:,}" if b.tasks.complete
+         else f"at least {b.tasks.published:,} ({b.tasks.hidden_days} days hidden)"]
         for b in buckets
     ]  # fmt: skip
     title = f"{name} by steps taken"
@@ -271,8 +272,9 @@ def _efforts(view: SiteDashboard) -> str:
     checkout and each support journey with)."""
     return (
         '<section aria-labelledby="effort-h"><h2 id="effort-h">Customer effort</h2>'
-        "<p>How many steps customers' tasks took. A task far above the site's median for it "
-        "is a <code>high_effort</code> signal. A day's group of fewer than "
+        "<p>How many steps customers' tasks took, every visitor's (the <code>high_effort</code> "
+        "signal compares a consenting visitor's task with the median of those visitors' "
+        "tasks). A day's group of fewer than "
         f"{view.k} customers is not shown.</p>"
         f"{''.join(_effort_of(view, task) for task in _TASKS)}</section>"
     )

@@ -124,6 +124,15 @@ def test_site_ids_must_be_unique(tmp_path: Path) -> None:
         load_settings(path)
 
 
+def test_a_funnel_names_each_step_once(tmp_path: Path) -> None:
+    site = SHOP[SHOP.index("[[sites]]") :].format(retention=30)
+    path = tmp_path / "funnel.toml"
+    funnel = 'k_anonymity = 12\nfunnel = ["cart", "shipping", "cart", "purchase"]'
+    path.write_text(site.replace("k_anonymity = 12", funnel))
+    with pytest.raises(SettingsError, match="each step may be in the funnel once"):
+        load_settings(path)
+
+
 def test_an_error_never_repeats_a_secret_or_a_dsns_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -184,22 +184,27 @@ class ServerEventIngestor:
     ) -> tuple[ParsedBody, SiteSettings | None, RowBatch]:
         """In the lane: the body parsed and, for a site of the key, its rows."""
         parsed = parse_body(body, media_type, site_in_query)
-        site = self.settings.site(parsed.site)
-        if site is None or key.site != parsed.site:
+        site = self._site_of(key, parsed.site)
+        if site is None:
             return parsed, None, RowBatch()
         received_ms = int(time.time() * 1000)
         site_key = self.site_keys.key(site.id)
         batch = batch_rows(site, site_key, parsed.events, key.kinds, received_ms, "api")
         return parsed, site, batch
 
+    def _site_of(self, key: ApiKey, named: str) -> SiteSettings | None:
+        site = self.settings.site(named)
+        return site if site is not None and key.site == site.id else None
+
     def site_for_key(self, key: ApiKey, named: str, events: int = 0) -> SiteSettings:
         """The site ``named`` when ``key`` is one of its keys; else ``RequestRefused``
         (403: an unknown site, or a key of another), with ``events`` counted as dropped."""
-        site = self.settings.site(named)
-        if site is not None and key.site == site.id:
+        site = self._site_of(key, named)
+        if site is not None:
             return site
-        label = named if site is not None else UNKNOWN_SITE_LABEL
-        reason = DropReason.KEY_NOT_FOR_SITE if site is not None else DropReason.UNKNOWN_SITE
+        known = self.settings.site(named) is not None
+        label = named if known else UNKNOWN_SITE_LABEL
+        reason = DropReason.KEY_NOT_FOR_SITE if known else DropReason.UNKNOWN_SITE
         if events:
             self.tally.count_dropped(label, reason, events)
         raise RequestRefused(
