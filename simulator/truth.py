@@ -19,11 +19,13 @@ ClickHouse (``aggregator.signals.rules``) can be checked against it. Definitions
   a quarter of that number in [T-14d, T];
 - quick_back: >= 2 occurrences within 7 days of consecutive pageviews A -> B -> A in one
   session, B != A, the return to A <= 10 s after B;
-- high_effort, its checkouts (its support journeys are in ``simulator.systems_truth``): a
-  session with steps of the site's funnel whose effort (steps, plus one per step earlier
-  in the funnel than the one before, plus one per rage or dead click from the first step
-  on) is >= 4 and >= 2 x the greater of the distinct steps it reached and the site's
-  median checkout, which ``CHECKOUT_MEDIAN`` assumes (the accuracy test checks it).
+- high_effort, its checkouts (its support journeys are in ``simulator.systems_truth``): in
+  a session, the steps of the site's funnel up to its last step (then the next checkout
+  begins), whose effort (steps, plus one per step earlier in the funnel than the one
+  before, plus one per rage or dead click from the first step to the last, or to the end
+  of the session when the last step is not reached) is >= 4 and >= 2 x the greater of
+  the distinct steps it reached and the site's median checkout, which ``CHECKOUT_MEDIAN``
+  assumes (the accuracy test checks it).
 
 ``verdicts`` also evaluates looser and stricter variants (windows +-12 h, time limits
 moved, other session gaps, other as-of times for declining activity) and reports the
@@ -247,16 +249,35 @@ def _quick_backs(session: list[TruthEvent], params: RuleParams) -> list[int]:
     ]
 
 
+def _checkouts(session: list[TruthEvent], funnel: Sequence[str]) -> list[list[TruthEvent]]:
+    """The session's checkouts: its funnel steps, each checkout ended by the funnel's last."""
+    checkouts: list[list[TruthEvent]] = [[]]
+    for event in session:
+        if event.type == "step" and event.name in funnel:
+            checkouts[-1].append(event)
+            if event.name == funnel[-1]:
+                checkouts.append([])
+    return [steps for steps in checkouts if steps]
+
+
 def _checkout_far_above(session: list[TruthEvent], funnel: Sequence[str]) -> bool:
-    """The session's checkout took far more effort than going straight through."""
-    taken = [funnel.index(e.name) for e in session if e.type == "step" and e.name in funnel]
-    if not taken:
-        return False
-    first = next(e.ts for e in session if e.type == "step" and e.name in funnel)
-    backs = sum(1 for before, step in itertools.pairwise(taken) if step < before)
-    errors = sum(1 for e in session if e.type in ("rage_click", "dead_click") and e.ts >= first)
-    effort = len(taken) + backs + errors
-    return effort >= 4 and effort >= 2 * max(len(set(taken)), CHECKOUT_MEDIAN)
+    """A checkout of the session took far more effort than going straight through."""
+    for steps in _checkouts(session, funnel):
+        places = [funnel.index(str(e.name)) for e in steps]
+        first, last = steps[0].ts, steps[-1].ts
+        finished = steps[-1].name == funnel[-1]
+        errors = sum(
+            1
+            for e in session
+            if e.type in ("rage_click", "dead_click")
+            and first <= e.ts
+            and (not finished or e.ts <= last)
+        )
+        backs = sum(1 for before, step in itertools.pairwise(places) if step < before)
+        effort = len(places) + backs + errors
+        if effort >= 4 and effort >= 2 * max(len(set(places)), CHECKOUT_MEDIAN):
+            return True
+    return False
 
 
 def declining(starts: Sequence[int], as_of: int, params: RuleParams = NOMINAL) -> bool:

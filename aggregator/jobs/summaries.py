@@ -1,9 +1,10 @@
 """The site summaries job: each day's aggregates for the dashboard, k-anonymous.
 
 Per site, the days with events or server events ingested since the job's watermark (minus
-the late grace), plus today and yesterday, are recomputed inside ClickHouse (a handful of ``GROUP BY``
-queries, each returning a few rows per day), then ``aggregator.signals.k_anonymity`` decides what
-may be published and everything is written to ``site_summaries``:
+the late grace) and the days either side of them, plus today and yesterday, are
+recomputed inside ClickHouse (a handful of ``GROUP BY`` queries, each returning a few rows
+per day), then ``aggregator.signals.k_anonymity`` decides what may be published and
+everything is written to ``site_summaries``:
 
 - ``visitors``, then the funnel (``funnel_reached``, one group per step of the site's
   ``funnel``), as one chain: the day's visitors and ever smaller subsets of them;
@@ -105,7 +106,10 @@ class SummariesJob(StoreJob):
             "WHERE site = {site:String} AND ingested_at > {changed_since:DateTime64(3, 'UTC')}",
             {"site": site.id, "changed_since": self._watermarks.changed_since(site.id)},
         )
-        return sorted({day for (day,) in touched} | {today, today - timedelta(days=1)})
+        # A checkout (a session) that crosses midnight is counted on the day it ends: a
+        # day's events can change its neighbours' too.
+        near = {d + timedelta(days=n) for (d,) in touched for n in (-1, 0, 1)}
+        return sorted({d for d in near if d <= today} | {today, today - timedelta(days=1)})
 
     def _summarise(
         self, site: SiteSettings, days: list[date], newest: datetime, run: SummariesRun
@@ -230,11 +234,12 @@ class SummariesJob(StoreJob):
             f"AND (customer_key, attributes['ticket']) IN ({touched}))",
             "customer_key",
         )
-        # A checkout is a session: the days' events (and the day before, for sessions that
-        # began before midnight) hold every one that ended on them.
+        # A checkout is part of a session: the days' events and their neighbours' hold
+        # every session that ended on one of the days, whole.
         sessions = sessionised_events(
             "SELECT * FROM events FINAL WHERE site = {site:String} "
-            "AND (toDate(ts) IN {days:Array(Date)} OR toDate(ts) + 1 IN {days:Array(Date)})",
+            "AND (toDate(ts) IN {days:Array(Date)} OR toDate(ts) + 1 IN {days:Array(Date)} "
+            "     OR toDate(ts) - 1 IN {days:Array(Date)})",
             FUNNEL_STEP,
         )
         checkouts = checkout_journeys(f"({sessions})", "visitor_key")

@@ -6,13 +6,15 @@ distribution (``aggregator.jobs.summaries``):
 - a **support journey**: one ticket of the site's help desk (server events). Its effort
   counts the ticket's contacts, escalations, reopenings, complaints and SLA breaches, and
   its handovers by their count; resolutions are not effort.
-- a **checkout**: a browser session that took a step of the site's funnel
+- a **checkout**: in a browser session, the steps of the site's funnel
   (``SiteSettings.funnel``; ``funnel_step`` is a step's place in it, 0 for any other
-  event). Its effort is the funnel steps taken (a step taken again counts again), plus
-  one per backtrack (a step earlier in the funnel than the one before it), plus one per
-  error on the way (a rage or dead click at or after the first step). ``reached`` is the
-  number of distinct steps taken: a checkout that went straight through has an effort of
-  exactly ``reached``.
+  event) from the first one to the funnel's last step, or to the end of the session when
+  the last step is not reached; a step after a finished checkout begins the next. Its
+  effort is the funnel steps taken (a step taken again counts again), plus one per
+  backtrack (a step earlier in the funnel than the one before it), plus one per error on
+  the way (a rage or dead click from its first step to its last step, or to the end of the
+  session when it was not finished). ``reached`` is the number of distinct steps taken: a
+  checkout that went straight through has an effort of exactly ``reached``.
 
 ``high_effort`` flags a task whose effort is at least ``min_effort`` and ``factor`` times
 the site's median for that task; a checkout must also take ``factor`` times the steps it
@@ -36,9 +38,13 @@ CHECKOUT, SUPPORT_JOURNEY = "checkout", "support_journey"
 TASKS = (CHECKOUT, SUPPORT_JOURNEY)
 """The tasks, as the summaries name them (``effort`` rows: ``<task> <bucket>``)."""
 
-FUNNEL_STEP = "if(type = 'step', indexOf({funnel:Array(String)}, name), 0) AS funnel_step"
+FUNNEL_STEP = (
+    "if(type = 'step', indexOf({funnel:Array(String)}, name), 0) AS funnel_step, "
+    "funnel_step > 0 AND funnel_step = length({funnel:Array(String)}) AS funnel_end"
+)
 """An event's ``funnel_step``: a step event's place in the site's funnel (the query
-parameter ``funnel``, ``SiteSettings.funnel``), from 1; 0 for any other event."""
+parameter ``funnel``, ``SiteSettings.funnel``), from 1, 0 for any other event; and
+``funnel_end``: it is the funnel's last step (the purchase, in the demo shop)."""
 
 EFFORT_BUCKET = (
     "multiIf(effort <= 3, toString(effort), effort <= 5, '4-5', effort <= 9, '6-9', '10+')"
@@ -64,10 +70,11 @@ def support_journeys(source: str, person: str) -> str:
 
 def checkout_journeys(source: str, person: str) -> str:
     """One row per checkout in ``source`` (sessionised browser events with
-    ``funnel_step``): ``person``, session, started, ended, reached, effort, steps
-    (evidence tuples: each step, "back to" a step, each error)."""
+    ``funnel_step`` and ``funnel_end``): ``person``, session, checkout (its number in the
+    session), started, ended, reached, effort, steps (evidence tuples: each step, "back to"
+    a step, each error)."""
     return f"""
-    SELECT {person}, session, taken[1].2 AS started,
+    SELECT {person}, session, checkout, taken[1].2 AS started,
            arrayMax(arrayMap(s -> s.2, steps)) AS ended,
            length(arrayDistinct(arrayMap(t -> t.3, taken))) AS reached,
            toUInt64(length(taken) + arrayCount((t, p) -> t.3 < p, taken, before)
@@ -78,18 +85,33 @@ def checkout_journeys(source: str, person: str) -> str:
                errors)) AS steps
     FROM (
         SELECT *, arrayPushFront(arrayPopBack(arrayMap(t -> t.3, taken)), 0) AS before,
-               arrayFilter(e -> e.2 >= taken[1].2, trouble) AS errors
+               arrayFilter(e -> e.2 >= taken[1].2
+                                AND (NOT taken[length(taken)].5 OR e.2 <= taken[length(taken)].2),
+                           trouble) AS errors
         FROM (
-            SELECT {person}, session,
-                   arraySort(t -> (t.2, t.1), groupArrayIf((event_id, ts, funnel_step, name),
-                                                           funnel_step > 0)) AS taken,
-                   arraySort(e -> (e.2, e.1), groupArrayIf(
-                       (event_id, ts, concat(replaceOne(type, '_', ' '), ' on ',
-                                             element['sel'])),
-                       type IN ('rage_click', 'dead_click'))) AS trouble
-            FROM {source}
-            GROUP BY {person}, session
-            HAVING length(taken) > 0
+            SELECT {person}, session, checkout, trouble,
+                   arrayFilter((t, n) -> n = checkout, all_taken, numbers) AS taken
+            FROM (
+                -- A step's checkout: how many checkouts ended (at the funnel's last step)
+                -- before it.
+                SELECT {person}, session, all_taken, trouble,
+                       arrayMap((t, done) -> done - t.5, all_taken,
+                                arrayCumSum(arrayMap(t -> toUInt64(t.5), all_taken))) AS numbers
+                FROM (
+                    SELECT {person}, session,
+                           arraySort(t -> (t.2, t.1), groupArrayIf(
+                               (event_id, ts, funnel_step, name, funnel_end),
+                               funnel_step > 0)) AS all_taken,
+                           arraySort(e -> (e.2, e.1), groupArrayIf(
+                               (event_id, ts, concat(replaceOne(type, '_', ' '), ' on ',
+                                                     element['sel'])),
+                               type IN ('rage_click', 'dead_click'))) AS trouble
+                    FROM {source}
+                    GROUP BY {person}, session
+                    HAVING length(all_taken) > 0
+                )
+            )
+            ARRAY JOIN arrayDistinct(numbers) AS checkout
         )
     )"""
 

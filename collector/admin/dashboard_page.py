@@ -231,9 +231,10 @@ def _validation(view: SiteDashboard) -> str:
 _TASKS = {
     CHECKOUT: (
         "Checkouts",
-        "Checkouts (a visit that took a step of the site's funnel) by the steps they took: "
-        "each funnel step, one more for going back to an earlier step and for each rage or "
-        "dead click on the way. Going straight through takes as many steps as the funnel.",
+        "Checkouts (the steps of a visit through the site's funnel, up to its last) by the "
+        "steps they took: each funnel step, one more for going back to an earlier step and "
+        "for each rage or dead click on the way. Going straight through takes as many steps "
+        "as the funnel.",
     ),
     SUPPORT_JOURNEY: (
         "Support journeys",

@@ -92,6 +92,19 @@ def quick_backs(day: float, seconds_on_b: float, times: int) -> list[Ev]:
     return events
 
 
+def checkout(*taken: str) -> list[Ev]:
+    """One visit that takes ``taken`` in order, 20 s apart: funnel steps, or ``rage`` /
+    ``dead`` for a rage or dead click."""
+    return [
+        Ev(at(1, 20 * i), "step", "/demo/checkout", what)
+        if what not in ("rage", "dead")
+        else Ev(at(1, 20 * i), f"{what}_click", "/demo/checkout/payment")
+        for i, what in enumerate(taken)
+    ]
+
+
+STRAIGHT = ("cart", "shipping", "payment", "purchase")
+
 REFERENCE_CASES = {
     "three pricing visits in six days": (pricing(6, 4, 0.5), {"price_uncertainty"}),
     "two pricing visits in a week": (pricing(6, 1), set()),
@@ -150,6 +163,35 @@ REFERENCE_CASES = {
     "one quick back": (quick_backs(2, 3, 1), set()),
     "two slow backs": (quick_backs(2, 30, 2), set()),
     "quick backs two weeks apart": ([*quick_backs(16, 3, 1), *quick_backs(2, 3, 1)], set()),
+    "a checkout back twice, with two errors": (
+        checkout(
+            "cart",
+            "shipping",
+            "payment",
+            "rage",
+            "shipping",
+            "payment",
+            "dead",
+            "cart",
+            "shipping",
+            "payment",
+            "purchase",
+        ),
+        {"high_effort"},
+    ),
+    "a checkout back once": (
+        checkout("cart", "shipping", "cart", "shipping", "payment", "purchase"),
+        set(),
+    ),
+    "two purchases in one visit": (checkout(*STRAIGHT, *STRAIGHT), set()),
+    "dead clicks after the purchase": (
+        checkout(*STRAIGHT, "dead", "dead", "dead", "dead"),
+        {"dead_clicks"},
+    ),
+    "dead clicks at the payment, then gone": (
+        checkout("cart", "shipping", "payment", "dead", "dead", "dead", "dead", "dead"),
+        {"dead_clicks", "high_effort", "shipping_cost_shock"},  # gone 2 min after shipping
+    ),
 }
 
 

@@ -175,22 +175,27 @@ def test_support_journeys_and_checkouts_are_published_by_effort_each_bucket_with
         else:  # 3 of six steps: fewer than k = 10 customers
             customer.server(day, "contact", "escalated", ticket=ticket, topic="delivery")
             customer.server(day, "handover", "handed_over", quantity=4, ticket=ticket)
+    # Ten checkouts begun a minute before midnight: the first run sees only their carts.
+    midnight = day.replace(hour=0, minute=0) - timedelta(minutes=1)
     straight = [Visitor(f"s{n:031x}") for n in range(10)]
-    for n, v in enumerate(straight[:-1]):
-        checkout(v, day + timedelta(minutes=10 * n), "cart", "shipping", "payment", "purchase")
-    midnight = day.replace(hour=0, minute=0) - timedelta(minutes=1)  # begun the day before
-    checkout(straight[-1], midnight, "cart")
+    for v in straight:
+        checkout(v, midnight, "cart")
     once_back = [Visitor(f"b{n:031x}") for n in range(10)]
     for v in once_back:
         checkout(v, day, "cart", "shipping", "cart", "shipping", "payment", "purchase")
     save(migrated_store, *customers, *straight, *once_back)
     SummariesJob(migrated_store, settings, clock=lambda: NOW).run_once()
-    # The rest of the midnight checkout arrives late: only its own day is recomputed.
-    rest = Visitor(straight[-1].key)
-    for n, step in enumerate(("shipping", "payment", "purchase"), start=1):
-        rest.add(midnight + timedelta(minutes=n), "step", name=step, ingested_at=NOW)
-    save(migrated_store, rest)
+    the_day_before = (day - timedelta(days=1)).date()
+    assert published(migrated_store, the_day_before)[("effort", "checkout 1")] == (10.0, 10)
+    # The rest of them arrives late, all after midnight: the checkouts end on the day, and
+    # the day before no longer has them.
+    for v in straight:
+        rest = Visitor(v.key)
+        for n, step in enumerate(("shipping", "payment", "purchase"), start=1):
+            rest.add(midnight + timedelta(minutes=n), "step", name=step, ingested_at=NOW)
+        save(migrated_store, rest)
     SummariesJob(migrated_store, settings, clock=lambda: NOW).run_once()
+    assert ("effort", "checkout 1") not in published(migrated_store, the_day_before)
     found = published(migrated_store, day.date())
     assert found[("effort", "checkout 4-5")] == (10.0, 10)
     assert found[("effort", "checkout 6-9")] == (10.0, 10)

@@ -174,11 +174,21 @@ def test_high_effort_is_a_checkout_far_above_the_sites_median_checkout(shop: Sho
     checkout(errors_elsewhere, days_ago(2), *straight)
     unknown_steps = shop.visitor()  # steps outside the site's funnel are not checkout steps
     checkout(unknown_steps, days_ago(2), *(["newsletter", "survey"] * 5))
-    found = shop.found(*typical, struggled, once_back, errors_elsewhere, unknown_steps)
-    assert found.get("high_effort") == {"5"}
+    twice = shop.visitor()  # two purchases in one visit: two checkouts of 4
+    checkout(twice, days_ago(2), *straight, *straight)
+    errors_after = shop.visitor()  # dead clicks after the purchase are not on its way
+    checkout(errors_after, days_ago(2), *straight, "dead", "dead", "dead", "dead", "dead")
+    abandoned = shop.visitor()  # 3 steps and 5 errors, and never finished: 8 >= 2 x 4
+    checkout(abandoned, days_ago(2), "cart", "shipping", "payment", *["rage"] * 5)
+    found = shop.found(
+        *typical, struggled, once_back, errors_elsewhere, unknown_steps, twice, errors_after,
+        abandoned,
+    )  # fmt: skip
+    assert found.get("high_effort") == {"5", "11"}
     value, evidence = shop.store.rows(
         "SELECT value, arrayMap(e -> e.3, evidence) FROM signals FINAL "
-        "WHERE rule_id = 'high_effort'"
+        "WHERE rule_id = 'high_effort' AND visitor_key = {key:String}",
+        {"key": struggled.key},
     )[0]
     assert value == 12.0
     assert evidence[:5] == [
@@ -191,13 +201,13 @@ def test_high_effort_is_a_checkout_far_above_the_sites_median_checkout(shop: Sho
 def test_a_checkout_is_judged_against_the_sites_own_funnel(
     migrated_store: Store, settings: Settings
 ) -> None:
-    """With a two-step funnel, four steps back and forth are far above going straight."""
-    site = settings.sites[0].model_copy(update={"funnel": ["basket", "pay"]})
+    """With a three-step funnel, going back once in it is far above going straight."""
+    site = settings.sites[0].model_copy(update={"funnel": ["basket", "address", "pay"]})
     shop = Shop(migrated_store, settings.model_copy(update={"sites": [site]}))
     typical = [shop.visitor() for _ in range(3)]
     for v in typical:
-        checkout(v, days_ago(4), "basket", "pay")
-    back_and_forth = shop.visitor()  # 4 steps and 1 back: 5 >= 2 x 2
-    checkout(back_and_forth, days_ago(2), "basket", "pay", "basket", "pay")
+        checkout(v, days_ago(4), "basket", "address", "pay")
+    back_and_forth = shop.visitor()  # 5 steps and 1 back: 6 >= 2 x 3
+    checkout(back_and_forth, days_ago(2), "basket", "address", "basket", "address", "pay")
     found = shop.found(*typical, back_and_forth)
     assert found.get("high_effort") == {"3"}
