@@ -19,6 +19,7 @@ small simulations.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -220,6 +221,16 @@ class HttpTransport:
         self._secure = parts.scheme == "https"
         self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
         self._connection: http.client.HTTPConnection | None = None
+
+    @property
+    def confidential(self) -> bool:
+        """What is sent stays between this process and the server: HTTPS, or loopback."""
+        if self._secure or self._host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self._host).is_loopback
+        except ValueError:
+            return False
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._connection is None:

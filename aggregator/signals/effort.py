@@ -117,22 +117,22 @@ def checkout_journeys(source: str, person: str) -> str:
 
 
 HIGH_EFFORT = f"""
-WITH journeys AS ({support_journeys("sv", "visitor_key")}
-),
-checkouts AS ({checkout_journeys("ev", "visitor_key")}
-)
 SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
        toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
-FROM journeys
-WHERE effort >= {{min_effort}}
-  AND effort >= {{factor}} * (SELECT median(effort) FROM journeys)
+FROM (
+    SELECT *, median(effort) OVER () AS usual
+    FROM ({support_journeys("sv", "visitor_key")})
+)
+WHERE effort >= {{min_effort}} AND effort >= {{factor}} * usual
 UNION ALL
 SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
        toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
-FROM checkouts
-WHERE effort >= {{min_effort}}
-  AND effort >= {{factor}} * greatest(toFloat64(reached), (SELECT median(effort) FROM checkouts))
+FROM (
+    SELECT *, median(effort) OVER () AS usual
+    FROM ({checkout_journeys("ev", "visitor_key")})
+)
+WHERE effort >= {{min_effort}} AND effort >= {{factor}} * greatest(toFloat64(reached), usual)
 """
 """The high_effort rule's query: support journeys and checkouts far above the site's
 median for their task (the medians are of the tasks of the visitors whose consent covers
-the rule, on a cluster of each shard's)."""
+the rule, on a cluster of each shard's), each task's rows made once."""

@@ -24,6 +24,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         print("clearsignal: --api-key is for --via http (--via store plays the site's "
               "systems without one)", file=sys.stderr)  # fmt: skip
         return 2
+    api_key = sys.stdin.readline().strip() if args.api_key == "-" else args.api_key
     days = args.days or (HTTP_DAYS if args.via == "http" else STORE_DAYS)
     try:
         if args.via == "store":
@@ -38,14 +39,18 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             finally:
                 store.close()
         else:
+            transport = HttpTransport(args.url)
+            if api_key is not None and not transport.confidential:
+                print(f"clearsignal: an API key goes only over HTTPS or to this machine, "
+                      f"not to {args.url}", file=sys.stderr)  # fmt: skip
+                return 2
             store = None if args.truth_file else open_migrated_store(settings)
             if store is None and not args.truth_file:
                 return 1
-            transport = HttpTransport(args.url)
             try:
                 summary = simulate_http(
                     transport, settings, args.visitors, days, args.seed, site=args.site,
-                    api_key=args.api_key, truth_store=store, truth_file=args.truth_file,
+                    api_key=api_key, truth_store=store, truth_file=args.truth_file,
                     progress=progress,
                 )  # fmt: skip
             finally:
@@ -110,7 +115,9 @@ def add_simulate_parser(commands: Any) -> None:
         help="with --via http: a key of the site for every kind (clearsignal keys create), to "
         "play the site's systems too: link each customer to its visitor and send its orders, "
         "subscriptions and tickets as the site's backend would (the site needs a "
-        "touchpoints.link_secret). Without it only the browser is simulated.",
+        "touchpoints.link_secret). '-' reads it from standard input (it then stays out of "
+        "the process list). Sent only over HTTPS or to this machine. Without it only the "
+        "browser is simulated.",
     )
     simulate.add_argument(
         "--truth-file",

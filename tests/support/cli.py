@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def clearsignal(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CLEARSIGNAL_")}
     environment.update(env or {})
@@ -17,6 +17,7 @@ def clearsignal(
         [sys.executable, "-m", "clearsignal", *args],
         cwd=cwd,
         env=environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,6 +3,7 @@ ClickHouse HTTP endpoint, straight into the store or through a running server.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +22,11 @@ import pytest
 
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
+from clearsignal.settings import demo_site
 from tests.conftest import unique_database
 from tests.support.cli import clearsignal, store_env
 from tests.support.clickhouse_http import ClickHouseHttpServer
+from tests.support.server_events import LINK_SECRET
 
 SUMMARY = re.compile(r"in [\d.]+ s: ([\d,]+) events .*?, ([\d,]+) visitors with analytics")
 TRUTH_LINE = re.compile(r"^  ([a-z_]+)\s+(\d+)\s+(\d+)$", re.MULTILINE)
@@ -34,8 +38,8 @@ class Deployment:
     env: dict[str, str]
     store: Store
 
-    def run(self, *args: str) -> tuple[int, str, str]:
-        result = clearsignal(*args, cwd=self.path, env=self.env)
+    def run(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        result = clearsignal(*args, cwd=self.path, env=self.env, stdin=stdin)
         return result.returncode, result.stdout, result.stderr
 
 
@@ -96,6 +100,11 @@ def test_simulate_says_what_is_wrong(deployment: Deployment) -> None:
     assert code == 2
     assert "--api-key is for --via http" in err
     code, _, err = deployment.run(
+        "simulate", "--via", "http", "--url", "http://shop.example:8000", "--api-key", "cs_sk_x"
+    )
+    assert code == 2
+    assert "an API key goes only over HTTPS or to this machine" in err
+    code, _, err = deployment.run(
         "simulate", "--via", "http", "--url", f"http://127.0.0.1:{free_port()}"
     )
     assert code == 1
@@ -110,7 +119,10 @@ def free_port() -> int:
         return port
 
 
-def test_simulate_via_http_through_a_running_server(deployment: Deployment) -> None:
+@contextmanager
+def serving(deployment: Deployment) -> Iterator[int]:
+    """``clearsignal serve`` of the deployment on a free port, stopped (its spools written
+    to the store) when the block ends."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CLEARSIGNAL_")}
     server = subprocess.Popen(
@@ -130,17 +142,22 @@ def test_simulate_via_http_through_a_running_server(deployment: Deployment) -> N
             except OSError:
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.2)
-        code, out, err = deployment.run(
-            "simulate", "--via", "http", "--url", f"http://127.0.0.1:{port}", "--visitors", "12",
-            "--days", "1", "--seed", "5", "--truth-file", "truth.jsonl",
-        )  # fmt: skip
-        assert code == 0, err
+        yield port
     finally:
         server.send_signal(signal.SIGTERM)  # stopping writes the spool to the store
         output, _ = server.communicate(timeout=60)
     # uvicorn shuts down cleanly, then re-raises the signal it caught.
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
+
+
+def test_simulate_via_http_through_a_running_server(deployment: Deployment) -> None:
+    with serving(deployment) as port:
+        code, out, err = deployment.run(
+            "simulate", "--via", "http", "--url", f"http://127.0.0.1:{port}", "--visitors", "12",
+            "--days", "1", "--seed", "5", "--truth-file", "truth.jsonl",
+        )  # fmt: skip
+        assert code == 0, err
     events, consented, truth = summary_of(out)
     assert "via http" in out
     assert "The site's systems were not simulated: pass --api-key" in out
@@ -158,3 +175,26 @@ def test_simulate_via_http_through_a_running_server(deployment: Deployment) -> N
     }  # fmt: skip
     assert {row["visitor_key"] for row in rows} <= analytics
     assert store.scalar("SELECT count() FROM simulation_truth") == 0  # the file has it
+
+
+def test_simulate_via_http_plays_the_sites_systems_with_a_key_from_standard_input(
+    deployment: Deployment,
+) -> None:
+    site = demo_site().model_dump(mode="json") | {"touchpoints": {"link_secret": LINK_SECRET}}
+    deployment.env["CLEARSIGNAL_SITES"] = json.dumps([site])
+    made = clearsignal("keys", "create", "demo", cwd=deployment.path, env=deployment.env)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    with serving(deployment) as port:
+        code, out, err = deployment.run(
+            "simulate", "--via", "http", "--url", f"http://127.0.0.1:{port}", "--visitors", "12",
+            "--days", "1", "--seed", "5", "--truth-file", "truth.jsonl", "--api-key", "-",
+            stdin=key + "\n",
+        )  # fmt: skip
+        assert code == 0, err
+    sent = int(re.search(r"([\d,]+) events of the site's systems", out)[1].replace(",", ""))  # type: ignore[index]
+    assert sent > 0
+    store = deployment.store
+    assert store.scalar("SELECT count() FROM server_events FINAL") == sent
+    assert store.scalar("SELECT countIf(visitor_key = '') FROM server_events FINAL") == 0
+    assert "not simulated" not in out
