@@ -298,9 +298,6 @@ class HttpDelivery:
         self.events = 0
         self.retries = 0
 
-    def _headers(self, visitor: SimulatedVisitor, content_type: str) -> dict[str, str]:
-        return browser_headers(self._site, visitor, content_type)
-
     def record_consent(self, visitor: SimulatedVisitor) -> str:
         """Post the visitor's grant; returns the visitor key from the receipt."""
         body = {
@@ -311,7 +308,7 @@ class HttpDelivery:
             "method": "banner",
             "client_ts": visitor.decision_ms,
         }
-        headers = self._headers(visitor, "application/json")
+        headers = browser_headers(self._site, visitor, "application/json")
         status, answer = post_admitted(
             self._transport, "/api/consent", orjson.dumps(body), headers, self._sleep
         )
@@ -321,7 +318,7 @@ class HttpDelivery:
 
     def deliver(self, visitor: SimulatedVisitor) -> None:
         origin = self._site.allowed_origins[0]
-        headers = self._headers(visitor, "text/plain")
+        headers = browser_headers(self._site, visitor, "text/plain")
         for events in request_batches(visitor.events):
             pending = [e.wire(origin) for e in events]
             while pending:
