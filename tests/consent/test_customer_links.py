@@ -3,6 +3,8 @@ customer's events count for (both backends)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings
 from consent.customer_links import (
     MAX_LINK_SECONDS,
+    CustomerKeys,
     CustomerLinks,
     LinkRefusal,
     LinkRefused,
@@ -51,6 +54,18 @@ def test_the_customer_pseudonym_is_not_the_visitor_key_of_the_same_text() -> Non
     assert customer_key(key, text) != visitor_key(key, text)
     assert customer_key(key, text) == customer_key(key, text)
     assert len(customer_key(key, text)) == 32
+
+
+@pytest.mark.parametrize("key_bytes", [16, 32, 64, 65, 200])
+def test_the_customer_pseudonym_is_hmac_sha256_of_the_prefixed_reference(key_bytes: int) -> None:
+    """Pseudonyms already stored stay valid: the hand-written HMAC is RFC 2104's, for keys
+    shorter than, equal to and longer than the hash's block."""
+    key = secrets.token_bytes(key_bytes)
+    keys = CustomerKeys(key)
+    for reference in ("cust-1", "é-ü", "x" * 128):
+        expected = hmac.new(key, b"customer\x00" + reference.encode(), hashlib.sha256)
+        assert keys.of(reference) == expected.hexdigest()[:32]
+        assert customer_key(key, reference) == expected.hexdigest()[:32]
 
 
 def test_events_count_for_the_latest_linked_visitor_holding_a_grant(

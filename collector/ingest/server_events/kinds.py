@@ -10,18 +10,19 @@ the kinds; /api/openapi.json has their schemas.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
+    GetCoreSchemaHandler,
+    GetPydanticSchema,
     StringConstraints,
     TypeAdapter,
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import CoreSchema, core_schema
 
 from clearsignal.settings import ServerKind
 from collector.wire_types import WireModel
@@ -42,23 +43,36 @@ __all__ = [
 ]
 
 VERSION: Literal[1] = 1
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 
 
-def _rfc3339_ms(value: object) -> object:
-    """RFC 3339 text with an offset, as milliseconds since the epoch; nothing else: a bare
-    number could be seconds or milliseconds."""
-    if not isinstance(value, str) or not _TIME.fullmatch(value):
-        raise ValueError("an RFC 3339 time with a UTC offset, e.g. 2026-12-06T10:15:00Z")
+def _epoch_ms(value: str) -> int:
     try:
         return int(datetime.fromisoformat(value).timestamp() * 1000)
     except ValueError:
         raise ValueError(f"{value!r} is not a date and time that exists") from None
 
 
+def _event_time_schema(source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
+    """RFC 3339 text with an offset (its form checked by the validator's own regex, not a
+    Python call), then milliseconds since the epoch. Nothing else: a bare number could be
+    seconds or milliseconds."""
+    return core_schema.chain_schema(
+        [
+            core_schema.custom_error_schema(
+                core_schema.str_schema(pattern=RFC3339),
+                custom_error_type="rfc3339",
+                custom_error_message="an RFC 3339 time with a UTC offset, e.g. "
+                "2026-12-06T10:15:00Z",
+            ),
+            core_schema.no_info_plain_validator_function(_epoch_ms),
+        ]
+    )
+
+
 EventTime = Annotated[
     int,
-    BeforeValidator(_rfc3339_ms),
+    GetPydanticSchema(_event_time_schema),
     WithJsonSchema(
         {
             "type": "string",
