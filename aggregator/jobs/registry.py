@@ -1,7 +1,7 @@
 """The jobs every deployment runs, wired to its store and settings, in pipeline order.
 
 Consent first (sequence the log, erase who asked), then what is derived from events
-(sessions, signals, summaries, validation), then housekeeping (retention, salts) and
+(sessions, signals, cases, summaries, validation), then housekeeping (retention, salts) and
 delivery (webhooks). ``clearsignal jobs run-once all`` runs them in this order.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from aggregator.jobs.cases import CasesJob
 from aggregator.jobs.retention import RetentionJob
 from aggregator.jobs.runner import Job, JobContext, JobResult
 from aggregator.jobs.sessions import SessionsJob
@@ -49,6 +50,7 @@ def deployment_jobs(
     validation = ValidationJob(store, settings)
     retention = RetentionJob(store, settings)
     webhooks = WebhookJob(store, settings)
+    cases = CasesJob(store, settings)
 
     def sequence(_: JobContext) -> JobResult:
         run = sequencer.run_once()
@@ -101,6 +103,11 @@ def deployment_jobs(
             f"{run.cancelled} cancelled",
         )
 
+    def open_the_cases(_: JobContext) -> JobResult:
+        run = cases.run_once()
+        forgotten = f"; forgot the cases of {run.forgotten} visitors" if run.forgotten else ""
+        return JobResult(run.opened, run.opened, f"{run.opened} cases opened{forgotten}")
+
     every = settings.jobs
     return [
         Job(
@@ -131,6 +138,14 @@ def deployment_jobs(
             "rules for all consented visitors)",
             every.signals_seconds,
             compute_signals,
+            personal=True,
+        ),
+        Job(
+            "cases.open",
+            "open a case in the inbox for each new finding of an actionable rule about a "
+            "customer who allows personalization; forget the cases of those who no longer do",
+            every.cases_seconds,
+            open_the_cases,
             personal=True,
         ),
         Job(

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aggregator.signals.rules import RULES
-from aggregator.signals.stored import SIGNAL_COLUMNS, StoredSignal
+from aggregator.signals.stored import FINDING_ID_SQL, SIGNAL_COLUMNS, StoredSignal
 from aggregator.store.client import Store
 from aggregator.webhooks.request import (
     Transport,
@@ -100,10 +100,6 @@ class _Due:
     signal: StoredSignal
 
 
-_DELIVERY_ID = (
-    "lower(hex(substring(SHA256(concat(site, '\\n', visitor_key, '\\n', rule_id, '\\n', "
-    "toString(window_start))), 1, 16)))"
-)
 _CONSENTED = f"""
 consented AS ({
     consented_sql(
@@ -132,7 +128,7 @@ _NEW_SQL = f"""
 WITH {_CONSENTED}
 SELECT delivery_id, site, visitor_key, rule_id, rule_version, window_start, expires_at
 FROM (
-    SELECT *, {_DELIVERY_ID} AS delivery_id
+    SELECT *, {FINDING_ID_SQL} AS delivery_id
     FROM ({_STORED_SIGNALS}
           AND rule_id IN {{rules:Array(String)}}
           AND window_end >= {{recent:DateTime64(3, 'UTC')}}

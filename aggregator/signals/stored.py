@@ -21,6 +21,7 @@ from aggregator.store.client import Store
 from clearsignal.clock import wire_time
 
 __all__ = [
+    "FINDING_ID_SQL",
     "SIGNAL_COLUMNS",
     "Evidence",
     "StoredSignal",
@@ -28,6 +29,13 @@ __all__ = [
     "signal_document",
     "signal_summary",
 ]
+
+FINDING_ID_SQL = (
+    "lower(hex(substring(SHA256(concat(site, '\\n', visitor_key, '\\n', rule_id, '\\n', "
+    "toString(window_start))), 1, 16)))"
+)
+"""A finding's id, from its key (site, visitor key, rule, window start): a finding
+recomputed later keeps it. A webhook delivery's id and a case's id are this id."""
 
 SIGNAL_COLUMNS = (
     "site, visitor_key, rule_id, rule_version, window_start, window_end, value, evidence, "

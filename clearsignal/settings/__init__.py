@@ -23,6 +23,7 @@ from clearsignal.settings.deployment import (
 from clearsignal.settings.loading import DEFAULT_CONFIG_FILE, SettingsError, load_settings
 from clearsignal.settings.model import Settings
 from clearsignal.settings.quickstart import DEMO_NOTICE_TEXT, demo_site
+from clearsignal.settings.response import DEFAULT_ACTIONABLE, ResponseSettings
 from clearsignal.settings.sites import (
     DEFAULT_PURPOSES,
     NoticeSettings,
@@ -35,6 +36,7 @@ from clearsignal.settings.touchpoints import ServerKind, TouchpointSettings
 from clearsignal.settings.transparency import TransparencySettings
 
 __all__ = [
+    "DEFAULT_ACTIONABLE",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_PURPOSES",
     "DEMO_NOTICE_TEXT",
@@ -48,6 +50,7 @@ __all__ = [
     "NoticeSettings",
     "PageSettings",
     "PurposeSettings",
+    "ResponseSettings",
     "ServerKind",
     "ServerSettings",
     "Settings",

@@ -15,7 +15,11 @@ __all__ = ["SCRYPT_HASH_PATTERN", "AdminRole", "AdminSettings", "AdminUser"]
 class AdminRole(StrEnum):
     SITE_OWNER = "site_owner"  # a site's aggregates only
     PRIVACY_OFFICER = "privacy_officer"  # the consent log, erasures, exports, the ROPA
+    SUPPORT_AGENT = "support_agent"  # its sites' inbox: the cases of consenting customers
 
+
+SCOPED_ROLES = frozenset({AdminRole.SITE_OWNER, AdminRole.SUPPORT_AGENT})
+"""Roles that see only the sites they name."""
 
 SCRYPT_HASH_PATTERN = r"^scrypt\$ln=\d{1,2},r=\d{1,2},p=\d{1,2}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$"
 
@@ -29,14 +33,14 @@ class AdminUser(SettingsModel):
     password_hash: str = Field(pattern=SCRYPT_HASH_PATTERN, repr=False)
     sites: list[SiteId] = Field(
         default_factory=list,
-        description="The sites the account may see; required for a site_owner, empty "
-        "means every site for a privacy_officer.",
+        description="The sites the account may see; required for a site_owner and a "
+        "support_agent, empty means every site for a privacy_officer.",
     )
 
     @model_validator(mode="after")
     def _owner_has_sites(self) -> Self:
-        if self.role == AdminRole.SITE_OWNER and not self.sites:
-            raise ValueError("a site_owner account must name its sites")
+        if self.role in SCOPED_ROLES and not self.sites:
+            raise ValueError(f"a {self.role.value} account must name its sites")
         return self
 
 

@@ -79,6 +79,7 @@ class JobSettings(SettingsModel):
     validation_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)
     retention_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)
     webhooks_seconds: float = Field(default=30.0, gt=0, le=3600)
+    cases_seconds: float = Field(default=60.0, gt=0, le=3600)
     erasure_settle_seconds: float = Field(
         default=0.0,
         ge=0,

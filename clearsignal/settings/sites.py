@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, StringConstraints, field_validator
 
 from clearsignal.purposes import LawfulBasis, Purpose
 from clearsignal.settings._base import Origin, SettingsModel, SiteId
+from clearsignal.settings.response import ResponseSettings
 from clearsignal.settings.touchpoints import TouchpointSettings
 
 __all__ = [
@@ -138,6 +139,7 @@ class SiteSettings(SettingsModel):
     )
     webhook: WebhookSettings | None = None
     touchpoints: TouchpointSettings = TouchpointSettings()
+    response: ResponseSettings = ResponseSettings()
 
     @field_validator("purposes")
     @classmethod

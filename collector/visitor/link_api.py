@@ -3,7 +3,9 @@
 The body is ``{"site", "visitor", "link"}`` (``text/plain``, as the snippet's link add-on
 sends it without a preflight), where ``link`` is a token the site's backend signed for
 the customer signed in on that page (``consent.customer_links.link_token``). The link is
-recorded only with a current analytics grant, and only as two pseudonyms. Unsigned,
+recorded only with a current analytics grant, and only as two pseudonyms; with a
+personalization grant too, the reference is also kept sealed for the site's team
+(``consent.customer_references``). Unsigned,
 malformed, expired or forged tokens are refused with 403 and counted on /metrics
 (``clearsignal_customer_links_refused``); nothing of them is stored.
 """
@@ -26,6 +28,7 @@ from collector.visitor.auth import NO_STORE
 from collector.visitor.consent_api import parse_site_request
 from collector.visitor.consent_wire import VisitorIn
 from consent.customer_links import CustomerLinks, LinkRefusal, LinkRefused, verify_link_token
+from consent.customer_references import CustomerReferences
 
 __all__ = ["LinkIn", "post_visitor_link"]
 
@@ -65,4 +68,9 @@ async def post_visitor_link(request: Request) -> Response:
     customer = ledger.customer_key(site.id, reference)
     links = CustomerLinks(shared.store)
     await run_in_threadpool(links.record, site.id, visitor, customer, now, site.retention_days)
+    if consent.allows_personalization(now):  # the team may reach the customer: kept sealed
+        references = CustomerReferences(shared.store, ledger.site_key(site.id))
+        await run_in_threadpool(
+            references.record, site.id, visitor, customer, reference, now, site.retention_days
+        )
     return json_response(201, {"linked": True}, NO_STORE)
