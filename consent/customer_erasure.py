@@ -6,9 +6,11 @@ e-mail): everything held about the customer goes, on both sources.
   events, signals, sessions, links and server events on every node, checks that none is
   left and records an erasure receipt for each (``consent.erasure``).
 - The customer's own rows that no visitor holds (server events kept on a declared lawful
-  basis, links) are deleted at once, by the customer's pseudonym.
+  basis, links), their cases and their sealed reference are deleted at once, by the
+  customer's pseudonym (the cases' actions go with the visitors' erasure).
 
-The reference itself is only hashed, never stored.
+The reference itself is stored only sealed, for the team, while the customer allows
+personalization (``consent.customer_references``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from consent.ledger import ConsentLedger
 
 __all__ = ["CUSTOMER_TABLES", "CustomerErasure", "erase_customer"]
 
-CUSTOMER_TABLES = ("server_events", "customer_links")
+CUSTOMER_TABLES = ("server_events", "customer_links", "customer_references", "cases")
 METHOD = "site_delete_request"
 
 

@@ -11,6 +11,7 @@ import pytest
 from aggregator.cases.book import CaseRefused
 from aggregator.cases.state import Action, CaseStatus, priorities
 from aggregator.store.client import Store
+from consent.customer_erasure import erase_customer
 from consent.customer_references import CustomerReferences
 from tests.support.case_shop import CaseShop, case_settings
 
@@ -154,3 +155,18 @@ def test_a_sites_cases_stay_its_own(shop: CaseShop) -> None:
     other_key = CustomerReferences(shop.store, shop.ledger.site_key("other"))
     # a sealed reference opens only under its own site's key
     assert other_key.opened("demo", [mine.customer_key]) == {}
+
+
+def test_the_sites_deletion_by_reference_removes_the_case_and_the_reference_at_once(
+    shop: CaseShop,
+) -> None:
+    who, stays = shop.customer(), shop.customer()
+    shop.finding(who)
+    shop.finding(stays)
+    shop.run()
+
+    erase_customer(shop.ledger, shop.store, shop.site(), who.reference)
+
+    assert shop.count("cases", who) == 0
+    assert shop.count("customer_references", who) == 0
+    assert shop.count("cases", stays) == 1

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from clearsignal.settings import JobSettings, Settings
 from collector.app import create_app
+from consent.customer_references import CustomerReferences
 from tests.conftest import OPERATOR
 from tests.support.collector_app import app_services, decision
 from tests.support.server_events import signed_link, touchpoint_settings
@@ -65,6 +66,26 @@ def test_a_signed_link_with_a_grant_stores_two_pseudonyms(client: TestClient) ->
         "SELECT groupArray(customer_key) FROM customer_links"
     )
     assert "cust-7" not in repr(stored)
+
+
+def test_the_reference_is_kept_sealed_only_with_a_personalization_grant(
+    client: TestClient,
+) -> None:
+    both = granted(client)  # analytics and personalization
+    analytics_only = secrets.token_urlsafe(16)
+    body = decision(analytics_only) | {"purposes": {"analytics": True, "personalization": False}}
+    assert client.post("/api/consent", json=body, headers=HEADERS).status_code == 201
+    assert link(client, both, signed_link("cust-21")) == (201, "")
+    assert link(client, analytics_only, signed_link("cust-22")) == (201, "")
+
+    services = app_services(client)
+    ledger = services.ledger
+    sealed = services.store.rows("SELECT visitor_key, sealed FROM customer_references")
+    assert [visitor for visitor, _ in sealed] == [ledger.visitor_key("demo", both)]
+    assert "cust-21" not in repr(sealed)
+    references = CustomerReferences(services.store, ledger.site_key("demo"))
+    customers = [ledger.customer_key("demo", ref) for ref in ("cust-21", "cust-22")]
+    assert references.opened("demo", customers) == {customers[0]: "cust-21"}
 
 
 def test_without_an_analytics_grant_nothing_is_linked(client: TestClient) -> None:
