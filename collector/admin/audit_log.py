@@ -36,6 +36,9 @@ class AdminAction(StrEnum):
     VIEW_ACTIONS = "view_actions"
     CREATE_API_KEY = "create_api_key"
     REVOKE_API_KEY = "revoke_api_key"
+    VIEW_INBOX = "view_inbox"
+    VIEW_CASE = "view_case"
+    ACT_ON_CASE = "act_on_case"
     REFUSED_ROLE = "refused_role"
     REFUSED_CSRF = "refused_csrf"
 

@@ -30,6 +30,7 @@ LOGIN_FORM_SECONDS = 3600
 START_PAGES = {
     AdminRole.SITE_OWNER: "/admin/dashboard",
     AdminRole.PRIVACY_OFFICER: "/admin/console",
+    AdminRole.SUPPORT_AGENT: "/admin/inbox",
 }
 
 

@@ -25,7 +25,11 @@ __all__ = [
     "table",
 ]
 
-ROLE_NAMES = {"site_owner": "site owner", "privacy_officer": "privacy officer"}
+ROLE_NAMES = {
+    "site_owner": "site owner",
+    "privacy_officer": "privacy officer",
+    "support_agent": "support agent",
+}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ tests enumerate the app's router and check each /admin route against it.
 
 A ``site_owner`` reaches the dashboard (aggregates only) and its sites' API keys, and
 nothing with a visitor key or receipt id in it; a ``privacy_officer`` reaches those and
-the console.
+the console; a ``support_agent`` reaches the dashboard and its sites' inbox (the cases
+of customers who allow personalization), not the keys.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from clearsignal.settings import AdminRole
+from collector.admin.case_page import act_on_case, case_page
 from collector.admin.console_pages import consent_log, erasures, receipt
 from collector.admin.console_tools import (
     actions,
@@ -29,6 +31,7 @@ from collector.admin.console_tools import (
 )
 from collector.admin.dashboard_page import dashboard
 from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_endpoint
+from collector.admin.inbox import inbox
 from collector.admin.keys_page import create_key, keys_page, revoke_key
 from collector.admin.login import home, login_form, login_submit, logout
 from collector.rooms import Room
@@ -41,6 +44,8 @@ STYLE_SHEET = Path(__file__).resolve().with_name("static") / "admin.css"
 OPEN: frozenset[AdminRole] = frozenset()
 EVERY_ROLE = frozenset(AdminRole)
 OFFICER = frozenset({AdminRole.PRIVACY_OFFICER})
+AGENT = frozenset({AdminRole.SUPPORT_AGENT})
+MANAGERS = frozenset({AdminRole.SITE_OWNER, AdminRole.PRIVACY_OFFICER})
 
 
 @cache
@@ -60,9 +65,12 @@ ADMIN_ROUTES: list[AdminRoute] = [
     AdminRoute("/admin/logout", logout, ("POST",), roles=EVERY_ROLE),
     AdminRoute("/admin", home, roles=EVERY_ROLE),
     AdminRoute("/admin/dashboard", dashboard, roles=EVERY_ROLE, nav="Dashboard"),
-    AdminRoute("/admin/keys", keys_page, roles=EVERY_ROLE, nav="API keys"),
-    AdminRoute("/admin/keys", create_key, ("POST",), roles=EVERY_ROLE),
-    AdminRoute("/admin/keys/revoke", revoke_key, ("POST",), roles=EVERY_ROLE),
+    AdminRoute("/admin/inbox", inbox, roles=AGENT, nav="Inbox"),
+    AdminRoute("/admin/inbox/{site}/{case_id}", case_page, roles=AGENT),
+    AdminRoute("/admin/inbox/{site}/{case_id}", act_on_case, ("POST",), roles=AGENT),
+    AdminRoute("/admin/keys", keys_page, roles=MANAGERS, nav="API keys"),
+    AdminRoute("/admin/keys", create_key, ("POST",), roles=MANAGERS),
+    AdminRoute("/admin/keys/revoke", revoke_key, ("POST",), roles=MANAGERS),
     AdminRoute("/admin/console", consent_log, roles=OFFICER, nav="Consent log"),
     AdminRoute("/admin/console/receipts/{receipt_id}", receipt, roles=OFFICER),
     AdminRoute("/admin/console/erasures", erasures, roles=OFFICER, nav="Erasure requests"),

@@ -17,12 +17,15 @@ from collector.admin.runtime import ADMIN_STATE, AdminRuntime
 from collector.app import CollectorApp
 
 __all__ = [
+    "AGENT",
     "OFFICER",
+    "OTHER_AGENT",
     "OWNER",
     "PASSWORDS",
     "SITE_OFFICER",
     "admin_runtime",
     "admin_settings",
+    "agent",
     "csrf_token",
     "logged_actions",
     "sign_in",
@@ -30,10 +33,13 @@ __all__ = [
 ]
 
 OWNER, OFFICER, SITE_OFFICER = "owner", "officer", "site-officer"
+AGENT, OTHER_AGENT = "agent", "agent-other"
 PASSWORDS = {
     OWNER: "owner-password-0001",
     OFFICER: "officer-password-0001",
     SITE_OFFICER: "site-officer-password-0001",
+    AGENT: "agent-password-0001",
+    OTHER_AGENT: "agent-other-password-0001",
 }
 TEST_COST = 10
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -70,6 +76,16 @@ def site_officer(*sites: str) -> AdminUser:
         username=SITE_OFFICER,
         role=AdminRole.PRIVACY_OFFICER,
         password_hash=_hash(PASSWORDS[SITE_OFFICER]),
+        sites=list(sites),
+    )
+
+
+def agent(username: str, *sites: str) -> AdminUser:
+    """A support agent of ``sites`` (``AGENT`` or ``OTHER_AGENT``)."""
+    return AdminUser(
+        username=username,
+        role=AdminRole.SUPPORT_AGENT,
+        password_hash=_hash(PASSWORDS[username]),
         sites=list(sites),
     )
 

@@ -69,8 +69,10 @@ class CaseShop:
     clock: MovingClock
 
     @classmethod
-    def open(cls, store: Store, settings: Settings) -> CaseShop:
-        clock = MovingClock()
+    def open(cls, store: Store, settings: Settings, now: datetime = NOW) -> CaseShop:
+        """``now``: where the clock starts; the real time for tests through the app, whose
+        pages rank cases by the real time."""
+        clock = MovingClock(now)
         ledger = ConsentLedger(store, settings, SiteKeys(settings.site_key_dir), clock=clock)
         return cls(store, settings, ledger, clock)
 

@@ -76,8 +76,11 @@ async def get_me(request: Request) -> Response:
     site = credentials.site
     key = state.ledger.visitor_key(site.id, credentials.browser_id)
     export = await run_in_threadpool(
-        visitor_export, state.store, state.log_reader, site, key, limit
-    )
+        lambda: visitor_export(
+            state.store, state.log_reader, site, key, limit,
+            site_key=state.ledger.site_key(site.id),
+        )
+    )  # fmt: skip
     if export is None:
         return json_response(404, NOTHING_HELD, NO_STORE)
     return json_response(200, export, NO_STORE)

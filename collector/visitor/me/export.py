@@ -5,7 +5,9 @@ log verification), the events (newest first, a page at a time or all), the signa
 their plain-language explanation and evidence, the sessions derived from the events, the
 webhook deliveries that told the site about the visitor's signals, what the site's own
 systems told about the customer account the browser was linked to (``server_events``,
-``customer_links``), the retention dates,
+``customer_links``), that the site's reference for it is held sealed, the cases the site's
+team opened about them and what it did (``collector.visitor.me.cases``), the retention
+dates,
 and the rows of any other table that holds the key (``held_elsewhere``: every table
 erasure clears, ``consent.erasure.personal_tables``, is in the export). Every key runs
 the same queries in the same order (plus a receipt lookup per consent record, of which a
@@ -25,6 +27,7 @@ from aggregator.store.client import Store
 from clearsignal.clock import wire_time
 from clearsignal.settings import SiteSettings
 from collector.visitor.me.about import site_explanation
+from collector.visitor.me.cases import visitor_cases
 from collector.visitor.me.labels import event_label, page_kind
 from collector.visitor.me.receipts import receipt_statuses
 from consent.erasure import personal_tables
@@ -43,6 +46,7 @@ EXPORT_FORMAT = "clearsignal-visitor-export/1"
 # Tables the export renders for people; any other table holding the key is exported raw.
 RENDERED_TABLES = (
     "events", "signals", "sessions", "webhook_deliveries", "server_events", "customer_links",
+    "cases", "case_actions", "customer_references",
 )  # fmt: skip
 EVENTS_PAGE_MAX = 100
 _CURSOR = re.compile(r"(\d{1,15})-([0-9a-f]{16})")
@@ -175,6 +179,17 @@ def _customer_links(store: Store, site: SiteSettings, visitor_key: str) -> list[
     return [_on_the_wire(row) for row in rows]
 
 
+def _customer_references(
+    store: Store, site: SiteSettings, visitor_key: str
+) -> list[dict[str, Any]]:
+    """That the site's reference for the linked account is held, sealed, for the team."""
+    columns = "customer_key, recorded_at, expires_at"
+    rows = _visitor_rows(
+        store, site, visitor_key, columns, "customer_references FINAL", "recorded_at DESC"
+    )
+    return [_on_the_wire(row) | {"kept": "sealed"} for row in rows]
+
+
 def _held_elsewhere(store: Store, site: SiteSettings, visitor_key: str) -> dict[str, Any]:
     found = personal_tables(store, ("site", "visitor_key"))
     others = [t for t in found if t not in RENDERED_TABLES]
@@ -250,8 +265,11 @@ def visitor_export(
     visitor_key: str,
     events_limit: int | None = None,
     now: datetime | None = None,
+    site_key: bytes | None = None,
 ) -> dict[str, Any] | None:
-    """Everything held about the visitor, or None when nothing is."""
+    """Everything held about the visitor, or None when nothing is. With the ``site_key``,
+    the cases about them too (their notes are sealed under it)."""
+    moment = now or datetime.now(UTC)
     rows = _consent_rows(store, site, visitor_key)
     records = [_consent_record(row) for row in rows]
     events = event_page(store, site, visitor_key, None, events_limit)
@@ -260,15 +278,16 @@ def visitor_export(
     deliveries = _webhook_deliveries(store, site, visitor_key)
     server_events = _server_events(store, site, visitor_key)
     links = _customer_links(store, site, visitor_key)
+    references = _customer_references(store, site, visitor_key)
+    cases = visitor_cases(store, site, site_key, visitor_key, moment) if site_key else []
     elsewhere = _held_elsewhere(store, site, visitor_key)
     receipts = receipt_statuses(reader, [r["receipt_id"] for r in records])
     held = (
         records, events["total"], signals, sessions, deliveries, server_events, links,
-        *elsewhere.values(),
+        references, cases, *elsewhere.values(),
     )  # fmt: skip
     if not any(held):
         return None
-    moment = now or datetime.now(UTC)
     return {
         "format": EXPORT_FORMAT,
         "generated_at": wire_time(moment),
@@ -282,6 +301,8 @@ def visitor_export(
         "webhook_deliveries": deliveries,
         "server_events": server_events,
         "customer_links": links,
+        "customer_references": references,
+        "cases": cases,
         "held_elsewhere": elsewhere,
         "log": {"origin": reader.verifier.origin, "verifier_key": reader.verifier.vkey},
     }

@@ -1,7 +1,7 @@
 """The visitor's data explanation page, ``/me``, and its scripts and style sheet.
 
 Static files from ``static/`` beside this module (``me.html``; ``me.js`` and the modules
-it imports, ``me-api.js``, ``me-dom.js`` and ``me-timeline.js``; ``me-proof.js``, which
+it imports, ``me-api.js``, ``me-dom.js``, ``me-timeline.js`` and ``me-cases.js``; ``me-proof.js``, which
 checks receipts in the browser; ``me.css``), served from the collector's own origin:
 the page's script reads the browser id that the snippet keeps in first-party storage
 (``localStorage.cs_id``), so /me must be served on the site's origin (the collector there, or a path the site proxies to it). Nothing is
@@ -32,6 +32,7 @@ _FILES = {
     "/me-api.js": ("me-api.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me-dom.js": ("me-dom.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me-timeline.js": ("me-timeline.js", "text/javascript; charset=utf-8", "no-cache"),
+    "/me-cases.js": ("me-cases.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me-proof.js": ("me-proof.js", "text/javascript; charset=utf-8", "no-cache"),
     "/me.css": ("me.css", "text/css; charset=utf-8", "no-cache"),
 }

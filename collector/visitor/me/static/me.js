@@ -29,6 +29,7 @@ import {
   query,
   site,
 } from './me-api.js'
+import { renderCases } from './me-cases.js'
 import { $, day, element, fill, say, show, timeElement, when } from './me-dom.js'
 import { moreEvents, renderEvents, renderSignals, renderSystems } from './me-timeline.js'
 
@@ -81,7 +82,14 @@ const renderRetention = () => {
 
 const showNothing = (reason) => {
   $('nothing-reason').textContent = reason
-  const sections = ['consent', 'receipts', 'timeline-section', 'systems-section', 'signals-section']
+  const sections = [
+    'consent',
+    'receipts',
+    'timeline-section',
+    'systems-section',
+    'signals-section',
+    'cases-section',
+  ]
   for (const id of [...sections, 'actions']) show(id, false)
   show('nothing')
 }
@@ -223,6 +231,7 @@ const render = () => {
   renderEvents(held.events)
   renderSystems(held.server_events, held.customer_links)
   renderSignals(held.signals)
+  renderCases(held.cases ?? [], about.rules)
   renderRetention()
   show('actions')
 }
