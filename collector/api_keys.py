@@ -4,7 +4,8 @@
 A key reads ``cs_sk_<key id>_<secret>``: 12 hex characters naming the key, then 256 random
 bits in base64url. Only SHA-256 of the secret is stored (``api_keys``, migration 0020):
 the secret has full entropy, so a fast hash is enough, and it is shown once, when the key
-is made. Each key belongs to one site and may send only the kinds it was made for.
+is made. Each key belongs to one site and may send only the kinds it was made for; a key
+with the ``cases`` scope may also read the site's cases and record what its team did.
 
 Checking a key costs one store read per key id and process every ``cache_seconds``
 (negative answers too, so random key ids cannot make every request read the store); a
@@ -23,20 +24,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from aggregator.errors import StoreError
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
+from clearsignal.settings import ApiScope
 
-__all__ = ["KEY_PATTERN", "ApiKey", "ApiKeys", "IssuedKey"]
+__all__ = ["CASES_SCOPE", "KEY_PATTERN", "SCOPES", "ApiKey", "ApiKeys", "IssuedKey"]
 
 KEY_PATTERN = re.compile(r"^cs_sk_(?P<key_id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 _COLUMNS = (
     "site", "key_id", "name", "secret_sha256", "kinds", "created_at", "created_by",
-    "revoked_at", "updated_at",
+    "revoked_at", "updated_at", "scopes",
 )  # fmt: skip
+CASES_SCOPE = ApiScope.CASES.value
+SCOPES = tuple(scope.value for scope in ApiScope)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class ApiKey:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
@@ -85,10 +90,20 @@ class ApiKeys:
         self._cache: OrderedDict[str, tuple[float, tuple[ApiKey, bytes] | None]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def create(self, site: str, name: str, kinds: Collection[str], created_by: str) -> IssuedKey:
+    def create(
+        self,
+        site: str,
+        name: str,
+        kinds: Collection[str],
+        created_by: str,
+        scopes: Collection[str] = (),
+    ) -> IssuedKey:
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; a key may have {list(SCOPES)}")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = _stored_time(utc_now())
-        key = ApiKey(site, key_id, name, frozenset(kinds), now, created_by, None)
+        key = ApiKey(site, key_id, name, frozenset(kinds), now, created_by, None, frozenset(scopes))
         self._write(key, _digest(secret), now)
         return IssuedKey(key, f"cs_sk_{key_id}_{secret}")
 
@@ -101,7 +116,7 @@ class ApiKeys:
         key, digest = found
         if key.revoked_at is None:
             now = _stored_time(utc_now())
-            key = ApiKey(site, key_id, key.name, key.kinds, key.created_at, key.created_by, now)
+            key = replace(key, revoked_at=now)
             self._write(key, digest, now)
         with self._lock:
             self._cache.pop(key_id, None)
@@ -162,7 +177,7 @@ class ApiKeys:
     def _write(self, key: ApiKey, digest: bytes, updated_at: datetime) -> None:
         row = [
             key.site, key.key_id, key.name, digest, sorted(key.kinds), key.created_at,
-            key.created_by, key.revoked_at, updated_at,
+            key.created_by, key.revoked_at, updated_at, sorted(key.scopes),
         ]  # fmt: skip
         self.store.insert("api_keys", [row], _COLUMNS)
 
@@ -179,4 +194,5 @@ def _key(row: tuple[object, ...]) -> ApiKey:
         created_at,
         str(created_by),
         revoked_at,
+        frozenset(str(scope) for scope in row[9]),  # type: ignore[attr-defined]
     )

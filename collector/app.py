@@ -42,6 +42,7 @@ from collector.ingest.server_events.endpoint import (
 )
 from collector.openapi import openapi_document
 from collector.operators import operator_may_read
+from collector.response.cases_api import CASES_API_STATE, CasesApi, cases_routes
 from collector.runtime import Services, open_runtime
 from collector.state import COLLECTOR_STATE, CollectorState, lifespan_state
 from collector.visitor.limits import VISITOR_LIMITS, VisitorLimits
@@ -142,7 +143,11 @@ class CollectorApp(Starlette):
             VISITOR_LIMITS: VisitorLimits.from_settings(self.settings.limits),
             IngestEndpoint.STATE: self._ingestor,
             SERVER_EVENTS_STATE: server_events,
-        }
+            CASES_API_STATE: CasesApi(
+                self.settings, services.store, services.site_keys, admin.actions,
+                ApiKeys(services.store, self.settings.ingest.api_key_cache_seconds),
+            ),
+        }  # fmt: skip
         return self._state
 
     async def close(self) -> None:
@@ -238,6 +243,7 @@ def create_app(settings: Settings) -> CollectorApp:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        *cases_routes(),
         *visitor_routes(),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,

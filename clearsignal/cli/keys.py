@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from clearsignal.cli.sites import unknown_sites
 from clearsignal.cli.store import open_migrated_store
 from clearsignal.clock import wire_time
-from clearsignal.settings import ServerKind, Settings
+from clearsignal.settings import ApiScope, ServerKind, Settings
 
 if TYPE_CHECKING:
     from collector.api_keys import ApiKeys
@@ -45,8 +45,11 @@ def _create(settings: Settings, args: argparse.Namespace) -> int:
     with _keys(settings) as keys:
         if keys is None:
             return 1
-        issued = keys.create(args.site, args.name, kinds, created_by="cli")
-    print(f"key {issued.key.key_id} for site {args.site}, kinds: {', '.join(sorted(kinds))}")
+        issued = keys.create(args.site, args.name, kinds, "cli", args.scope or ())
+    scopes = f"; scopes: {', '.join(sorted(args.scope))}" if args.scope else ""
+    print(
+        f"key {issued.key.key_id} for site {args.site}, kinds: {', '.join(sorted(kinds))}{scopes}"
+    )
     print("Store it now: it is not shown again.", file=sys.stderr)
     print(issued.token)
     return 0
@@ -60,7 +63,8 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     for key in listed:
         state = f"revoked {wire_time(key.revoked_at)}" if key.revoked_at else "active"
         print(
-            f"{key.site}\t{key.key_id}\t{key.name or '-'}\t{','.join(sorted(key.kinds))}\t"
+            f"{key.site}\t{key.key_id}\t{key.name or '-'}\t"
+            f"{','.join(sorted(key.kinds | key.scopes))}\t"
             f"created {wire_time(key.created_at)} by {key.created_by}\t{state}"
         )
     if not listed:
@@ -97,6 +101,12 @@ def add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         action="append",
         choices=[kind.value for kind in ServerKind],
         help="a kind the key may send (repeat; default: every kind)",
+    )
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=[scope.value for scope in ApiScope],
+        help="'cases': the key may also read the site's cases and record what its team did",
     )
     create.set_defaults(handler=_create)
     listing = actions.add_parser("list", help="list keys (never their secrets)")

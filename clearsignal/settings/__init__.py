@@ -32,7 +32,7 @@ from clearsignal.settings.sites import (
     SiteSettings,
     WebhookSettings,
 )
-from clearsignal.settings.touchpoints import ServerKind, TouchpointSettings
+from clearsignal.settings.touchpoints import ApiScope, ServerKind, TouchpointSettings
 from clearsignal.settings.transparency import TransparencySettings
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "AdminRole",
     "AdminSettings",
     "AdminUser",
+    "ApiScope",
     "IngestSettings",
     "JobSettings",
     "LimitSettings",

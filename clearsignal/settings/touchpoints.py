@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from clearsignal.purposes import LawfulBasis
 from clearsignal.settings._base import SettingsModel
 
-__all__ = ["ServerKind", "TouchpointSettings"]
+__all__ = ["ApiScope", "ServerKind", "TouchpointSettings"]
 
 
 class ServerKind(StrEnum):
@@ -24,6 +24,12 @@ class ServerKind(StrEnum):
     SLA_BREACH = "sla_breach"
     HANDOVER = "handover"
     SCORE = "score"
+
+
+class ApiScope(StrEnum):
+    """What an API key may do besides sending the kinds it names (``collector.api_keys``)."""
+
+    CASES = "cases"  # read the site's cases and record what its team did
 
 
 class TouchpointSettings(SettingsModel):

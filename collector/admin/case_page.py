@@ -20,7 +20,7 @@ from aggregator.cases.book import CaseRefused
 from aggregator.cases.desk import CaseView
 from aggregator.cases.state import OPEN, Action, CaseStatus
 from clearsignal.clock import utc_now, wire_time
-from collector.admin.audit_log import AdminAction
+from collector.action_log import AdminAction
 from collector.admin.guard import SECURITY_HEADERS, AdminContext
 from collector.admin.inbox import INBOX_PATH, case_link, desk_for, rule_title, waited
 from collector.admin.pages import esc, hidden, table

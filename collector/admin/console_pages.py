@@ -14,7 +14,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from collector.admin.audit_log import AdminAction
+from collector.action_log import AdminAction
 from collector.admin.console import (
     CHOICES,
     KINDS,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from collector.admin.audit_log import ActionScope, AdminAction, Outcome
+from collector.action_log import ActionScope, AdminAction, Outcome
 from collector.admin.console_pages import PAGE_SIZE, page_number, pager
 from collector.admin.guard import SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, field, hidden, select, table

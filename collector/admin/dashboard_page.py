@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from aggregator.signals.effort import CHECKOUT, SUPPORT_JOURNEY
-from collector.admin.audit_log import AdminAction
+from collector.action_log import AdminAction
 from collector.admin.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
 from collector.admin.dashboard import (
     TREND_DAYS,

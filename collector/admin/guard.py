@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from clearsignal.settings import AdminRole, AdminUser, SiteSettings
-from collector.admin.audit_log import AdminAction, Outcome
+from collector.action_log import AdminAction, Outcome
 from collector.admin.pages import Nav, esc, render_page
 from collector.admin.runtime import AdminRuntime, admin_runtime
 from collector.admin.sessions import AdminSession

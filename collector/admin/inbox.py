@@ -21,7 +21,7 @@ from aggregator.cases.state import OPEN, CaseStatus
 from aggregator.signals.rules import rule
 from clearsignal.clock import utc_now
 from clearsignal.settings import SiteSettings
-from collector.admin.audit_log import AdminAction
+from collector.action_log import AdminAction
 from collector.admin.guard import AdminContext
 from collector.admin.pages import esc, select, table
 from consent.pseudonyms import SiteKeys

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from clearsignal.clock import wire_time
-from clearsignal.settings import ServerKind
-from collector.admin.audit_log import AdminAction
+from clearsignal.settings import ApiScope, ServerKind
+from collector.action_log import AdminAction
 from collector.admin.guard import AdminContext
 from collector.admin.pages import esc, field, hidden, select, table
 from collector.api_keys import ApiKey, ApiKeys
@@ -30,7 +30,14 @@ def _kind_boxes() -> str:
         f'<label><input type="checkbox" name="kind_{kind.value}" checked> {kind.value}</label> '
         for kind in ServerKind
     )
-    return f"<fieldset><legend>Kinds it may send</legend>{boxes}</fieldset>"
+    scopes = (
+        '<label><input type="checkbox" name="scope_cases"> cases: read the site\'s cases '
+        "and record what its team did (the help desk's or CRM's key)</label>"
+    )
+    return (
+        f"<fieldset><legend>Kinds it may send</legend>{boxes}</fieldset>"
+        f"<fieldset><legend>What else it may do</legend>{scopes}</fieldset>"
+    )
 
 
 def _revoke_form(context: AdminContext, key: ApiKey) -> str:
@@ -50,7 +57,7 @@ async def _body(context: AdminContext, issued: str = "") -> str:
     visible = {site.id for site in sites}
     rows = [
         [esc(key.site), f"<code>{esc(key.key_id)}</code>", esc(key.name or "-"),
-         esc(", ".join(sorted(key.kinds))), esc(wire_time(key.created_at)),
+         esc(", ".join(sorted(key.kinds | key.scopes))), esc(wire_time(key.created_at)),
          esc(key.created_by), _revoke_form(context, key)]
         for key in found
         if key.site in visible
@@ -80,16 +87,17 @@ async def create_key(context: AdminContext) -> Response:
     form = context.form
     site = context.site(form.get("site") or "-")
     kinds = [kind.value for kind in ServerKind if form.get(f"kind_{kind.value}")]
-    if not kinds:
-        raise PageRefused(400, "No kind", "Choose at least one kind the key may send.")
+    scopes = [scope.value for scope in ApiScope if form.get(f"scope_{scope.value}")]
+    if not kinds and not scopes:
+        raise PageRefused(400, "Nothing to do", "Choose at least one kind or the cases scope.")
     name = form.get("name", "")[:100]
     username = context.user.username if context.user else ""
     issued = await run_in_threadpool(
-        ApiKeys(context.runtime.store).create, site.id, name, kinds, f"admin:{username}"
+        ApiKeys(context.runtime.store).create, site.id, name, kinds, f"admin:{username}", scopes
     )
     await context.log(
         AdminAction.CREATE_API_KEY, site=site.id,
-        detail=f"key={issued.key.key_id} kinds={','.join(kinds)}",
+        detail=f"key={issued.key.key_id} kinds={','.join(kinds)} scopes={','.join(scopes)}",
     )  # fmt: skip
     shown = (
         '<section class="result verified" aria-labelledby="issued-h">'

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from clearsignal.settings import AdminRole
-from collector.admin.audit_log import AdminAction, Outcome
+from collector.action_log import AdminAction, Outcome
 from collector.admin.guard import (
     LOGIN_COOKIE,
     SECURITY_HEADERS,

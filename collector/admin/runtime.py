@@ -14,8 +14,8 @@ from starlette.requests import HTTPConnection
 
 from aggregator.store.client import Store
 from clearsignal.settings import Settings
+from collector.action_log import AdminActionLog
 from collector.admin.accounts import AdminAccounts
-from collector.admin.audit_log import AdminActionLog
 from collector.admin.lockout import Lockout
 from collector.admin.sessions import Revocations, SessionCodec, load_session_key
 from collector.lanes import Lane

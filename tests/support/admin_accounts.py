@@ -11,8 +11,8 @@ from functools import cache
 from typing import Any
 
 from clearsignal.settings import AdminRole, AdminSettings, AdminUser
+from collector.action_log import LoggedAction
 from collector.admin.accounts import hash_password
-from collector.admin.audit_log import LoggedAction
 from collector.admin.runtime import ADMIN_STATE, AdminRuntime
 from collector.app import CollectorApp
 

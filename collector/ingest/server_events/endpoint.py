@@ -24,14 +24,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aggregator.errors import StoreError
 from clearsignal.settings import Settings, SiteSettings
+from collector.api_auth import BearerKeys
 from collector.api_keys import ApiKey, ApiKeys
-from collector.client_address import address_key, peer_address
 from collector.errors import RequestRefused
 from collector.http_json import json_response, media_type_of, receive_body
 from collector.ingest.drops import DropReason
@@ -60,7 +58,6 @@ __all__ = [
 SERVER_EVENTS_PATH = "/api/server-events"
 SERVER_EVENTS_STATE = "server_events"
 ACCEPTED = ("application/json", *NDJSON_TYPES)
-FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST = 1.0, 20.0
 NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("clearsignal.ingest")
 
@@ -73,13 +70,12 @@ class ServerEventIngestor:
     spool: Spool
     tally: IngestTally
     lane: Lane = field(default_factory=lambda: Lane("server-events", workers=1, queue=16))
-    failures: RateLimiter = field(
-        default_factory=lambda: RateLimiter(FAILED_KEYS_PER_SECOND, FAILED_KEYS_BURST)
-    )
+    bearer: BearerKeys = field(init=False)
     limits: RateLimiter = field(init=False)
     """Events per site, from ``ingest.site_server_events_per_second``."""
 
     def __post_init__(self) -> None:
+        self.bearer = BearerKeys(self.keys)
         ingest = self.settings.ingest
         self.limits = RateLimiter(ingest.site_server_events_per_second, ingest.site_server_burst)
 
@@ -101,7 +97,12 @@ class ServerEventIngestor:
 
     async def authenticated(self, request: Request) -> ApiKey:
         """The request's active API key; ``RequestRefused`` (401, 429 or 503) otherwise."""
-        return await self._key(request, address_key(peer_address(request.scope)))
+        try:
+            return await self.bearer.key(request)
+        except RequestRefused as refused:
+            if refused.status == 401:
+                self.tally.count_dropped(UNKNOWN_SITE_LABEL, DropReason.INVALID_API_KEY, 1)
+            raise
 
     async def _answer(self, request: Request) -> tuple[int, dict[str, Any], str | None]:
         key = await self.authenticated(request)
@@ -151,33 +152,6 @@ class ServerEventIngestor:
         if errors:
             answer["errors"] = sorted(errors, key=lambda error: error["index"])
         return 202, answer, site.id
-
-    async def _key(self, request: Request, address: str) -> ApiKey:
-        if self.failures.available(address) < 1:
-            raise RequestRefused(
-                429, {"error": "rate_limited", "detail": "too many failed keys; retry later"}
-            )
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        key = None
-        if scheme.lower() == "bearer" and token:
-            try:
-                key = await run_in_threadpool(self.keys.authenticate, token.strip())
-            except StoreError:
-                raise RequestRefused(
-                    503, {"error": "store_unavailable", "detail": "cannot check the key"}
-                ) from None
-        if key is None:
-            self.failures.take(address, 1)
-            self.tally.count_dropped(UNKNOWN_SITE_LABEL, DropReason.INVALID_API_KEY, 1)
-            raise RequestRefused(
-                401,
-                {
-                    "error": DropReason.INVALID_API_KEY.value,
-                    "detail": "send 'Authorization: Bearer <key>' with a key of the site that "
-                    "is not revoked (clearsignal keys create, or /admin)",
-                },
-            )
-        return key
 
     def _prepare(
         self, body: bytes, media_type: str, site_in_query: str | None, key: ApiKey

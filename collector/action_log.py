@@ -1,4 +1,6 @@
-"""The admin action log (table ``admin_actions``): every action taken in /admin is a row.
+"""The admin action log (table ``admin_actions``): every action taken in /admin is a row,
+and so is every read of cases and every step recorded through the cases API (username
+``api:<key id>``), so the privacy officer sees who looked at whom.
 
 Written before the action's answer is sent; if the row cannot be written, the request
 fails rather than acting unlogged. Read by the privacy officer's console.
