@@ -17,6 +17,7 @@ from collector.ingest.server_events.parse import (
     ServerEventBatch,
 )
 from collector.ingest.wire import MAX_BODY_BYTES, EventBatch
+from collector.response.cases_api import CASES_PATH, CaseStep
 
 __all__ = ["openapi_document"]
 
@@ -41,7 +42,7 @@ def _error(description: str) -> dict[str, Any]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    schemas = _schemas(EventBatch, ServerEventBatch, DeletionsIn)
+    schemas = _schemas(EventBatch, ServerEventBatch, DeletionsIn, CaseStep)
     schemas["ServerEvent"] = SERVER_EVENT.json_schema(ref_template=REF)
     schemas.update(schemas["ServerEvent"].pop("$defs", {}))
     field_error = {
@@ -138,6 +139,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **_server_event_paths(accepted, rate_limited),
+            **_case_paths(rate_limited),
         },
         "components": {
             "schemas": schemas,
@@ -235,6 +237,86 @@ def _server_event_paths(accepted: dict[str, Any], rate_limited: dict[str, Any]) 
                         },
                     },
                     "400": _error("Malformed body; field errors listed"),
+                    **refused,
+                },
+            }
+        },
+    }
+
+
+def _case_paths(rate_limited: dict[str, Any]) -> dict[str, Any]:
+    site = {"name": "site", "in": "query", "required": True, "schema": {"type": "string"}}
+    refused = {
+        "401": _error("No API key, or an unknown, mistyped or revoked one"),
+        "403": _error("The key is for another site, or has no 'cases' scope"),
+        "429": rate_limited,
+    }
+    case = {"type": "object", "description": "A case: see docs/api.md, Cases."}
+    return {
+        CASES_PATH: {
+            "get": {
+                "operationId": "listCases",
+                "summary": "The site's cases of consenting customers, by priority",
+                "security": [{"siteApiKey": []}],
+                "parameters": [
+                    site,
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "default": "open"},
+                    },
+                    {"name": "rule", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The cases",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["site", "cases"],
+                                    "properties": {
+                                        "site": {"type": "string"},
+                                        "cases": {"type": "array", "items": case},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _error("A status or limit that is not one"),
+                    **refused,
+                },
+            }
+        },
+        CASES_PATH + "/{case_id}/actions": {
+            "post": {
+                "operationId": "recordCaseStep",
+                "summary": "Record what the team did on a case",
+                "security": [{"siteApiKey": []}],
+                "parameters": [
+                    site,
+                    {
+                        "name": "case_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": REF.format(model="CaseStep")}}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "The case as it now stands",
+                        "content": {"application/json": {"schema": case}},
+                    },
+                    "400": _error("An unknown step or field; field errors listed"),
+                    "404": _error("No such case: closed and erased, or never was"),
+                    "409": _error("A step the case's status does not allow, or a bad note"),
                     **refused,
                 },
             }

@@ -92,7 +92,7 @@ def test_hash_password_prints_a_value_for_the_settings_file(
     assert verify_password(PASSWORD, printed)
 
 
-def test_demo_mode_creates_two_accounts_once_and_logs_their_passwords(
+def test_demo_mode_creates_three_accounts_once_and_logs_their_passwords(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data")
@@ -100,10 +100,16 @@ def test_demo_mode_creates_two_accounts_once_and_logs_their_passwords(
         announce_demo_accounts(settings)
         announce_demo_accounts(settings)
     passwords = dict(re.findall(r"account for /admin: (\w+), password (\S+) ", caplog.text))
-    assert set(passwords) == {"owner", "officer"}
+    assert set(passwords) == {"owner", "officer", "agent"}
     accounts = AdminAccounts(settings)
-    assert accounts.authenticate("owner", passwords["owner"]) is not None
-    assert accounts.authenticate("officer", passwords["officer"]) is not None
+    for username, role in (
+        ("owner", "site_owner"),
+        ("officer", "privacy_officer"),
+        ("agent", "support_agent"),
+    ):
+        signed_in = accounts.authenticate(username, passwords[username])
+        assert signed_in is not None
+        assert signed_in.user.role.value == role
     assert all(
         p not in (tmp_path / "data" / "admin" / "users.json").read_text()
         for p in passwords.values()
