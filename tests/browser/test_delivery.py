@@ -26,15 +26,16 @@ def test_events_go_in_batches_as_text_plain_json(returning: Visit) -> None:
     returning.open("page.html")
     for element in ("#reveal", "#icon", "#to-checkout"):
         returning.page.click(element)  # within the first second: one batch with the pageview
-    returning.stored(lambda rows: "click" in types(rows))
-    first = returning.received()[0]
-    assert first["content_type"] == "text/plain;charset=UTF-8"  # no CORS preflight
-    assert [event["type"] for event in json.loads(first["body"])["events"]][:4] == [
-        "pageview",
-        "click",
-        "click",
-        "click",
-    ]
+    returning.stored(lambda rows: types(rows).count("click") >= 3)
+    received = returning.received()
+    assert all(r["content_type"] == "text/plain;charset=UTF-8" for r in received)  # no preflight
+    batches = [[event["type"] for event in json.loads(r["body"])["events"]] for r in received]
+    # The pageview and what follows within a second share a batch; the section seen as a
+    # "cart" step comes whenever the browser reports it in view, so only clicks are ordered.
+    assert batches[0][0] == "pageview"
+    assert "click" in batches[0]
+    sent = [kind for batch in batches for kind in batch if kind in ("pageview", "click")]
+    assert sent[:4] == ["pageview", "click", "click", "click"]
     assert all(request.resource_type == "fetch" for request in returning.sent())
 
 

@@ -43,6 +43,7 @@ JOB_ORDER = [
     "consent.erase",
     "sessions.compute",
     "signals.compute",
+    "cases.open",
     "summaries.compute",
     "signals.validate",
     "retention.purge",
