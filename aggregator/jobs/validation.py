@@ -32,7 +32,7 @@ from aggregator.signals.rules import BROWSER_RULES
 from aggregator.signals.touchpoint_rules import OUTCOMES, TOUCHPOINT_RULES
 from clearsignal.settings import SiteSettings
 
-__all__ = ["PERIOD_DAYS", "ValidationJob", "ValidationRun"]
+__all__ = ["PERIOD_DAYS", "ValidationJob", "ValidationRun", "goal_condition"]
 
 JOB = "signals.validate"
 PERIOD_DAYS = 90
@@ -42,7 +42,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _goal_condition(site: SiteSettings) -> str:
+def goal_condition(site: SiteSettings) -> str:
+    """The SQL condition, on an ``events`` row, of a goal event of ``site`` (with a
+    ``{goal:String}`` parameter)."""
     step = "(type = 'step' AND name = {goal:String})"
     if site.goal != "purchase":
         return step
@@ -57,7 +59,7 @@ def validation_sql(site: SiteSettings) -> str:
     the goal the site's."""
     return _table_sql(f"""
     SELECT visitor_key, min(ts) AS first_ts,
-           groupArrayIf(ts, {_goal_condition(site)}) AS goals
+           groupArrayIf(ts, {goal_condition(site)}) AS goals
     FROM events FINAL
     WHERE site = {{site:String}} AND identity = 'analytics' AND {_PERIOD}
     GROUP BY visitor_key""")

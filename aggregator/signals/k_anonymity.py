@@ -11,6 +11,10 @@ shapes occur in the daily summaries:
   group is published only when it and its difference to the last published group are
   each either 0 or at least k. In a non-increasing chain that bounds every pairwise
   difference, not only neighbouring ones.
+- ``partition``: disjoint parts of a published total (cases by rule, by week opened).
+  Besides each part, the parts hidden together must hold 0 or at least k, or the total
+  minus the published parts would give them away; while they hold fewer, the smallest
+  published part is hidden too.
 - ``subsets of a total``: groups inside published totals that are not parts of a chain
   (visitors with a signal among identified visitors and among all visitors). Each group
   and its complement in each total (total minus group) must be 0 or at least k.
@@ -23,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["Group", "chain", "independent", "subsets_of_totals"]
+__all__ = ["Group", "chain", "independent", "partition", "subsets_of_totals"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,15 @@ def subsets_of_totals(groups: Sequence[Group], totals: Sequence[int], k: int) ->
         else g.hidden()
         for g in groups
     ]
+
+
+def partition(groups: Sequence[Group], k: int) -> list[Group]:
+    """``groups`` are disjoint parts of a published total (see the module's docstring)."""
+    shown = [g.visitors >= k for g in groups]
+    while True:
+        hidden = sum(g.visitors for g, visible in zip(groups, shown, strict=True) if not visible)
+        published = [i for i, visible in enumerate(shown) if visible]
+        if _safe(hidden, k) or not published:
+            break
+        shown[min(published, key=lambda i: (groups[i].visitors, i))] = False
+    return [g if visible else g.hidden() for g, visible in zip(groups, shown, strict=True)]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from aggregator.signals.effort import CHECKOUT, SUPPORT_JOURNEY
+from clearsignal.clock import utc_now
 from collector.action_log import AdminAction
 from collector.admin.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
 from collector.admin.dashboard import (
@@ -23,7 +24,9 @@ from collector.admin.dashboard import (
     read_dashboard,
 )
 from collector.admin.guard import AdminContext
+from collector.admin.inbox import desk_for, rule_title
 from collector.admin.pages import esc, fewer_than, select, table
+from collector.admin.response_section import read_response, render_outcomes, render_response
 
 __all__ = ["PERIODS", "dashboard"]
 
@@ -299,6 +302,15 @@ async def dashboard(context: AdminContext) -> Response:
         period = "30"
     today = datetime.fromtimestamp(context.runtime.clock(), UTC).date()
     view = await run_in_threadpool(read_dashboard, context.runtime.store, site, today, int(period))
+    response, outcomes = await run_in_threadpool(
+        read_response, desk_for(context, site), utc_now(), int(period)
+    )
     await context.log(AdminAction.VIEW_DASHBOARD, site=site.id, detail=f"{period} days")
-    body = _choose(context, site.id, period) + render_dashboard(view)
+    titles = {rule_id: rule_title(rule_id) for rule_id in site.response.actionable}
+    body = (
+        _choose(context, site.id, period)
+        + render_dashboard(view)
+        + render_response(response, titles)
+        + render_outcomes(outcomes, titles, site.k_anonymity)
+    )
     return context.page(f"Dashboard: {site.name or site.id}", body)

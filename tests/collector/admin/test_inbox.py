@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from aggregator.cases.state import Action
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 from clearsignal.settings import JobSettings
@@ -141,3 +143,29 @@ def test_a_withdrawal_takes_the_case_off_the_inbox(shop: CaseShop, client: TestC
     assert first.reference not in inbox.text
     assert second.reference in inbox.text
     assert len(cases_of(inbox.text)) == 1
+
+
+def test_the_dashboard_shows_response_figures_only_for_k_customers(
+    shop: CaseShop, client: TestClient
+) -> None:
+    k = shop.site().k_anonymity
+    customers = [shop.customer() for _ in range(k - 1)]
+    for who in customers:
+        shop.finding(who, "churn_risk", ended=timedelta(hours=30))
+    shop.clock.advance(timedelta(hours=-26))  # opened 26 hours ago: due
+    assert shop.run() == (k - 1, 0)
+    assert sign_in(client, OWNER).status_code == 303
+    assert f"Fewer than {k} customers had a case" in client.get("/admin/dashboard").text
+
+    last = shop.customer()
+    shop.finding(last, "churn_risk", ended=timedelta(hours=30))
+    shop.run()
+    book = shop.book()
+    for case in book.states("demo")[: k // 2]:
+        book.act(
+            case, Action.RESOLVED, "admin:agent", now=case.record.opened_at + timedelta(hours=2)
+        )
+    page = client.get("/admin/dashboard").text
+    assert "Response to cases" in page
+    assert f"{k // 2 / k:.0%} of {k}" in page  # resolved in time, of the cases due
+    assert "below target" in page
