@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from aggregator.jobs.cases import CasesJob
+from aggregator.jobs.digests import DigestJob
 from aggregator.jobs.retention import RetentionJob
 from aggregator.jobs.runner import Job, JobContext, JobResult
 from aggregator.jobs.sessions import SessionsJob
@@ -51,6 +52,7 @@ def deployment_jobs(
     retention = RetentionJob(store, settings)
     webhooks = WebhookJob(store, settings)
     cases = CasesJob(store, settings)
+    digests = DigestJob(store, settings)
 
     def sequence(_: JobContext) -> JobResult:
         run = sequencer.run_once()
@@ -107,6 +109,10 @@ def deployment_jobs(
         run = cases.run_once()
         forgotten = f"; forgot the cases of {run.forgotten} visitors" if run.forgotten else ""
         return JobResult(run.opened, run.opened, f"{run.opened} cases opened{forgotten}")
+
+    def send_digests(_: JobContext) -> JobResult:
+        run = digests.run_once()
+        return JobResult(run.sent + run.failed, run.sent, f"{run.sent} sent, {run.failed} failed")
 
     every = settings.jobs
     return [
@@ -173,6 +179,14 @@ def deployment_jobs(
             "salts whose day began 48 hours ago",
             3600.0,
             rotate_salts,
+            aligned=True,
+        ),
+        Job(
+            "digests.send",
+            "e-mail each site's weekly digest on its day (visitors, signals and their change, "
+            "open and overdue cases, resolution in time), once a week",
+            3600.0,
+            send_digests,
             aligned=True,
         ),
         Job(

@@ -21,6 +21,7 @@ from clearsignal.settings.deployment import (
     StoreSettings,
 )
 from clearsignal.settings.loading import DEFAULT_CONFIG_FILE, SettingsError, load_settings
+from clearsignal.settings.mail import EmailAddress, MailSettings
 from clearsignal.settings.model import Settings
 from clearsignal.settings.quickstart import DEMO_NOTICE_TEXT, demo_site
 from clearsignal.settings.response import DEFAULT_ACTIONABLE, ResponseSettings
@@ -45,9 +46,11 @@ __all__ = [
     "AdminSettings",
     "AdminUser",
     "ApiScope",
+    "EmailAddress",
     "IngestSettings",
     "JobSettings",
     "LimitSettings",
+    "MailSettings",
     "NoticeSettings",
     "PageSettings",
     "PurposeSettings",

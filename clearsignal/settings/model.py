@@ -16,6 +16,7 @@ from clearsignal.settings.deployment import (
     ServerSettings,
     StoreSettings,
 )
+from clearsignal.settings.mail import MailSettings
 from clearsignal.settings.quickstart import demo_site
 from clearsignal.settings.sites import SiteSettings
 from clearsignal.settings.transparency import TransparencySettings
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
         "accounts; on by default only without a settings file (load_settings).",
     )
     admin: AdminSettings = AdminSettings()
+    mail: MailSettings = MailSettings()
 
     @model_validator(mode="after")
     def _sites_unique(self) -> Self:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from clearsignal.settings._base import SettingsModel
+from clearsignal.settings.mail import EmailAddress
 
 __all__ = ["DEFAULT_ACTIONABLE", "ResponseSettings", "RuleId"]
 
@@ -42,3 +43,11 @@ class ResponseSettings(SettingsModel):
         "within target_hours (90% by default)."
     )  # fmt: skip
     note_chars: int = Field(default=500, ge=0, le=2000, description="A case note's length.")
+    notify: list[EmailAddress] = Field(
+        default_factory=list, max_length=50, description="Who gets the weekly digest and the "
+        "alerts by e-mail (through [mail]); alerts also go to the site's webhook."
+    )  # fmt: skip
+    digest_weekday: int = Field(
+        default=0, ge=0, le=6, description="The day the weekly digest goes out (0 Monday), "
+        "after 06:00 UTC, covering the seven days before."
+    )  # fmt: skip

@@ -2,7 +2,8 @@
 
 Visitors and sessions per day, signal prevalence and its trend per rule (beside the
 rule's definition), funnel drop-off per step, frustration hot spots and the validation
-report. Everything on it comes from ``collector.admin.dashboard``: published aggregates.
+report. Everything on it comes from ``aggregator.reports.dashboard`` (published aggregates) and, for
+the response to cases, ``collector.admin.response_section``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from datetime import UTC, datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from aggregator.signals.effort import CHECKOUT, SUPPORT_JOURNEY
-from clearsignal.clock import utc_now
-from collector.action_log import AdminAction
-from collector.admin.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
-from collector.admin.dashboard import (
+from aggregator.reports.dashboard import (
     TREND_DAYS,
     PeriodTotal,
     RulePrevalence,
     SiteDashboard,
     read_dashboard,
 )
+from aggregator.signals.effort import CHECKOUT, SUPPORT_JOURNEY
+from clearsignal.clock import utc_now
+from collector.action_log import AdminAction
+from collector.admin.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
 from collector.admin.guard import AdminContext
 from collector.admin.inbox import desk_for, rule_title
 from collector.admin.pages import esc, fewer_than, select, table

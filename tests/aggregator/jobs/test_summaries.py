@@ -160,7 +160,7 @@ def test_rerunning_changes_nothing_and_a_shrunken_group_is_hidden_again(
 def test_support_journeys_and_checkouts_are_published_by_effort_each_bucket_with_k_customers(
     migrated_store: Store, settings: Settings
 ) -> None:
-    from collector.admin.dashboard import read_dashboard
+    from aggregator.reports.dashboard import read_dashboard
     from collector.admin.dashboard_page import render_dashboard
 
     day = days_ago(3)

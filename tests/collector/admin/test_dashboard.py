@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from aggregator.reports.dashboard import TREND_DAYS, read_dashboard
 from aggregator.signals.rules import RULES
 from aggregator.store.client import Store
 from clearsignal.settings import Settings, demo_site
-from collector.admin.dashboard import TREND_DAYS, read_dashboard
 from tests.support.admin_accounts import OWNER, sign_in
 from tests.support.admin_shop import K, open_shop
 

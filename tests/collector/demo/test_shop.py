@@ -48,6 +48,7 @@ JOB_ORDER = [
     "signals.validate",
     "retention.purge",
     "salts.rotate",
+    "digests.send",
     "webhooks.deliver",
 ]
 
