@@ -14,7 +14,7 @@ everything else), and it expires with the site's retention.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from consent.database import Database
@@ -43,13 +43,22 @@ class CustomerReferences:
         at: datetime,
         retention_days: int,
     ) -> None:
-        sealed = self._sealer.seal(reference, _row(site, customer_key))
-        expires = int(at.timestamp()) + retention_days * 86_400
-        self.database.insert(
-            "customer_references",
-            [[site, visitor_key, customer_key, sealed, at, expires]],
-            _COLUMNS,
-        )
+        self.record_many(site, [(visitor_key, customer_key, reference, at)], retention_days)
+
+    def record_many(
+        self,
+        site: str,
+        references: Sequence[tuple[str, str, str, datetime]],
+        retention_days: int,
+    ) -> None:
+        """Keep (visitor key, customer key, reference, at) sealed, in one insert."""
+        rows = [
+            [site, visitor, customer, self._sealer.seal(reference, _row(site, customer)), at,
+             int(at.timestamp()) + retention_days * 86_400]
+            for visitor, customer, reference, at in references
+        ]  # fmt: skip
+        if rows:
+            self.database.insert("customer_references", rows, _COLUMNS)
 
     def opened(self, site: str, customer_keys: Iterable[str]) -> dict[str, str]:
         """Customer key -> its reference, the latest sealed of each; a row that does not

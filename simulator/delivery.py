@@ -186,7 +186,10 @@ class StoreDelivery:
         customer = visitor.customer
         if customer is not None and visitor.browser_id and visitor.decision_ms is not None:
             key = self.visitor_key(visitor.browser_id)
-            self.systems.add(key, customer, utc(visitor.decision_ms), visitor.index, self._seed)
+            self.systems.add(
+                key, customer, utc(visitor.decision_ms), visitor.index, self._seed,
+                visitor.personalization,
+            )  # fmt: skip
         if len(self._rows) >= self._batch_rows:
             self.flush()
 

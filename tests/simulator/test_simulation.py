@@ -13,6 +13,8 @@ from aggregator.store.client import Store
 from clearsignal.settings import JobSettings, Settings
 from collector.app import create_app
 from collector.ingest.wire import EventBatch
+from consent.customer_links import customer_key
+from consent.customer_references import CustomerReferences
 from consent.pseudonyms import SiteKeys, visitor_key
 from simulator.sessions import ANONYMOUS_TYPES
 from simulator.simulation import (
@@ -194,6 +196,20 @@ def test_simulates_through_the_ingest_pipeline_into_the_store(
             assert recorded == {r for r, v_role in visitor.truth.items() if v_role == role}
         assert reference_rules(stored[key], SITE, end) == browser_rules(visitor.truth, Role.PLANTED)
     assert migrated_store.scalar("SELECT uniqExact(simulated_at) FROM simulation_truth") == 1
+
+    # Customers: the references of those who allow personalization are kept sealed.
+    linked = {k: v for k, v in keys.items() if v.customer is not None}
+    personal = {k: v for k, v in linked.items() if v.personalization}
+    assert personal
+    assert len(personal) < len(linked)
+    references = CustomerReferences(migrated_store, site_key)
+    expected = {
+        customer_key(site_key, v.customer.reference): v.customer.reference
+        for v in personal.values()
+        if v.customer is not None
+    }
+    assert references.opened("demo", expected) == expected
+    assert migrated_store.scalar("SELECT count() FROM customer_references") == len(personal)
 
 
 def test_inserts_in_batches_and_keeps_each_event_once(
