@@ -262,20 +262,27 @@ def _schedule(rng: Random, roles: Mapping[str, Role], window: Window) -> list[Pl
     ]
 
 
-def _roles(rng: Random, consented: bool, window: Window) -> dict[str, Role]:
+def _roles(
+    rng: Random, consented: bool, window: Window, surge: Mapping[str, float]
+) -> dict[str, Role]:
     draws = [rng.random() for _ in RULE_IDS]  # drawn for everyone: plans stay aligned
     roles: dict[str, Role] = {}
     for rule, draw in zip(RULE_IDS, draws, strict=True):
         if not consented or (rule == "declining_activity" and window.days < DECLINING_MIN_DAYS):
             continue
-        if draw < planted_share(rule):
+        share = surge.get(rule, planted_share(rule))
+        if draw < share:
             roles[rule] = Role.PLANTED
-        elif draw < 2 * planted_share(rule):
+        elif draw < min(2 * share, share + planted_share(rule)):
             roles[rule] = Role.LOOKALIKE
     return roles
 
 
-def plan_visitor(seed: int, index: int, window: Window) -> VisitorPlan:
+def plan_visitor(
+    seed: int, index: int, window: Window, surge: Mapping[str, float] | None = None
+) -> VisitorPlan:
+    """``surge``: a planted share per rule instead of the usual one (a spike of a signal,
+    for the alert tests); the same ``surge`` gives the same plan."""
     # Seeded on purpose: the same seed gives the same visitors, browser ids included.
     rng = Random(f"clearsignal-simulate/{seed}/{index}/plan")  # noqa: S311
     consented = rng.random() < CONSENT_SHARE
@@ -283,7 +290,7 @@ def plan_visitor(seed: int, index: int, window: Window) -> VisitorPlan:
     browser_id = base64.urlsafe_b64encode(rng.randbytes(16)).rstrip(b"=").decode()
     user_agent = _user_agent(rng)
     ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    roles = _roles(rng, consented, window)
+    roles = _roles(rng, consented, window, surge or {})
     wanted = roles.get("declining_activity") == Role.PLANTED
     for _ in range(MAX_ATTEMPTS):
         sessions = _schedule(rng, roles, window)

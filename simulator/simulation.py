@@ -268,22 +268,24 @@ def simulate(
     end: datetime | None = None,
     progress: bool = False,
     batch_rows: int = 50_000,
+    surge: Mapping[str, float] | None = None,
 ) -> SimulationSummary:
-    """Simulate straight into the store (migrated) through the real ingest pipeline."""
+    """Simulate straight into the store (migrated) through the real ingest pipeline;
+    ``surge``: a planted share per rule instead of the usual (``plans.plan_visitor``)."""
     started = time.perf_counter()
     site_settings = _site(settings, site)
     window = _window(visitors, days, end)
     delivery = StoreDelivery(store, settings, site_settings, visitors, batch_rows, seed)
     grants = []
     for index in range(visitors):  # consent first: plans are cheap, events are not
-        plan = plan_visitor(seed, index, window)
+        plan = plan_visitor(seed, index, window, surge)
         if plan.browser_id is not None and plan.decision_ms is not None:
             grants.append(Grant(plan.browser_id, plan.decision_ms, plan.personalization))
     delivery.record_consents(grants)
     truth = _Truth(site, utc(window.end), store, None)
     tally = _Tally()
     for visitor in _progress(
-        generate_visitors(site_settings, visitors, window, seed), visitors, progress
+        generate_visitors(site_settings, visitors, window, seed, surge=surge), visitors, progress
     ):
         delivery.deliver(visitor)
         if visitor.browser_id is not None:

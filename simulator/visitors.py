@@ -80,9 +80,15 @@ def _merge(roles: dict[str, Role], more: Mapping[str, Role]) -> None:
 
 
 def visitor(
-    seed: int, index: int, window: Window, origin: str, kinds: PageKinds, systems: bool = True
+    seed: int,
+    index: int,
+    window: Window,
+    origin: str,
+    kinds: PageKinds,
+    systems: bool = True,
+    surge: Mapping[str, float] | None = None,
 ) -> SimulatedVisitor:
-    plan = plan_visitor(seed, index, window)
+    plan = plan_visitor(seed, index, window, surge)
     truth: dict[str, Role] = {}
     attempts = 0
     while True:
@@ -122,13 +128,18 @@ def visitor(
 
 
 def visitors(
-    site: SiteSettings, count: int, window: Window, seed: int, systems: bool = True
+    site: SiteSettings,
+    count: int,
+    window: Window,
+    seed: int,
+    systems: bool = True,
+    surge: Mapping[str, float] | None = None,
 ) -> Iterator[SimulatedVisitor]:
     """The visitors, with (``systems``) the site's systems' account of each consented one."""
     origin = site.allowed_origins[0]
     kinds = PageKinds(site.pages, site.funnel)
     for index in range(count):
-        yield visitor(seed, index, window, origin, kinds, systems)
+        yield visitor(seed, index, window, origin, kinds, systems, surge)
 
 
 def request_batches(events: tuple[SimulatedEvent, ...]) -> list[list[SimulatedEvent]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from aggregator.jobs.alerts import AlertJob
 from aggregator.jobs.cases import CasesJob
 from aggregator.jobs.digests import DigestJob
 from aggregator.jobs.retention import RetentionJob
@@ -53,6 +54,7 @@ def deployment_jobs(
     webhooks = WebhookJob(store, settings)
     cases = CasesJob(store, settings)
     digests = DigestJob(store, settings)
+    alerts = AlertJob(store, settings)
 
     def sequence(_: JobContext) -> JobResult:
         run = sequencer.run_once()
@@ -114,6 +116,12 @@ def deployment_jobs(
         run = digests.run_once()
         return JobResult(run.sent + run.failed, run.sent, f"{run.sent} sent, {run.failed} failed")
 
+    def send_alerts(_: JobContext) -> JobResult:
+        run = alerts.run_once()
+        return JobResult(
+            run.found, run.sent, f"{run.found} alerts, {run.sent} sent, {run.failed} failed"
+        )
+
     every = settings.jobs
     return [
         Job(
@@ -166,6 +174,15 @@ def deployment_jobs(
             "compare the later goal rate of visitors with and without each signal",
             every.validation_seconds,
             validate,
+        ),
+        Job(
+            "alerts.check",
+            "alert each site's team (webhook, e-mail) when a signal's prevalence rises or a "
+            "funnel step's conversion falls against the four weeks before, or when cases are "
+            "resolved in time less often than the target",
+            3600.0,
+            send_alerts,
+            aligned=True,
         ),
         Job(
             "retention.purge",

@@ -29,9 +29,13 @@ __all__ = [
     "FunnelStep",
     "HotSpot",
     "PeriodTotal",
+    "Published",
     "RulePrevalence",
     "SiteDashboard",
+    "funnel_steps",
+    "published",
     "read_dashboard",
+    "share_of_days",
 ]
 
 TREND_DAYS = 7
@@ -121,7 +125,7 @@ class SiteDashboard:
         return self.site.k_anonymity
 
 
-def _published(store: Store, site: str, first: date, last: date) -> Published:
+def published(store: Store, site: str, first: date, last: date) -> Published:
     rows = store.rows(
         "SELECT day, metric, dimension, value, visitors, suppressed FROM site_summaries FINAL "
         "WHERE site = {site:String} AND day >= {first:Date} AND day <= {last:Date}",
@@ -154,7 +158,7 @@ def _hidden_days(found: Published, days: list[date], rule_id: str) -> int:
     )
 
 
-def _share(found: Published, days: list[date], rule_id: str) -> float | None:
+def share_of_days(found: Published, days: list[date], rule_id: str) -> float | None:
     """Visitors with the signal per identified visitor, if every day of both is known."""
     if _hidden_days(found, days, rule_id):
         return None
@@ -172,16 +176,16 @@ def _rules(
         RulePrevalence(
             rule=rule,
             thresholds=rule.thresholds | site.signal_thresholds.get(rule.id, {}),
-            recent=_share(found, recent, rule.id),
+            recent=share_of_days(found, recent, rule.id),
             recent_hidden_days=_hidden_days(found, recent, rule.id),
-            previous=_share(found, previous, rule.id),
-            daily=[_share(found, [day], rule.id) for day in days],
+            previous=share_of_days(found, previous, rule.id),
+            daily=[share_of_days(found, [day], rule.id) for day in days],
         )
         for rule in RULES
     ]
 
 
-def _funnel(site: SiteSettings, found: Published, days: list[date]) -> list[FunnelStep]:
+def funnel_steps(site: SiteSettings, found: Published, days: list[date]) -> list[FunnelStep]:
     groups = [("visitors", "", "visited")] + [
         ("funnel_reached", f"{n:02d} {name}", name) for n, name in enumerate(site.funnel, start=1)
     ]
@@ -222,7 +226,7 @@ def _hot_spots(found: Published) -> tuple[list[HotSpot], int]:
 def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int) -> SiteDashboard:
     days = [end - timedelta(days=n) for n in range(period_days - 1, -1, -1)]
     first = min(days[0], end - timedelta(days=2 * TREND_DAYS - 1))
-    found = _published(store, site.id, first, end)
+    found = published(store, site.id, first, end)
     in_period = {key: cell for key, cell in found.items() if key[0] >= days[0]}
     totals = [
         DayTotals(
@@ -244,7 +248,7 @@ def read_dashboard(store: Store, site: SiteSettings, end: date, period_days: int
         days=days,
         totals=totals,
         rules=_rules(site, found, days, end),
-        funnel=_funnel(site, in_period, days),
+        funnel=funnel_steps(site, in_period, days),
         hot_spots=spots,
         suppressed_hot_spots=suppressed,
         validation=read_validation(store, site.id),

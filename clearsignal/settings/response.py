@@ -47,6 +47,11 @@ class ResponseSettings(SettingsModel):
         default_factory=list, max_length=50, description="Who gets the weekly digest and the "
         "alerts by e-mail (through [mail]); alerts also go to the site's webhook."
     )  # fmt: skip
+    alert_thresholds: dict[RuleId, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="Rule id -> a share of identified visitors: an "
+        "alert when the last seven days reach it, besides the anomaly against the four "
+        "weeks before (docs/response.md)."
+    )  # fmt: skip
     digest_weekday: int = Field(
         default=0, ge=0, le=6, description="The day the weekly digest goes out (0 Monday), "
         "after 06:00 UTC, covering the seven days before."

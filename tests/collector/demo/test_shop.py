@@ -46,6 +46,7 @@ JOB_ORDER = [
     "cases.open",
     "summaries.compute",
     "signals.validate",
+    "alerts.check",
     "retention.purge",
     "salts.rotate",
     "digests.send",
