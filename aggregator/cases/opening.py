@@ -41,6 +41,7 @@ FROM (
     FROM signals FINAL
     WHERE site = {{site:String}} AND rule_id IN {{rules:Array(String)}}
       AND window_end >= {{recent:DateTime64(3, 'UTC')}}
+      AND window_end <= {{now:DateTime64(3, 'UTC')}}
       AND expires_at > {{now:DateTime64(3, 'UTC')}}
       AND (site, visitor_key) IN consented
 ) AS s
