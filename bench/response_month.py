@@ -113,8 +113,12 @@ def main() -> int:
     print(f"median first response: {hours(overall.median_first_response)}; "
           f"median resolution: {hours(overall.median_resolution)}")  # fmt: skip
     for rule in report.by_rule:
-        shown = "fewer than k" if rule.suppressed else f"{rule.in_target}/{rule.due}"
-        print(f"  {rule.label}: {rule.cases} cases, resolved in time {shown}")
+        if rule.suppressed:
+            print(f"  {rule.label}: fewer than k customers, not shown")
+        else:
+            print(
+                f"  {rule.label}: {rule.cases} cases, resolved in time {rule.in_target}/{rule.due}"
+            )
     for found in case_outcomes(
         store, site, goal_condition(site), states, now, end - timedelta(days=args.days)
     ):
