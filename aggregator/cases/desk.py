@@ -59,7 +59,8 @@ class CaseDesk:
         statuses: Collection[CaseStatus] | None = None,
         rule_id: str | None = None,
     ) -> list[CaseView]:
-        """The site's cases, highest priority first (closed ones last, newest first)."""
+        """The site's cases, highest priority first; closed ones (no priority) last, oldest
+        first."""
         states = self.book.states(self.site.id)
         # Priority counts every open case of a customer, whatever the filter shows.
         views = self._views(states, now)
