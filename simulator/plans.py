@@ -21,7 +21,16 @@ from itertools import accumulate
 from math import ceil
 from random import Random
 
-from simulator.truth import DAY, HOUR, MINUTE, RULE_IDS, Role, declining_verdict, planted_share
+from simulator.truth import (
+    DAY,
+    HOUR,
+    MINUTE,
+    RULE_IDS,
+    Role,
+    declining_verdict,
+    planted_share,
+    role_of,
+)
 
 __all__ = ["Feature", "PlannedSession", "VisitorPlan", "Window", "plan_visitor"]
 
@@ -271,10 +280,9 @@ def _roles(
         if not consented or (rule == "declining_activity" and window.days < DECLINING_MIN_DAYS):
             continue
         share = surge.get(rule, planted_share(rule))
-        if draw < share:
-            roles[rule] = Role.PLANTED
-        elif draw < min(2 * share, share + planted_share(rule)):
-            roles[rule] = Role.LOOKALIKE
+        role = role_of(draw, share, min(share, planted_share(rule)))
+        if role is not None:
+            roles[rule] = role
     return roles
 
 

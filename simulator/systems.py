@@ -23,7 +23,7 @@ from random import Random
 
 from clearsignal.clock import wire_time
 from simulator.systems_truth import TOUCHPOINT_RULE_IDS, SystemEvent, touchpoint_rules_found
-from simulator.truth import DAY, HOUR, MINUTE, Role, planted_share
+from simulator.truth import DAY, HOUR, MINUTE, Role, planted_share, role_of
 
 __all__ = ["ASSUMED_MEDIAN", "SimulatedCustomer", "simulated_customer"]
 
@@ -188,13 +188,12 @@ def _roles(rng: Random, declining: bool) -> dict[str, Role]:
     roles: dict[str, Role] = {}
     for rule in TOUCHPOINT_RULE_IDS:
         draw = rng.random()  # drawn for every rule: plans stay aligned
-        if rule == "churn_risk":
-            if declining:
-                roles[rule] = Role.PLANTED if draw < 0.5 else Role.LOOKALIKE
-        elif draw < planted_share(rule):
-            roles[rule] = Role.PLANTED
-        elif draw < 2 * planted_share(rule):
-            roles[rule] = Role.LOOKALIKE
+        if rule == "churn_risk":  # half of the declining visitors, the other half alike
+            role = role_of(draw, 0.5, 0.5) if declining else None
+        else:
+            role = role_of(draw, planted_share(rule), planted_share(rule))
+        if role is not None:
+            roles[rule] = role
     return roles
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "declining",
     "declining_verdict",
     "planted_share",
+    "role_of",
     "rules_found",
     "verdicts",
 ]
@@ -86,6 +87,17 @@ def planted_share(rule: str) -> float:
     high_effort is planted half by a checkout (``simulator.plans``), half by a support
     journey (``simulator.systems``)."""
     return PLANTED_SHARE / 2 if rule == "high_effort" else PLANTED_SHARE
+
+
+def role_of(draw: float, planted: float, lookalike: float) -> Role | None:
+    """The role a uniform ``draw`` in [0, 1) gives: planted below ``planted``, a look-alike
+    in the ``lookalike`` above that, else none. Every plan draws once per rule, whatever
+    it becomes, so that plans stay aligned across rules and runs."""
+    if draw < planted:
+        return Role.PLANTED
+    if draw < planted + lookalike:
+        return Role.LOOKALIKE
+    return None
 
 
 CHECKOUT_MEDIAN = 4
