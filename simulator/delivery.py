@@ -299,7 +299,6 @@ class HttpDelivery:
         self._site = site
         self._sleep = sleep
         self.events = 0
-        self.retries = 0
 
     def record_consent(self, visitor: SimulatedVisitor) -> str:
         """Post the visitor's grant; returns the visitor key from the receipt."""
@@ -326,11 +325,9 @@ class HttpDelivery:
             pending = [e.wire(origin) for e in events]
             while pending:
                 body = {"site": self._site.id, "visitor": visitor.browser_id, "events": pending}
-                status, answer = self._transport.post("/api/events", orjson.dumps(body), headers)
-                if status == 429:
-                    self.retries += 1
-                    self._sleep(1.0)
-                    continue
+                status, answer = post_admitted(
+                    self._transport, "/api/events", orjson.dumps(body), headers, self._sleep
+                )
                 if status != 202:
                     raise SimulationError(f"POST /api/events answered {status}: {answer}")
                 dropped = Counter(answer.get("dropped", {}))
@@ -341,5 +338,4 @@ class HttpDelivery:
                 # The rate limiter keeps a batch's first events: send the rest again.
                 pending = pending[accepted:]
                 if pending:
-                    self.retries += 1
                     self._sleep(1.0)
