@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from clearsignal.cli.sites import unknown_sites
+from clearsignal.cli.sites import known_site
 from clearsignal.cli.store import open_migrated_store
 from clearsignal.settings import Settings
 
@@ -44,9 +44,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from consent.pseudonyms import SiteKeys
 
     path: Path = args.file
-    site = settings.site(args.site)
+    site = known_site(settings, args.site)
     if site is None:
-        unknown_sites(settings, [args.site])
         return 2
     if not path.is_file():
         print(f"clearsignal: no file {path}", file=sys.stderr)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from clearsignal.settings import Settings
+from clearsignal.settings import Settings, SiteSettings
 
-__all__ = ["unknown_sites"]
+__all__ = ["known_site", "unknown_sites"]
 
 
 def unknown_sites(settings: Settings, named: Iterable[str]) -> bool:
@@ -21,3 +21,12 @@ def unknown_sites(settings: Settings, named: Iterable[str]) -> bool:
         print(f"clearsignal: unknown site {names}; the sites are: {', '.join(known)}",
               file=sys.stderr)  # fmt: skip
     return bool(unknown)
+
+
+def known_site(settings: Settings, site_id: str) -> SiteSettings | None:
+    """The site ``site_id`` of ``settings``; None, after saying which sites there are, when
+    it is not one."""
+    site = settings.site(site_id)
+    if site is None:
+        unknown_sites(settings, [site_id])
+    return site
