@@ -34,6 +34,8 @@ _CANCELLED = (
     "OR (kind = 'order' AND action IN ('cancelled', 'refunded'))"
 )
 _ORDERED = "kind = 'order' AND action = 'placed'"
+_SYSTEMS_COLUMN = {"cancellation": 0, "order_placed": 1}
+"""Which column of the one server-events read holds an outcome's times."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,12 @@ class CaseOutcome:
 
 def _times(
     store: Store, sql: str, site: SiteSettings, keys: list[str]
-) -> dict[str, list[datetime]]:
+) -> dict[str, tuple[list[datetime], ...]]:
+    """Key -> the times of each outcome column ``sql`` selects after the key."""
     if not keys:
         return {}
     rows = store.rows(sql, {"site": site.id, "keys": keys, "goal": site.goal})
-    return {str(key): list(times) for key, times in rows}
+    return {str(key): tuple(list(times) for times in columns) for key, *columns in rows}
 
 
 def case_outcomes(
@@ -91,17 +94,12 @@ def case_outcomes(
     due = [c for c in cases if since <= c.record.opened_at and now - c.record.opened_at >= target]
     customers = sorted({c.record.customer_key for c in due})
     visitors = sorted({c.record.visitor_key for c in due})
-    cancelled = _times(
+    # Per customer: (cancellations, orders); per visitor: (goals,).
+    systems = _times(
         store,
-        f"SELECT customer_key, groupArrayIf(ts, {_CANCELLED}) FROM server_events FINAL "
-        "WHERE site = {site:String} AND customer_key IN {keys:Array(String)} GROUP BY customer_key",
-        site,
-        customers,
-    )
-    ordered = _times(
-        store,
-        f"SELECT customer_key, groupArrayIf(ts, {_ORDERED}) FROM server_events FINAL "
-        "WHERE site = {site:String} AND customer_key IN {keys:Array(String)} GROUP BY customer_key",
+        f"SELECT customer_key, groupArrayIf(ts, {_CANCELLED}), groupArrayIf(ts, {_ORDERED}) "
+        "FROM server_events FINAL WHERE site = {site:String} "
+        "AND customer_key IN {keys:Array(String)} GROUP BY customer_key",
         site,
         customers,
     )
@@ -119,13 +117,11 @@ def case_outcomes(
         cells: dict[tuple[bool, bool], set[str]] = {}
         for case in (c for c in due if c.record.rule_id == rule_id):
             record = case.record
-            times = (
-                cancelled.get(record.customer_key, [])
-                if outcome == "cancellation"
-                else ordered.get(record.customer_key, [])
-                if outcome == "order_placed"
-                else goals.get(record.visitor_key, [])
-            )
+            if outcome in _SYSTEMS_COLUMN:
+                found_times = systems.get(record.customer_key)
+                times = found_times[_SYSTEMS_COLUMN[outcome]] if found_times else []
+            else:
+                times = goals.get(record.visitor_key, ([],))[0]
             happened = any(t > record.opened_at for t in times)
             answered = case.first_response_at is not None
             cells.setdefault((answered, happened), set()).add(record.customer_key)
