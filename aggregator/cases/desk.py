@@ -72,14 +72,12 @@ class CaseDesk:
         ]
 
     def case(self, case_id: str, now: datetime) -> CaseView | None:
-        found = self.book.state(self.site.id, case_id)
+        states = self.book.states(self.site.id)
+        found = next((s for s in states if s.record.case_id == case_id), None)
         if found is None:
             return None
-        customer = [
-            s
-            for s in self.book.states(self.site.id)
-            if s.record.customer_key == found.record.customer_key
-        ]
+        # Its priority counts the customer's other open cases.
+        customer = [s for s in states if s.record.customer_key == found.record.customer_key]
         return next(v for v in self._views(customer, now) if v.case_id == case_id)
 
     def visitors_cases(self, visitor_key: str, now: datetime) -> list[CaseView]:
