@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aggregator.cases.desk import CaseDesk
 from aggregator.jobs.base import StoreJob
-from aggregator.reports.digest import compose_digest
+from aggregator.reports.digest import compose_digest, digest_key
 from aggregator.reports.mail import MailError, send_mail
 from aggregator.reports.notifications import NotificationLog
 from consent.pseudonyms import SiteKeys
@@ -40,10 +40,9 @@ class DigestJob(StoreJob):
             for site in self._settings.sites:
                 if not site.response.notify or now.weekday() != site.response.digest_weekday:
                     continue
-                desk = CaseDesk(self._store, site, keys.key(site.id))
-                digest = compose_digest(desk, now)
-                if notifications.sent(site.id, "digest", digest.key, "mail"):
+                if notifications.sent(site.id, "digest", digest_key(now), "mail"):
                     continue
+                digest = compose_digest(CaseDesk(self._store, site, keys.key(site.id)), now)
                 error = ""
                 try:
                     send_mail(mail, site.response.notify, digest.subject, digest.text)

@@ -15,7 +15,7 @@ from aggregator.cases.response_times import response_report
 from aggregator.reports.dashboard import TREND_DAYS, read_dashboard
 from clearsignal.settings import SiteSettings
 
-__all__ = ["TOP_SIGNALS", "Digest", "compose_digest", "week_of"]
+__all__ = ["TOP_SIGNALS", "Digest", "compose_digest", "digest_key", "week_of"]
 
 TOP_SIGNALS = 5
 
@@ -31,6 +31,11 @@ class Digest:
 def week_of(today: date) -> date:
     """The first day of the seven days before ``today``."""
     return today - timedelta(days=TREND_DAYS)
+
+
+def digest_key(now: datetime) -> str:
+    """The key of the digest sent at ``now``: the first day of the week it covers."""
+    return week_of(now.date()).isoformat()
 
 
 def _count(value: int, k: int) -> str:
@@ -88,4 +93,4 @@ def compose_digest(desk: CaseDesk, now: datetime) -> Digest:
         "The inbox: /admin/inbox. The dashboard: /admin/dashboard.",
     ]
     subject = f"ClearSignal weekly digest: {site.name or site.id}, week of {first.isoformat()}"
-    return Digest(first.isoformat(), subject, "\n".join(lines) + "\n")
+    return Digest(digest_key(now), subject, "\n".join(lines) + "\n")
