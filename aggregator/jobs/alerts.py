@@ -53,10 +53,13 @@ class AlertJob(StoreJob):
             notifications = NotificationLog(self._store)
             keys = SiteKeys(self._settings.site_key_dir)
             for site in self._settings.sites:
+                channels = self._channels(self._settings, site)
+                if not channels:  # nobody to tell: nothing to compute
+                    continue
                 desk = CaseDesk(self._store, site, keys.key(site.id))
                 for alert in site_alerts(desk, now):
                     run.found += 1
-                    for channel, send in self._channels(self._settings, site):
+                    for channel, send in channels:
                         if notifications.sent(site.id, "alert", alert.key, channel):
                             continue
                         error = send(alert)
