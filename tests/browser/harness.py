@@ -150,6 +150,23 @@ class Collector:
             "--seed", str(seed),
         )  # fmt: skip
 
+    def decide(self, site: str, browser_id: str, granted: bool) -> dict[str, Any]:
+        """A consent decision for both purposes (granted or withdrawn), as the banner on
+        the site's page posts it; the receipt answered."""
+        body = {
+            "site": site, "visitor": browser_id, "notice_version": "1", "method": "banner",
+            "purposes": {"analytics": granted, "personalization": granted},
+        }  # fmt: skip
+        request = urllib.request.Request(
+            f"{self.loopback}/api/consent",
+            data=json.dumps(body).encode(),
+            headers={"Origin": self.origin, "User-Agent": USER_AGENT, "Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
     def clearsignal(self, *args: str, timeout: float = 300) -> str:
         """A ``clearsignal`` command on the collector's store and keys; a data directory
         of its own keeps it off the running collector's spool. Returns what it printed."""

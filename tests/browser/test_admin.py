@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import secrets
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ import pytest
 
 from collector.admin.accounts import save_file_user
 from tests.browser.accessibility import check_basics, tab_to, unreachable_by_keyboard
-from tests.browser.harness import REPO, USER_AGENT, Collector, Visit
+from tests.browser.harness import REPO, Collector, Visit
 from tests.support.admin_accounts import OFFICER, OWNER, PASSWORDS, admin_settings
 
 SITE = "adminshop"
@@ -36,25 +34,6 @@ JOBS = ("consent.erase", "consent.sequence", "sessions.compute", "signals.comput
         "summaries.compute", "signals.validate")  # fmt: skip
 
 
-def decide(collector: Collector, browser_id: str, analytics: bool) -> dict[str, Any]:
-    body = {
-        "site": SITE, "visitor": browser_id, "notice_version": "1", "method": "banner",
-        "purposes": {"analytics": analytics, "personalization": analytics},
-    }  # fmt: skip
-    request = urllib.request.Request(
-        f"{collector.loopback}/api/consent",
-        data=json.dumps(body).encode(),
-        headers={
-            "Origin": collector.origin,
-            "User-Agent": USER_AGENT,
-            "Content-Type": "text/plain",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer: dict[str, Any] = json.loads(response.read())
-        return answer
-
-
 @pytest.fixture(scope="module")
 def withdrawal(collector: Collector) -> str:
     """The simulated shop with its jobs run, the two accounts, and one visitor who
@@ -63,8 +42,8 @@ def withdrawal(collector: Collector) -> str:
         save_file_user(collector.data_dir / "admin" / "users.json", account)
     collector.simulate(SITE, visitors=4000, days=14, seed=3)
     leaving = secrets.token_urlsafe(16)
-    decide(collector, leaving, True)
-    receipt = str(decide(collector, leaving, False)["receipt_id"])
+    collector.decide(SITE, leaving, True)
+    receipt = str(collector.decide(SITE, leaving, False)["receipt_id"])
     collector.run_jobs(*JOBS)
     return receipt
 

@@ -7,13 +7,11 @@ in the admin action log. The inbox is saved as docs/screenshots/inbox.png."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 
 from collector.admin.accounts import save_file_user
 from tests.browser.customers import BROWSER_ID, at_risk_customer
-from tests.browser.harness import REPO, USER_AGENT, Collector, Visit
+from tests.browser.harness import REPO, Visit
 from tests.support.admin_accounts import AGENT, OTHER_AGENT, PASSWORDS, agent
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "inbox.png"
@@ -34,24 +32,6 @@ def press(visit: Visit, label: str) -> None:
     button.focus()
     with visit.page.expect_navigation():
         visit.page.keyboard.press("Enter")
-
-
-def withdraw(collector: Collector, browser_id: str) -> None:
-    body = {
-        "site": "demo", "visitor": browser_id, "notice_version": "1", "method": "banner",
-        "purposes": {"analytics": False, "personalization": False},
-    }  # fmt: skip
-    request = urllib.request.Request(
-        f"{collector.loopback}/api/consent",
-        data=json.dumps(body).encode(),
-        headers={
-            "Origin": collector.origin,
-            "User-Agent": USER_AGENT,
-            "Content-Type": "text/plain",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
 
 
 def test_an_agent_answers_an_at_risk_customer_who_sees_it_on_me(
@@ -104,7 +84,7 @@ def test_an_agent_answers_an_at_risk_customer_who_sees_it_on_me(
     assert answer is not None
     assert answer.status == 404
 
-    withdraw(collector, browser_id)
+    collector.decide("demo", browser_id, False)
     collector.run_jobs("consent.erase", "cases.open")
     desk.page.goto(f"{collector.origin}/admin/inbox?status=all")
     assert reference not in desk.page.content()
