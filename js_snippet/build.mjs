@@ -1,18 +1,24 @@
 // Builds the snippet, byte-for-byte reproducible:
-//   dist/cs.js          the snippet: one minified IIFE (src/index.js and what it imports)
+//   dist/cs.js          the snippet's core: one minified IIFE (src/index.js and what it imports)
+//   dist/cs-more.js     the on-demand piece, loaded by cs.js once a page needs it (src/more.js:
+//                       forms, the CMP readers, navigations without the Navigation API)
 //   dist/cs-signals.js  optional add-on: clearsignal.signals() (src/signals.js)
 //   dist/cs-link.js     optional add-on: clearsignal.link(), a proven customer link (src/link.js)
 //
 //   node build.mjs [--outdir DIR]      (default: dist/)
 //
-// esbuild bundles each entry into one IIFE; the object of src/state.js becomes plain
-// variables (flattenState, below); esbuild lowers the syntax to TARGET; UglifyJS
-// minifies it (its defaults come out 15 bytes smaller after gzip than terser's best
-// on this code, and esbuild's own minifier some 60 bytes larger). Prints each file's
-// minified and gzipped (level 9) sizes, and fails when cs.js gzipped is over the
-// "gzipBudget" in package.json, or when the modules of an entry import each other
+// esbuild bundles each entry into one IIFE and renames every property whose name ends
+// in "_" (the internal interface between cs.js and its pieces: one renaming for all
+// files, so that they agree); the object of src/state.js becomes plain variables
+// (flattenState, below); esbuild lowers the syntax to TARGET; UglifyJS minifies it
+// (its defaults come out smaller after gzip than terser's best and esbuild's own
+// minifier on this code). The piece is built first: cs.js gets its content-addressed
+// path and Subresource Integrity hash (PIECE), so that it loads exactly those bytes. Prints each file's minified and gzipped (level 9) sizes, and
+// the peers' trackers' for comparison; fails when a file gzipped is over its budget
+// in package.json ("gzipBudget"), or when the modules of an entry import each other
 // in a cycle.
 
+import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,11 +34,17 @@ const { gzipBudget } = JSON.parse(readFileSync(resolve(here, 'package.json'), 'u
 // The browsers the snippet runs in.
 const TARGET = 'es2020'
 
+// The piece first: cs.js names it.
 const FILES = [
-  { name: 'cs.js', entry: 'src/index.js', budget: gzipBudget },
+  { name: 'cs-more.js', entry: 'src/more.js', piece: true },
+  { name: 'cs.js', entry: 'src/index.js' },
   { name: 'cs-signals.js', entry: 'src/signals.js' },
   { name: 'cs-link.js', entry: 'src/link.js' },
 ]
+
+// Other trackers, measured in the same run for comparison (devDependencies, never
+// part of what is served).
+const PEERS = ['@plausible-analytics/tracker/plausible.js', 'posthog-js/dist/array.js']
 
 // Throws when the modules of a bundle (esbuild's metafile) import each other in a
 // cycle, naming the modules of the cycle.
@@ -128,8 +140,21 @@ const flattenState = (code) => {
   return flat.print_to_string()
 }
 
+const gzipped = (code) => gzipSync(code, { level: 9 }).length
+
+// The URL path the collector serves a file's bytes under for good (its name with the
+// first 16 hex digits of their SHA-256), as collector/visitor/snippet_files.py
+// computes it, and their SRI hash (SHA-256: a third shorter than /snippet.json's
+// SHA-384, and as strong for this).
+const pinned = (name, code) => [
+  `/${name.replace(/\.js$/, '')}.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`,
+  `sha256-${createHash('sha256').update(code).digest('base64')}`,
+]
+
 mkdirSync(outDir, { recursive: true })
-for (const { name, entry, budget } of FILES) {
+let piece = []
+let mangleCache = {}
+for (const { name, entry } of FILES) {
   // No syntax lowered yet: esbuild lowers `state.x ||= y` through a temporary that
   // holds the object, which flattenState would have to refuse.
   const bundled = await build({
@@ -142,7 +167,11 @@ for (const { name, entry, budget } of FILES) {
     write: false,
     metafile: true,
     logLevel: 'warning',
+    mangleProps: /[^_]_$/,
+    mangleCache,
+    define: { PIECE: JSON.stringify(piece) },
   })
+  mangleCache = bundled.mangleCache
   checkAcyclic(bundled.metafile)
   const lowered = await transform(flattenState(bundled.outputFiles[0].text), {
     target: TARGET,
@@ -153,15 +182,23 @@ for (const { name, entry, budget } of FILES) {
   const minified = UglifyJS.minify(lowered.code, { compress: { passes: 2 } })
   if (minified.error) throw minified.error
   const code = `${minified.code}\n`
+  if (FILES.find((file) => file.name === name).piece) piece = pinned(name, code)
   const outFile = resolve(outDir, name)
   writeFileSync(outFile, code)
-  const gzipped = gzipSync(code, { level: 9 }).length
+  const budget = gzipBudget[name]
+  const size = gzipped(code)
   const limit = budget ? ` (budget ${budget})` : ''
   console.log(
-    `${outFile}: ${Buffer.byteLength(code)} bytes minified, ${gzipped} bytes gzipped${limit}`,
+    `${outFile}: ${Buffer.byteLength(code)} bytes minified, ${size} bytes gzipped${limit}`,
   )
-  if (gzipped > budget) {
-    console.error(`${name} is over budget by ${gzipped - budget} bytes gzipped`)
+  if (!budget || size > budget) {
+    console.error(
+      budget ? `${name} is over budget by ${size - budget} bytes gzipped` : `${name} has no budget`,
+    )
     process.exitCode = 1
   }
+}
+for (const peer of PEERS) {
+  const code = readFileSync(resolve(here, 'node_modules', peer))
+  console.log(`peer ${peer}: ${code.length} bytes, ${gzipped(code)} bytes gzipped`)
 }

@@ -2,13 +2,14 @@
 
 Routes, as data (``SNIPPET_ROUTES``, or ``snippet_routes(directory)`` for another build):
 
-* ``GET /cs.js``, and the optional add-ons ``GET /cs-signals.js`` (``clearsignal.signals()``)
-  and ``GET /cs-link.js`` (``clearsignal.link()``): the current build, ``Cache-Control: public, max-age=300``
+* ``GET /cs.js``; ``GET /cs-more.js``, the piece cs.js loads once a page needs it (by
+  its versioned URL and SRI hash, which the build writes into cs.js); and the optional
+  add-ons ``GET /cs-signals.js`` (``clearsignal.signals()``) and ``GET /cs-link.js``
+  (``clearsignal.link()``): the current build, ``Cache-Control: public, max-age=300``
   and an ``ETag``; 304 on a matching ``If-None-Match``. A site that embeds these picks
   up a new build within minutes.
-* ``GET /cs.<version>.js``, ``GET /cs-signals.<version>.js``, ``GET /cs-link.<version>.js``:
-  the same bytes under a
-  content-addressed URL (``version``: the first 16 hex digits of their SHA-256),
+* ``GET /cs.<version>.js``, ``GET /cs-more.<version>.js``, ``GET /cs-signals.<version>.js``,
+  ``GET /cs-link.<version>.js``: the same bytes under a content-addressed URL (``version``: the first 16 hex digits of their SHA-256),
   ``Cache-Control: public, max-age=31536000, immutable``. Only the current build is
   kept: another version answers 404, naming the current URL.
 * ``GET /snippet.json``: for each file its versioned URL, size and Subresource
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 DEFAULT_SNIPPET_DIR = Path(__file__).resolve().parents[2] / "js_snippet" / "dist"
-SNIPPET_FILES = ("cs.js", "cs-signals.js", "cs-link.js")
+SNIPPET_FILES = ("cs.js", "cs-more.js", "cs-signals.js", "cs-link.js")
 
 LATEST = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -1,20 +1,20 @@
-// Auto-capture: pageviews (single-page-app navigation too), clicks, outbound
-// links, downloads, funnel steps, scroll depth, engaged time, rage and dead
-// clicks, form start/submit/abandon (field names only).
+// Auto-capture: clicks, outbound links, downloads, funnel steps, scroll depth, engaged
+// time, rage and dead clicks. Pageviews are pages.js's; forms are forms.js's, in the
+// on-demand piece, loaded when a visitor first types in a form or submits one.
 
 import { doc } from './config.js'
-import { describe, FIELDS, INTERACTIVE, selector } from './element.js'
-import { record } from './events.js'
+import { describe, FIELDS, INTERACTIVE } from './element.js'
+import { record, wanted } from './events.js'
+import { loadMore } from './loader.js'
 import { safe } from './log.js'
-import { state } from './state.js'
+import { endPage, pageEnds, watchNavigation } from './pages.js'
+import { core } from './pieces.js'
 import { flush } from './transport.js'
 
 // Per pageview.
-let maxDepth // deepest scroll position seen, percent of the page
-let depthSent // deepest position already sent
-let engagedMs // visible-and-focused time not sent yet
-const forms = new Map() // started, not submitted: form -> set of field names
-let stepsTimer
+let maxDepth = 0 // deepest scroll position seen, percent of the page
+let depthSent = 0 // deepest position already sent
+let engagedMs = 0 // visible-and-focused time not sent yet
 
 // Rage clicks: the times of the current burst's clicks, and where the last one was.
 let burst = []
@@ -24,62 +24,48 @@ let lastY
 // Dead clicks: when the page last changed (its DOM, or a scroll). The DOM is
 // observed only while a click's check is pending.
 let changed
-const noteChange = () => (changed = Date.now())
+const noteChange = () => {
+  changed = Date.now()
+}
 
-const depth = () =>
-  (maxDepth = Math.max(
-    maxDepth,
-    Math.min(100, ((scrollY + innerHeight) * 100) / doc.documentElement.scrollHeight) | 0,
-  ))
+const DOWNLOAD = /\.(pdf|csv|docx?|xlsx?|zip|dmg|exe)$/i
+const RAGE_CLICKS = 3 // within RAGE_MS, each within RAGE_PX of the one before
+const RAGE_MS = 1000
+const RAGE_PX = 30
+const DEAD_MS = 2500
 
-// A form's event: its name (or selector) and the names of the fields typed in.
-const formEvent = (type, form) =>
-  record(type, {
-    form: form.getAttribute('name') || selector(form),
-    fields: [...(forms.get(form) || [])].join(),
-  })
+const depth = () => {
+  const { scrollHeight } = doc.documentElement
+  const seen = Math.min(100, ((scrollY + innerHeight) * 100) / scrollHeight) | 0
+  maxDepth = Math.max(maxDepth, seen)
+}
 
-// The page is hidden, or left (leaving: navigation or unload).
-const pageEnd = (leaving) => {
-  depth() > depthSent && record('scroll', { depth: (depthSent = maxDepth) })
-  engagedMs && record('engagement', { ms: engagedMs })
+// The page is hidden, or left: its scroll depth and engaged time so far. The next
+// page of the app starts from the top.
+pageEnds.push((_leaving, next) => {
+  depth()
+  if (maxDepth > depthSent) record('scroll', { depth: (depthSent = maxDepth) })
+  if (engagedMs) record('engagement', { ms: engagedMs })
   engagedMs = 0
-  if (leaving) {
-    for (const [form] of forms) formEvent('form_abandon', form)
-    forms.clear()
+  if (next) maxDepth = depthSent = 0
+})
+
+// Form events go to forms.js; until the piece has started, they wait for it. It
+// loads for them only when a form event would be sent (the family is on, consent
+// allows it).
+const formEvent = (event) => {
+  if (core.forms_) core.forms_(event)
+  else if (wanted('form_start')) {
+    core.formsWaiting_.push(event)
+    loadMore()
   }
 }
 
-// A new page when the URL without its fragment has changed: at start, after a
-// click (once the page's own handlers have run) or popstate, and at every tick,
-// so that a single-page app's history.pushState or replaceState is seen at once
-// when a click led to it, and within a second otherwise. The page before ends
-// (scroll, engagement, abandoned forms).
-const navigated = safe(() => {
-  const url = location.href.split('#')[0]
-  if (url != state.page) {
-    pageEnd(1)
-    state.page = url
-    maxDepth = depthSent = 0
-    record('pageview')
-    // The page's funnel steps (data-cs-step on an element that is not clickable),
-    // looked for a second later, when a single-page app has rendered; once per page.
-    clearTimeout(stepsTimer)
-    stepsTimer = setTimeout(
-      safe(() => {
-        for (const element of doc.querySelectorAll('[data-cs-step]'))
-          element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
-      }),
-      1e3,
-    )
-  }
-})
-
-// Every second: the URL, and engaged time, which counts while the page has the
-// focus (so is visible).
+// Every second: engaged time, which counts while the page has the focus (so is
+// visible); and the on-demand piece once the page has a CMP (cmp.js).
 export const tick = () => {
-  if (doc.hasFocus()) engagedMs += 1e3
-  navigated()
+  if (doc.hasFocus()) engagedMs += 1000
+  if (window.dataLayer || window.__tcfapi) loadMore()
 }
 
 const handlers = {
@@ -89,80 +75,73 @@ const handlers = {
     const field = element?.matches(FIELDS)
     const descriptor = element && describe(element, field)
     const now = Date.now()
-    setTimeout(navigated)
 
     // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. A burst
     // is the clicks within 1 s of its first, each within 30 px of the one before;
     // its third click is its rage_click (one per burst).
-    if ((x - lastX) ** 2 + (y - lastY) ** 2 > 900 || now - burst[0] > 1e3) burst = []
+    if ((x - lastX) ** 2 + (y - lastY) ** 2 > RAGE_PX ** 2 || now - burst[0] > RAGE_MS) burst = []
     lastX = x
     lastY = y
-    burst.push(now) == 3 && record('rage_click', 0, descriptor || describe(target, 1))
+    if (burst.push(now) == RAGE_CLICKS) record('rage_click', 0, descriptor || describe(target, 1))
 
-    if (element) {
-      // A download: a link with a download attribute, or to a file of these types.
-      record(
-        element.attributes.download ||
-          /\.(pdf|csv|docx?|xlsx?|zip|dmg|exe)$/i.test(element.pathname)
-          ? 'download'
-          : element.host && element.host != location.host
-            ? 'outbound'
-            : 'click',
-        0,
-        descriptor,
-      )
-      // data-cs-step on a clickable element: a funnel step when clicked.
-      element.dataset.csStep && record('step', 0, descriptor, element.dataset.csStep)
+    if (!element) return
+    // A download: a link with a download attribute, or to a file of these types.
+    const type =
+      element.attributes.download || DOWNLOAD.test(element.pathname)
+        ? 'download'
+        : element.host && element.host != location.host
+          ? 'outbound'
+          : 'click'
+    record(type, 0, descriptor)
+    // data-cs-step on a clickable element: a funnel step when clicked.
+    if (element.dataset.csStep) record('step', 0, descriptor, element.dataset.csStep)
 
-      // Dead: no DOM change, navigation or scroll within 2.5 s. Form fields
-      // change state without touching the DOM; a link left to navigate is not
-      // dead (navigation ends the page, and this check with it). Each click has
-      // its own check, and its own observer of the DOM for those 2.5 s only.
-      if (!field) {
-        const mutations = new MutationObserver(noteChange)
-        mutations.observe(doc, {
-          subtree: true,
-          childList: true,
-          attributes: true,
-          characterData: true,
-        })
-        setTimeout(
-          safe(() => {
-            mutations.disconnect()
-            changed >= now ||
-              (element.href && !event.defaultPrevented) ||
-              record('dead_click', 0, descriptor)
-          }),
-          2500,
-        )
-      }
+    // Dead: no DOM change, navigation or scroll within 2.5 s. Form fields change
+    // state without touching the DOM; a link left to navigate is not dead
+    // (navigation ends the page, and this check with it). Each click has its own
+    // check, and its own observer of the DOM for those 2.5 s only.
+    if (field) return
+    const mutations = new MutationObserver(noteChange)
+    mutations.observe(doc, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    })
+    setTimeout(
+      safe(() => {
+        mutations.disconnect()
+        const pageChanged = changed >= now
+        const leftToNavigate = element.href && !event.defaultPrevented
+        if (!pageChanged && !leftToNavigate) record('dead_click', 0, descriptor)
+      }),
+      DEAD_MS,
+    )
+  },
+
+  input(event) {
+    if (event.target.form) formEvent(event)
+  },
+  submit: formEvent,
+
+  scroll() {
+    noteChange()
+    depth()
+  },
+  visibilitychange() {
+    if (doc.hidden) {
+      endPage(false)
+      flush(true)
     }
   },
-
-  input({ target: field }) {
-    const form = field.form
-    // A field without a name or id counts under its type ("text", "select-one").
-    const name = field.name || field.id || field.type
-    // The first field typed in starts the form.
-    if (form && !forms.get(form)?.add(name)) {
-      forms.set(form, new Set([name]))
-      formEvent('form_start', form)
-    }
+  pagehide() {
+    endPage(true)
+    flush(true)
   },
-
-  submit({ target: form }) {
-    formEvent('form_submit', form)
-    forms.delete(form)
-  },
-
-  scroll: () => depth(noteChange()),
-  visibilitychange: () => doc.hidden && flush(1, pageEnd()),
-  pagehide: () => flush(1, pageEnd(1)),
-  popstate: navigated,
 }
 
 export const start = () => {
   // Capturing on window sees every event first, even where the page stops its propagation.
   for (const type in handlers) addEventListener(type, safe(handlers[type]), true)
-  navigated()
+  watchNavigation()
 }

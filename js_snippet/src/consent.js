@@ -46,10 +46,13 @@ export const decide = async (purposes, noticeVersion = data.notice, method, cmp)
     if (response.ok) {
       const text = await response.text()
       // Kept once the server has recorded the grant (until then the id lives
-      // in this page only), as received.
+      // in this page only), as received. With them the consent log's key from the
+      // tag (data-log-key), which the data explanation page (/me) checks the log
+      // under rather than under a key the collector hands out.
       if (state.browserId) {
         state.storage.cs_id = state.browserId
         state.storage.cs_receipt = text
+        if (data.logKey) state.storage.cs_log_key = data.logKey
       }
       return JSON.parse(text)
     }

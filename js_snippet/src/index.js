@@ -1,11 +1,13 @@
 // ClearSignal's browser snippet: the public API (window.clearsignal) and start-up.
-// The optional add-on (signals.js) talks to this API only.
+// The add-ons (signals.js, link.js) talk to this API only; the pieces (forms.js,
+// cmp.js) to its core_ too.
 
 import { start, tick } from './capture.js'
-import { checkCmp } from './cmp.js'
 import { decide, receipt } from './consent.js'
 import { record } from './events.js'
 import { safe } from './log.js'
+import { checkUrl } from './pages.js'
+import { core } from './pieces.js'
 import { flush } from './transport.js'
 
 // A second copy of the tag does nothing.
@@ -18,15 +20,16 @@ if (!window.clearsignal) {
     // (docs/api.md), and keeps the rest of the batch.
     track: safe((name, props) => record('custom', props, 0, name)),
     receipt,
+    core_: core,
   }
   safe(start)()
-  // Every second: send what is queued, the URL and engaged time, the CMPs.
+  // Every second: send what is queued, engaged time, and the URL once more.
   setInterval(
     safe(() => {
       flush()
       tick()
-      checkCmp()
+      checkUrl()
     }),
-    1e3,
+    1000,
   )
 }

@@ -9,8 +9,11 @@ export const state = {
   // The browser id: 16 random bytes as 22 base64url characters (consent.js creates
   // it on an analytics grant), or falsy. Read from storage below.
   browserId: undefined,
-  // The current pageview's URL without the fragment; every event carries it.
+  // The current pageview's URL (pages.js), and its referrer: the document's for the
+  // first pageview, the page before it after a navigation within the page. Every
+  // event carries both.
   page: undefined,
+  referrer: undefined,
   // Events waiting to be sent, as JSON (events.js queues them, transport.js sends).
   queue: [],
 }

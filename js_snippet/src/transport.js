@@ -6,6 +6,12 @@ import { blocked, data, endpoint, nav } from './config.js'
 import { log } from './log.js'
 import { state } from './state.js'
 
+const EVENTS = '/api/events'
+const RETRIES = 6
+// A batch: at most this many events, and this many characters (under 64 KiB of UTF-8).
+const BATCH_EVENTS = 100
+const BATCH_CHARS = 16000
+
 let inFlight // the batch being sent, or waiting for its next attempt
 
 // POSTs a text/plain body (a string body gets that type, and no CORS preflight).
@@ -15,27 +21,32 @@ let inFlight // the batch being sent, or waiting for its next attempt
 // (events are not even queued then: record() logs the reason).
 export const post = (path, body, attempt = 0) => {
   const retry = () =>
-    attempt < 6 &&
+    attempt < RETRIES &&
     new Promise((wake) =>
-      setTimeout(() => wake(post(path, body, attempt + 1)), (2 ** attempt + Math.random()) * 1e3),
+      setTimeout(() => wake(post(path, body, attempt + 1)), (2 ** attempt + Math.random()) * 1000),
     )
-  return (
-    blocked ||
-    fetch(endpoint + path, { method: 'POST', body, keepalive: true }).then((response) => {
-      log('http', path, response.status)
-      return /^(5|429)/.test(response.status) ? retry() : response
-    }, retry)
-  )
+  if (blocked) return blocked
+  return fetch(endpoint + path, { method: 'POST', body, keepalive: true }).then((response) => {
+    log('http', path, response.status)
+    return response.status == 429 || response.status >= 500 ? retry() : response
+  }, retry)
 }
 
 // A request body: the site, the browser id (or null) and `fields`.
 export const body = (fields) =>
   JSON.stringify({ site: data.site, visitor: state.browserId || null, ...fields })
 
-// The oldest events: at most 100 and 16,000 characters (under 64 KiB of UTF-8).
-const nextBatch = (count = 1, chars = state.queue[0].length) => {
-  while (count < 100 && (chars += state.queue[count]?.length) < 16e3) count++
-  return body({ events: [] }).slice(0, -2) + state.queue.splice(0, count) + ']}'
+// The oldest queued events as one request body. They are JSON already, so they go
+// into the body's events array as they are.
+const nextBatch = () => {
+  let count = 1
+  let chars = state.queue[0].length
+  while (count < BATCH_EVENTS && count < state.queue.length) {
+    chars += state.queue[count].length
+    if (chars >= BATCH_CHARS) break
+    count++
+  }
+  return body({ events: [] }).slice(0, -2) + state.queue.splice(0, count).join(',') + ']}'
 }
 
 // leaving: the page is hidden or left, and may be gone before any answer (or a
@@ -44,8 +55,13 @@ const nextBatch = (count = 1, chars = state.queue[0].length) => {
 // the collector dedupes by event id.
 export const flush = (leaving) => {
   if (leaving) {
-    inFlight && nav.sendBeacon(endpoint + '/api/events', inFlight)
-    while (state.queue[0]) nav.sendBeacon(endpoint + '/api/events', nextBatch())
-  } else if (state.queue[0] && !inFlight)
-    post('/api/events', (inFlight = nextBatch())).then(() => flush((inFlight = 0)))
+    if (inFlight) nav.sendBeacon(endpoint + EVENTS, inFlight)
+    while (state.queue.length) nav.sendBeacon(endpoint + EVENTS, nextBatch())
+  } else if (state.queue.length && !inFlight) {
+    inFlight = nextBatch()
+    post(EVENTS, inFlight).then(() => {
+      inFlight = 0
+      flush()
+    })
+  }
 }

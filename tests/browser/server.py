@@ -11,8 +11,14 @@ On top of ``collector.app.create_app(settings)`` this adds:
   ``<!-- clearsignal -->`` comment replaced by the snippet's script tag, built from the
   query string (``?data-site=demo&data-debug=``: each parameter one attribute; ``src``
   defaults to /cs.js; ``cs-link=<token>`` puts the link add-on, with that ``data-link``,
-  in place of a ``<!-- clearsignal-link -->`` comment). ``run``
-  is any token: it keeps one test's stored URLs apart from another's;
+  in place of a ``<!-- clearsignal-link -->`` comment; ``router`` is the page's own, for
+  router.html, and not put on the tag). ``run`` is any token: it keeps one test's
+  stored URLs apart from another's;
+* ``GET /fixtures/{run}/router-app.bundle.js``: router.html's single-page app
+  (fixtures/router-app.js, Vue and vue-router), bundled by esbuild from js_snippet's
+  node_modules (fixtures/build-router-app.mjs) on the first request, once per process;
+  a failed build answers 500 with esbuild's messages. The URLs the app pushes in
+  history mode (``/fixtures/{run}/app/orders/42``) have no route: tests never reload them;
 * ``POST /_test/faults`` ``{"path": "/api/events", "statuses": [500, 429]}``: the next
   requests to that path get those statuses (one each) instead of reaching the app
   (``"clear": true`` first drops what is still pending);
@@ -30,6 +36,10 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import shutil
+import subprocess
+import tempfile
+import threading
 from collections import defaultdict, deque
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -47,14 +57,17 @@ from collector.app import CollectorApp, create_app
 from collector.visitor.snippet_files import snippet_routes
 
 FIXTURES = Path(__file__).resolve().with_name("fixtures")
+ROUTER_APP_BUILD = FIXTURES / "build-router-app.mjs"
 PLACEHOLDER = "<!-- clearsignal -->"
 LINK_PLACEHOLDER = "<!-- clearsignal-link -->"
 SNIPPET_PATHS = {
     "/cs.js",
+    "/cs-more.js",
     "/cs-signals.js",
     "/cs-link.js",
     "/snippet.json",
     "/cs.{version}.js",
+    "/cs-more.{version}.js",
     "/cs-signals.{version}.js",
     "/cs-link.{version}.js",
 }
@@ -149,6 +162,7 @@ async def fixture_page(request: Request) -> Response:
         return PlainTextResponse(f"no fixture {name}", status_code=404)
     asked = dict(parse_qsl(request.url.query, keep_blank_values=True))
     link = asked.pop("cs-link", "")
+    asked.pop("router", None)  # router.html's own: history or hash
     asked.setdefault("src", "/cs.js")
     attributes = "".join(
         f' {html.escape(key)}="{html.escape(value)}"' if value else f" {html.escape(key)}"
@@ -162,10 +176,46 @@ async def fixture_page(request: Request) -> Response:
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
+class RouterAppBundle:
+    """router-app.js bundled by esbuild, built on the first request and then kept."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.code: bytes | None = None
+
+    def _build(self) -> tuple[bytes | None, str]:
+        with self.lock:
+            if self.code is not None:
+                return self.code, ""
+            node = shutil.which("node")
+            if node is None:
+                return None, "no node to run esbuild with: apt-get install nodejs"
+            with tempfile.TemporaryDirectory(prefix="router-app-") as directory:
+                outfile = Path(directory) / "router-app.bundle.js"
+                result = subprocess.run(
+                    [node, str(ROUTER_APP_BUILD), str(outfile)],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                if result.returncode != 0:
+                    return None, f"{result.stdout}{result.stderr}"
+                self.code = outfile.read_bytes()
+            return self.code, ""
+
+    async def serve(self, request: Request) -> Response:
+        code, error = await run_in_threadpool(self._build)
+        if code is None:
+            return PlainTextResponse(f"router-app.js did not build:\n{error}", status_code=500)
+        return Response(code, media_type="text/javascript", headers={"Cache-Control": "no-store"})
+
+
 def build_app(snippet_dir: Path) -> ASGIApp:
     app: Starlette = create_app(load_settings())
     own: list[BaseRoute] = [
         *snippet_routes(snippet_dir),
+        Route("/fixtures/{run}/router-app.bundle.js", RouterAppBundle().serve, methods=["GET"]),
         Route("/fixtures/{run}/{name}", fixture_page, methods=["GET"]),
     ]
     # Ahead of the app's routes: the snippet under test wins over js_snippet/dist.

@@ -44,19 +44,6 @@ def test_single_page_app_navigation_sends_pageviews(returning: Visit) -> None:
     assert step["path"].endswith("/faq")
 
 
-def test_a_history_change_no_click_led_to_is_a_pageview_within_a_second(
-    returning: Visit,
-) -> None:
-    returning.open("spa.html")
-    returning.wait_sent(lambda events: "pageview" in types(events))
-    returning.page.evaluate("history.pushState({}, '', 'settings')")  # the app's own code
-    # Seen by the next tick, sent by the one after.
-    returning.wait_sent(lambda events: types(events).count("pageview") == 2, timeout=3)
-    pageviews = of_type(returning.sent_events(), "pageview")
-    paths = [event["url"].split("?")[0].rsplit("/", 1)[1] for event in pageviews]
-    assert paths == ["spa.html", "settings"]
-
-
 def test_clicks_are_sent_with_a_safe_element_descriptor(returning: Visit) -> None:
     returning.open("page.html")
     for element in ("#reveal", "#icon", "#nothing", "#to-checkout"):

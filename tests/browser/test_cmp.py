@@ -1,9 +1,10 @@
 """The snippet reads the site's consent management platform, in a real browser: decisions
 taken in Google Consent Mode or an IAB TCF CMP are recorded with method "cmp", by cs.js
-alone (the fixture page loads no other script of ours)."""
+and the piece it loads itself (the fixture page adds no other script of ours)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from tests.browser.harness import Visit
@@ -28,11 +29,14 @@ def test_consent_mode_defaults_are_not_a_decision(visit: Visit) -> None:
     assert visit.storage() == {}
 
 
-def test_the_page_loads_cs_js_and_no_add_on(visit: Visit) -> None:
+def test_the_page_loads_cs_js_and_it_loads_its_piece_for_the_cmp(visit: Visit) -> None:
     open_cmp_page(visit)
     paths = [url.split("?")[0] for url in visit.urls]
     scripts = [path.rsplit("/", 1)[1] for path in paths if path.endswith(".js")]
-    assert scripts == ["cs.js"]
+    # No tag to add: cs.js loads the piece with the CMP readers itself, pinned.
+    assert scripts[0] == "cs.js"
+    assert len(scripts) == 2
+    assert re.fullmatch(r"cs-more\.[0-9a-f]{16}\.js", scripts[1])
     assert visit.page.evaluate("typeof window.__tcfapi") == "function"
 
 

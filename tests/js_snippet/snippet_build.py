@@ -27,7 +27,7 @@ __all__ = [
 SNIPPET_DIR = Path(__file__).resolve().parents[2] / "js_snippet"
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
-FILES = ("cs.js", "cs-signals.js", "cs-link.js")
+FILES = ("cs.js", "cs-more.js", "cs-signals.js", "cs-link.js")
 TOOLS_MISSING = (
     "Node.js and npm build the snippet: install them (apt-get install nodejs npm)"
     if NODE is None or NPM is None

@@ -135,7 +135,12 @@ def test_answers_503_with_what_to_run_when_the_snippet_is_not_built(tmp_path: Pa
         assert "make snippet" in response.text
         assert response.headers["cache-control"] == "no-store"
     assert manifest.status_code == 200
-    assert manifest.json() == {"cs.js": None, "cs-signals.js": None, "cs-link.js": None}
+    assert manifest.json() == {
+        "cs.js": None,
+        "cs-more.js": None,
+        "cs-signals.js": None,
+        "cs-link.js": None,
+    }
 
 
 def test_serves_a_rebuild_without_a_restart(client: TestClient, dist: Path) -> None:
@@ -164,6 +169,8 @@ def test_default_routes_serve_js_snippet_dist() -> None:
     assert paths == {
         "/cs.js",
         "/cs.{version}.js",
+        "/cs-more.js",
+        "/cs-more.{version}.js",
         "/cs-signals.js",
         "/cs-signals.{version}.js",
         "/cs-link.js",
