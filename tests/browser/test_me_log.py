@@ -120,3 +120,36 @@ def test_a_returning_visitor_sees_the_log_still_extends_what_their_browser_kept(
     assert "it was rolled back" in verdicts[1], verdicts
     assert verdicts[2] == "failed: the checkpoint is signed by another key of the same name"
     assert visit.errors == []
+
+
+def test_the_key_the_sites_tag_names_is_the_one_me_checks_under(
+    make_visit: Callable[..., Visit],
+) -> None:
+    """data-log-key on the snippet's tag: kept with the grant, and /me checks the log under
+    it, not under the key the collector's answer names. A key that is not the log's fails
+    every receipt, whatever the collector says."""
+    visit = make_visit()
+    keys = LogKeys.load(
+        "clearsignal.local/consent-log", visit.collector.data_dir / "keys" / "log.key"
+    )
+    stranger = LogKeys(keys.origin, Ed25519PrivateKey.generate()).verifier.vkey
+    for published, verdict in ((keys.verifier.vkey, "verified"), (stranger, "failed")):
+        visit.context.clear_cookies()
+        visit.page.goto(f"{visit.collector.origin}/healthz")
+        visit.page.evaluate("localStorage.clear()")
+        visit.open("pricing.html", data_log_key=published)
+        visit.page.click("#allow")
+        visit.wait_for(lambda: "cs_receipt" in visit.storage())
+        assert visit.storage()["cs_log_key"] == published
+        visit.collector.run_jobs("consent.sequence")
+        page = visit.page
+        page.goto(f"{visit.collector.origin}/me?site=demo")
+        cell = "tr[data-receipt] td:last-child"
+        page.wait_for_function(
+            f"() => ![...document.querySelectorAll('{cell}')].some((c) => c.className === 'pending')"
+            f" && document.querySelectorAll('{cell}').length > 0"
+        )
+        assert f"Log key, pinned by the site: {published}." in page.inner_text("#log-key")
+        statuses = page.eval_on_selector_all(cell, "cells => cells.map((c) => c.className)")
+        assert statuses, "no receipt listed"
+        assert set(statuses) == {verdict}, statuses
