@@ -27,6 +27,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from aggregator.errors import StoreError, StoreUnavailable
+from aggregator.store.engine_options import cgroup_memory_limit, engine_options, within_cgroup
 from clearsignal.settings import Settings
 
 __all__ = ["Store", "StoreTarget", "open_configured_store", "open_store", "parse_dsn"]
@@ -54,6 +55,8 @@ class StoreTarget:
     password: str = ""
     secure: bool = False
     database: str | None = None
+    engine: tuple[tuple[str, str], ...] = ()
+    """The embedded engine's settings from the DSN's query string (``engine_options``)."""
 
     @property
     def description(self) -> str:
@@ -70,7 +73,7 @@ def parse_dsn(dsn: str) -> StoreTarget:
         path = unquote(parts.netloc + parts.path)
         if not path:
             raise StoreError(f"DSN {dsn!r} names no data directory; use chdb:///absolute/path")
-        return StoreTarget(embedded_path=path)
+        return StoreTarget(embedded_path=path, engine=tuple(engine_options(parts.query).items()))
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise StoreError(f"DSN {dsn!r} names no host; use http(s)://user:pass@host:port/db")
@@ -118,8 +121,12 @@ def _connect(target: StoreTarget, database: str | None, cluster: str | None = No
         if target.embedded_path is not None:
             if cluster:
                 raise StoreError("a cluster is reached over http(s)://, not the embedded engine")
+            options = within_cgroup(dict(target.engine), cgroup_memory_limit())
             return clickhouse_connect.get_client(
-                dsn=f"chdb://{target.embedded_path}", database=database, tz_mode="aware"
+                dsn=f"chdb://{target.embedded_path}",
+                database=database,
+                tz_mode="aware",
+                chdb_options=options or None,
             )
         return clickhouse_connect.get_client(
             host=target.host,
