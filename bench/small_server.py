@@ -2,6 +2,7 @@
 cgroup, answering the dashboard and running every job, with its memory measured.
 
     .venv/bin/python bench/small_server.py [--events 1000000] [--copies 10] [--limit-mib 1024]
+        [--engine 'max_threads=1&...'] [--data DIR]
 
 1. In a process of its own, the simulator writes a shop's 30 days (``--events``) into a
    fresh embedded store, which is then grown ``--copies`` times inside ClickHouse (as
@@ -176,7 +177,7 @@ def generate(directory: Path, events: int, copies: int) -> None:
     print(f"stored: {done.stdout.strip()}", flush=True)
 
 
-def serve_env(directory: Path) -> dict[str, str]:
+def serve_env(directory: Path, engine: str) -> dict[str, str]:
     owner = AdminUser(
         username=OWNER,
         role=AdminRole.SITE_OWNER,
@@ -186,7 +187,7 @@ def serve_env(directory: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CLEARSIGNAL_")}
     env.update(
         CLEARSIGNAL_DATA_DIR=str(directory / "data"),
-        CLEARSIGNAL_STORE__DSN=f"chdb://{directory}/clickhouse?{SMALL_PROFILE}",
+        CLEARSIGNAL_STORE__DSN=f"chdb://{directory}/clickhouse?{engine}".rstrip("?"),
         CLEARSIGNAL_DEMO="true",
         CLEARSIGNAL_ADMIN__SCRYPT_LN="10",
         CLEARSIGNAL_ADMIN__USERS=json.dumps([owner.model_dump(mode="json")]),
@@ -214,10 +215,13 @@ def busy(client: Client) -> list[str]:
     lines.append(
         f"every job once: {status} in {seconds:6.1f} s; {len(ran)} jobs, failed: {failed or 'none'}"
     )
-    for job, took in re.findall(
-        r'<th scope="row">([^<]+)</th><td[^>]*>[^<]*</td><td>([^<]+)</td>', page
-    ):
-        lines.append(f"  {job:<22} {took}")
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th><td class="(\w+)">[^<]*</td><td>([^<]+)</td>'
+        r"<td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>",
+        page,
+    )
+    for job, verdict, took, said in rows:
+        lines.append(f"  {job:<22} {took:>9}  {said[:160] if verdict != 'ok' else ''}")
     status, _, seconds = client.call("/admin/dashboard?site=demo&days=30")
     lines.append(f"dashboard, 30 days, after the jobs: {status} in {seconds:6.2f} s")
     return lines
@@ -229,14 +233,19 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--limit-mib", type=int, default=1024)
     parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument(
+        "--engine", default=SMALL_PROFILE, help="the DSN's engine settings ('' for the defaults)"
+    )
+    parser.add_argument("--data", type=Path, help="keep the data here, and reuse it next time")
     args = parser.parse_args()
     if not os.access(CGROUPS, os.W_OK):
         raise SystemExit(f"needs the cgroup v1 memory controller at {CGROUPS}, as root")
-    directory = Path(tempfile.mkdtemp(prefix="clearsignal-small-"))
+    directory = args.data or Path(tempfile.mkdtemp(prefix="clearsignal-small-"))
     group = CGROUPS / f"clearsignal-bench-{os.getpid()}"
     process = None
     try:
-        generate(directory, args.events, args.copies)
+        if not (directory / "clickhouse").exists():
+            generate(directory, args.events, args.copies)
         group.mkdir()
         (group / "memory.limit_in_bytes").write_text(str(args.limit_mib * MIB))
         port = free_port()
@@ -244,13 +253,16 @@ def main() -> int:
         enter = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"]
         log = (directory / "serve.log").open("wb")
         process = subprocess.Popen(
-            [*enter, *command], env=serve_env(directory), stdout=log, stderr=subprocess.STDOUT
+            [*enter, *command],
+            env=serve_env(directory, args.engine),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         origin = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(origin + "/readyz")[0] == 200, "serve", process, 300)
         time.sleep(args.idle_seconds)
         idle = Memory.of(process.pid)
-        print(f"memory cgroup limit: {args.limit_mib} MiB")
+        print(f"memory cgroup limit: {args.limit_mib} MiB; engine: {args.engine or 'defaults'}")
         print(f"idle after {args.idle_seconds:.0f} s:      {idle}")
         sampler = Sampler(process.pid)
         watching = threading.Thread(target=sampler.run, daemon=True)
@@ -282,7 +294,8 @@ def main() -> int:
             stop(process)
         if group.exists():
             group.rmdir()
-        shutil.rmtree(directory, ignore_errors=True)
+        if args.data is None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
