@@ -261,6 +261,12 @@ def main() -> int:
         origin = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(origin + "/readyz")[0] == 200, "serve", process, 300)
         time.sleep(args.idle_seconds)
+        if process.poll() is not None:
+            print(
+                f"serve DIED while idle (status {process.returncode}); the cgroup's OOM kills: "
+                f"{oom_kills(group)}, its peak {cgroup_value(group, 'memory.max_usage_in_bytes') / MIB:.0f} MiB"
+            )
+            return 1
         idle = Memory.of(process.pid)
         print(f"memory cgroup limit: {args.limit_mib} MiB; engine: {args.engine or 'defaults'}")
         print(f"idle after {args.idle_seconds:.0f} s:      {idle}")
