@@ -13,10 +13,10 @@
 // (flattenState, below); esbuild lowers the syntax to TARGET; UglifyJS minifies it
 // (its defaults come out smaller after gzip than terser's best and esbuild's own
 // minifier on this code). The piece is built first: cs.js gets its content-addressed
-// path and Subresource Integrity hash (PIECE), so that it loads exactly those bytes. Prints each file's minified and gzipped (level 9) sizes, and
-// the peers' trackers' for comparison; fails when a file gzipped is over its budget
-// in package.json ("gzipBudget"), or when the modules of an entry import each other
-// in a cycle.
+// path and Subresource Integrity hash (PIECE), so that it loads exactly those bytes.
+// Prints each file's minified and gzipped (level 9) sizes, and the peers' trackers'
+// for comparison; fails when a file gzipped is over its budget in package.json
+// ("gzipBudget"), or when the modules of an entry import each other in a cycle.
 
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -146,15 +146,18 @@ const gzipped = (code) => gzipSync(code, { level: 9 }).length
 // first 16 hex digits of their SHA-256), as collector/visitor/snippet_files.py
 // computes it, and their SRI hash (SHA-256: a third shorter than /snippet.json's
 // SHA-384, and as strong for this).
-const pinned = (name, code) => [
-  `/${name.replace(/\.js$/, '')}.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`,
-  `sha256-${createHash('sha256').update(code).digest('base64')}`,
-]
+const pinned = (name, code) => {
+  const digest = createHash('sha256').update(code).digest()
+  return [
+    `/${name.replace(/\.js$/, '')}.${digest.toString('hex').slice(0, 16)}.js`,
+    `sha256-${digest.toString('base64')}`,
+  ]
+}
 
 mkdirSync(outDir, { recursive: true })
-let piece = []
+let pinnedPiece = []
 let mangleCache = {}
-for (const { name, entry } of FILES) {
+for (const { name, entry, piece } of FILES) {
   // No syntax lowered yet: esbuild lowers `state.x ||= y` through a temporary that
   // holds the object, which flattenState would have to refuse.
   const bundled = await build({
@@ -169,7 +172,7 @@ for (const { name, entry } of FILES) {
     logLevel: 'warning',
     mangleProps: /[^_]_$/,
     mangleCache,
-    define: { PIECE: JSON.stringify(piece) },
+    define: { PIECE: JSON.stringify(pinnedPiece) },
   })
   mangleCache = bundled.mangleCache
   checkAcyclic(bundled.metafile)
@@ -182,7 +185,7 @@ for (const { name, entry } of FILES) {
   const minified = UglifyJS.minify(lowered.code, { compress: { passes: 2 } })
   if (minified.error) throw minified.error
   const code = `${minified.code}\n`
-  if (FILES.find((file) => file.name === name).piece) piece = pinned(name, code)
+  if (piece) pinnedPiece = pinned(name, code)
   const outFile = resolve(outDir, name)
   writeFileSync(outFile, code)
   const budget = gzipBudget[name]

@@ -53,6 +53,7 @@ ENGINE_SETTINGS = frozenset(
 CGROUP_SHARE = 0.6
 _VALUE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _UNLIMITED = 1 << 60  # cgroup v1 writes a number about this large for "no limit"
+_TOTAL_LIMITS = frozenset({"max_server_memory_usage", "max_server_memory_usage_to_ram_ratio"})
 
 
 def engine_options(query: str) -> dict[str, str]:
@@ -72,10 +73,7 @@ def engine_options(query: str) -> dict[str, str]:
 def within_cgroup(options: dict[str, str], cgroup_limit: int | None) -> dict[str, str]:
     """``options`` with a memory limit of ``CGROUP_SHARE`` of the process's cgroup limit,
     unless they set one."""
-    if cgroup_limit is None or {
-        "max_server_memory_usage",
-        "max_server_memory_usage_to_ram_ratio",
-    } & set(options):
+    if cgroup_limit is None or _TOTAL_LIMITS & options.keys():
         return options
     return {**options, "max_server_memory_usage": str(int(cgroup_limit * CGROUP_SHARE))}
 

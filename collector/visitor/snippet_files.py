@@ -9,7 +9,8 @@ Routes, as data (``SNIPPET_ROUTES``, or ``snippet_routes(directory)`` for anothe
   and an ``ETag``; 304 on a matching ``If-None-Match``. A site that embeds these picks
   up a new build within minutes.
 * ``GET /cs.<version>.js``, ``GET /cs-more.<version>.js``, ``GET /cs-signals.<version>.js``,
-  ``GET /cs-link.<version>.js``: the same bytes under a content-addressed URL (``version``: the first 16 hex digits of their SHA-256),
+  ``GET /cs-link.<version>.js``: the same bytes under a content-addressed URL
+  (``version``: the first 16 hex digits of their SHA-256),
   ``Cache-Control: public, max-age=31536000, immutable``. Only the current build is
   kept: another version answers 404, naming the current URL.
 * ``GET /snippet.json``: for each file its versioned URL, size and Subresource
