@@ -21,6 +21,7 @@ from itertools import accumulate
 from math import ceil
 from random import Random
 
+from simulator.addresses import address
 from simulator.truth import (
     DAY,
     HOUR,
@@ -297,7 +298,7 @@ def plan_visitor(
     personalization = rng.random() < PERSONALIZATION_SHARE
     browser_id = base64.urlsafe_b64encode(rng.randbytes(16)).rstrip(b"=").decode()
     user_agent = _user_agent(rng)
-    ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    ip = address(rng.randrange(256), rng.randrange(256), rng.randrange(1, 255))
     roles = _roles(rng, consented, window, surge or {})
     wanted = roles.get("declining_activity") == Role.PLANTED
     for _ in range(MAX_ATTEMPTS):

@@ -18,16 +18,22 @@ shapes occur in the daily summaries:
 - ``subsets of a total``: groups inside published totals that are not parts of a chain
   (visitors with a signal among identified visitors and among all visitors). Each group
   and its complement in each total (total minus group) must be 0 or at least k.
+- ``cells``: a count under filters (visitors who match filters A and B). Whoever may ask
+  for it may also ask with any of the filters dropped, and subtract: "A and B" from "A"
+  gives "A and not B". From the answers to every subset of the filters, inclusion and
+  exclusion give each cell (the visitors who match exactly these filters and not the
+  others), so a count under filters is published only when every cell is 0 or at least k
+  (``cells_safe``); a row of a table is one more filter.
 
 Zero is publishable: an empty group describes nobody.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["Group", "chain", "independent", "partition", "subsets_of_totals"]
+__all__ = ["Group", "cells_safe", "chain", "independent", "partition", "subsets_of_totals"]
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,17 @@ def subsets_of_totals(groups: Sequence[Group], totals: Sequence[int], k: int) ->
     ]
 
 
-def partition(groups: Sequence[Group], k: int) -> list[Group]:
-    """``groups`` are disjoint parts of a published total (see the module's docstring)."""
-    shown = [g.visitors >= k for g in groups]
+def cells_safe(cells: Iterable[int], k: int) -> bool:
+    """Whether a count may be published whose cells (see the module's docstring) are these."""
+    return all(_safe(cell, k) for cell in cells)
+
+
+def partition(
+    groups: Sequence[Group], k: int, allowed: Sequence[bool] | None = None
+) -> list[Group]:
+    """``groups`` are disjoint parts of a published total (see the module's docstring);
+    ``allowed`` may hide some beforehand, for a reason of their own."""
+    shown = [g.visitors >= k and (allowed is None or allowed[i]) for i, g in enumerate(groups)]
     while True:
         hidden = sum(g.visitors for g, visible in zip(groups, shown, strict=True) if not visible)
         published = [i for i, visible in enumerate(shown) if visible]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network
 from typing import Self
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, IPvAnyNetwork, SecretStr, field_validator, model_validator
 
 from clearsignal.settings._base import SettingsModel
 
@@ -149,6 +149,12 @@ class IngestSettings(SettingsModel):
         le=3600,
         description="How old unverified rows are before their consent is checked, so that "
         "decisions other collectors kept during an outage have reached the store.",
+    )
+    country_database: FilePath | None = Field(
+        default=None,
+        description="A MaxMind-format country database (GeoLite2-Country, DB-IP country "
+        "lite) to read an event's country from its network address; by default the "
+        "GeoLite2 country data shipped with geoip2fast. The address is never stored.",
     )
 
 

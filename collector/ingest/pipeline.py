@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from clearsignal.settings import IngestSettings, Settings, SiteSettings
+from collector.ingest.country import CountryLookup
 from collector.ingest.drops import DropReason, Rejection
 from collector.ingest.rows import clickhouse_time
 from collector.ingest.scrub import (
@@ -85,6 +86,8 @@ class BatchContext:
     found ("" when the site is strict or the browser asked not to be counted)."""
     device: str = "unknown"
     browser: str = "unknown"
+    os: str = "unknown"
+    country: str = ""
     dropped: dict[DropReason, int] = field(default_factory=dict)
 
     def drop(self, reason: DropReason, count: int = 1) -> None:
@@ -125,7 +128,7 @@ def drop_bots(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) ->
     if facts.is_bot:
         ctx.drop(DropReason.BOT, len(events))
         return []
-    ctx.device, ctx.browser = facts.device, facts.browser
+    ctx.device, ctx.browser, ctx.os = facts.device, facts.browser, facts.os
     return events
 
 
@@ -236,6 +239,13 @@ class IngestLimits:
         return cls(*(RateLimiter(rate=1e12, burst=1e12) for _ in range(3)))
 
 
+def locate(pipe: IngestPipeline, ctx: BatchContext, events: list[EventIn]) -> list[EventIn]:
+    """The country of the client's address, for the events that are kept."""
+    if events:
+        ctx.country = pipe.countries.country(ctx.facts.ip)
+    return events
+
+
 class IngestPipeline:
     steps: Sequence[Step] = (
         check_site,
@@ -245,6 +255,7 @@ class IngestPipeline:
         drop_duplicates,
         gate_consent,
         limit_rate,
+        locate,
     )
 
     def __init__(
@@ -263,6 +274,7 @@ class IngestPipeline:
         self.consent = consent
         self.limits = limits or IngestLimits.from_settings(settings.ingest)
         self.clock = clock
+        self.countries = CountryLookup(settings.ingest.country_database)
         self.wait_for_store = wait_for_store
         """False on the request path: the pipeline then never waits for the store (a
         consent only it knows makes the batch unverified; a salt it never loaded, an
@@ -324,7 +336,8 @@ class IngestPipeline:
 
     def rows(self, ctx: BatchContext, events: list[EventIn]) -> list[list[Any]]:
         """The events as rows of the events table (``collector.ingest.rows``): scrubbed,
-        under the batch's pseudonym, with the device class and browser family.
+        under the batch's pseudonym, with the device class, browser and OS families and
+        the country.
 
         The text of one request scrubbed is at most ``SCRUB_BUDGET`` characters; the
         events past it are dropped (``too_large``). Touches nothing shared but the
@@ -340,6 +353,8 @@ class IngestPipeline:
             ctx.browser,
             clickhouse_time(received),
             received // 1000 + site.retention_days * 86_400,
+            ctx.os,
+            ctx.country,
         )
         rows = []
         budget = SCRUB_BUDGET

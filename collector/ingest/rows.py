@@ -15,15 +15,19 @@ from typing import Any
 
 import orjson
 
-__all__ = ["EVENT_COLUMNS", "ROW_FORMAT", "clickhouse_time", "rows_json"]
+__all__ = ["EVENT_COLUMNS", "ROW_FORMAT", "ROW_SETTINGS", "clickhouse_time", "rows_json"]
 
-# The column order of a row, as in the events table (migration 0001).
+# The column order of a row, as in the events table (migrations 0001 and 0023).
 EVENT_COLUMNS = (
     "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
     "referrer", "props", "element", "device", "browser", "ingested_at", "expires_at",
+    "os", "country",
 )  # fmt: skip
 
 ROW_FORMAT = "JSONCompactEachRow"
+ROW_SETTINGS = {"input_format_json_compact_allow_variable_number_of_columns": 1}
+"""Every insert of rows: a row spooled before ``os`` and ``country`` were added is shorter,
+and stores them as ''."""
 
 
 def clickhouse_time(ms: int) -> str:

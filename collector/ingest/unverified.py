@@ -29,7 +29,7 @@ from aggregator.store.client import Store
 from clearsignal.purposes import Purpose
 from collector.ingest.drops import DropReason
 from collector.ingest.metrics import CollectorMetrics
-from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
+from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, ROW_SETTINGS, rows_json
 from collector.ingest.spool import Spool
 from collector.ingest.spool_format import SpoolBatch
 from collector.ingest.writer import SpoolWriter
@@ -82,7 +82,10 @@ class UnverifiedWriter(SpoolWriter):
                 EVENT_COLUMNS,
                 rows_json(kept),
                 ROW_FORMAT,
-                settings={"insert_deduplication_token": f"unverified:{batch.token}"},
+                settings={
+                    **ROW_SETTINGS,
+                    "insert_deduplication_token": f"unverified:{batch.token}",
+                },
             )
             self.metrics.written.inc(len(kept))
         for site, count in refused.items():

@@ -1,9 +1,10 @@
-"""Coarse facts from the User-Agent header: is it a bot, which device class, which browser.
+"""Coarse facts from the User-Agent header: is it a bot, which device class, browser and
+operating system.
 
 A bot is what any of two maintained pattern lists names: the crawler-user-agents
 project's patterns (run as one RE2 automaton: time linear in the header, whatever it
 holds) and CrawlerDetect's. An empty header is a bot too: every browser sends one.
-Device class and browser family come from ua-parser (the uap-core rules). Only the first
+Device class, browser family and operating system family come from ua-parser (the uap-core rules). Only the first
 ``MAX_USER_AGENT`` characters are looked at, and results are cached per header in memory:
 a site sees few distinct strings, and a parse costs microseconds. The header itself is
 never stored.
@@ -44,6 +45,7 @@ class UserAgentFacts:
     is_bot: bool
     device: str  # desktop | mobile | tablet | unknown
     browser: str
+    os: str
 
 
 def user_agent_facts(user_agent: str) -> UserAgentFacts:
@@ -53,7 +55,7 @@ def user_agent_facts(user_agent: str) -> UserAgentFacts:
 @lru_cache(maxsize=8192)
 def _facts(user_agent: str) -> UserAgentFacts:
     if not user_agent.strip():
-        return UserAgentFacts(is_bot=True, device="unknown", browser="unknown")
+        return UserAgentFacts(is_bot=True, device="unknown", browser="unknown", os="unknown")
     parsed = ua_parser.parse(user_agent)
     device_family = (parsed.device.family if parsed.device else "Other") or "Other"
     bot = (
@@ -62,8 +64,9 @@ def _facts(user_agent: str) -> UserAgentFacts:
         or bool(_CRAWLER_DETECT.isCrawler(user_agent))
     )
     browser = parsed.user_agent.family if parsed.user_agent else "Other"
+    system = parsed.os.family if parsed.os else "Other"
     return UserAgentFacts(
-        is_bot=bot, device=_device_class(user_agent, device_family), browser=browser
+        is_bot=bot, device=_device_class(user_agent, device_family), browser=browser, os=system
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from aggregator.errors import StoreError
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
-from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT
+from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, ROW_SETTINGS
 from collector.ingest.spool import Spool
 from collector.ingest.spool_format import Cursor, SpoolBatch
 
@@ -116,7 +116,7 @@ class SpoolWriter:
             EVENT_COLUMNS,
             batch.rows,
             ROW_FORMAT,
-            settings={"insert_deduplication_token": batch.token},
+            settings={**ROW_SETTINGS, "insert_deduplication_token": batch.token},
         )
         self.metrics.written.inc(batch.count)
         return True

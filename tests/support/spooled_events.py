@@ -34,6 +34,8 @@ def event_row(event_id: str, ts_ms: int = NOW_MS, **columns: Any) -> list[Any]:
         "browser": "Chrome",
         "ingested_at": clickhouse_time(ts_ms + 250),
         "expires_at": ts_ms // 1000 + 86_400,
+        "os": "Linux",
+        "country": "DE",
     }
     values.update(columns)
     return [values[column] for column in EVENT_COLUMNS]

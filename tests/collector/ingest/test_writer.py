@@ -11,6 +11,7 @@ import pytest
 
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
+from collector.ingest.rows import EVENT_COLUMNS
 from collector.ingest.spool import Spool
 from collector.ingest.spool_format import HEADER, Cursor, encode
 from collector.ingest.writer import SpoolWriter
@@ -37,8 +38,23 @@ def test_spooled_rows_are_stored_with_their_types(migrated_store: Store, spool: 
     assert row["element"] == {"tag": "button", "label": "Buy"}
     assert row["identity"] == "measurement"
     assert row["expires_at"] == datetime.fromtimestamp(NOW_MS // 1000 + 86_400, UTC)
+    assert (row["os"], row["country"]) == ("Linux", "DE")
     assert stored_ids(migrated_store) == ["a1", "a2", "b1"]
     assert writer.backlog() == 0
+    spool.close()
+
+
+def test_rows_spooled_before_os_and_country_existed_are_stored_without_them(
+    migrated_store: Store, spool: Spool
+) -> None:
+    """A spool written by the previous version, replayed after the upgrade: its rows end
+    at ``expires_at``."""
+    older = event_row("old")[: EVENT_COLUMNS.index("os")]
+    spool_rows(spool, [older, event_row("new")])
+    assert SpoolWriter(spool, migrated_store, CollectorMetrics()).flush() == 2
+    assert migrated_store.rows(
+        "SELECT event_id, os, country FROM events FINAL ORDER BY event_id"
+    ) == [("new", "Linux", "DE"), ("old", "", "")]
     spool.close()
 
 

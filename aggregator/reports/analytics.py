@@ -1,0 +1,253 @@
+"""A site's web analytics for any period and filters, k-anonymous under every combination.
+
+Everything is counted in distinct visitors (``visitor_key``: a visitor with analytics
+consent across days, an anonymous one per day), straight from ``events`` and ``sessions``.
+
+How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): one pass over
+the period's events gives each visitor a bit mask of the filters they match
+(``aggregator.reports.filters``). The visitors per mask are the cells of the filtered
+total; a table's row adds one more condition, so its cells are the row's visitors per mask
+and the rest of each mask's visitors. A number is published only when all its cells are 0
+or at least k, so no subtraction between answers under fewer filters singles anyone out.
+Besides, a table's rows are shown only while the filtered total is, and the rows of an
+``exclusive`` table (each visitor mostly in one) are kept from giving away what they hide
+together (``partition``). A hidden number is ``None``: "fewer than k" on the page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
+
+from aggregator.reports.breakdowns import BREAKDOWNS, Breakdown
+from aggregator.reports.filters import Filters
+from aggregator.reports.periods import Period
+from aggregator.signals.k_anonymity import Group, cells_safe, partition
+from aggregator.store.client import Store
+from clearsignal.clock import utc_now
+from clearsignal.settings import SiteSettings
+
+__all__ = ["REALTIME_MINUTES", "Question", "Row", "SiteAnalytics", "Summary", "Table"]
+
+REALTIME_MINUTES = 5
+_PERIOD = (
+    "site = {site:String} AND ts >= {start:DateTime64(3, 'UTC')} "
+    "AND ts < {end:DateTime64(3, 'UTC')}"
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    period: Period
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class Summary:
+    visitors: int | None
+    pageviews: int | None
+    visits: int | None
+    bounce_rate: float | None
+    visit_seconds: float | None  # the mean visit's length
+    pages_per_visit: float | None
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    visitors: int
+    value: int
+    share: float  # of the filtered visitors (for events and goals: the conversion rate)
+
+
+@dataclass(frozen=True)
+class Table:
+    breakdown: Breakdown
+    total: int | None  # the filtered visitors; None: fewer than k, and no row is shown
+    rows: list[Row]  # the published rows, most visitors first
+    hidden_rows: int  # rows with visitors that are not published
+
+
+Cells = dict[int, int]  # visitors per filter mask
+
+
+class _Answer:
+    """The figures for one question, read from the store as they are asked for."""
+
+    def __init__(self, analytics: SiteAnalytics, question: Question) -> None:
+        self._analytics = analytics
+        self.question = question
+        period, filters = question.period, question.filters
+        bits, parameters = filters.bits_sql()
+        self.bits = bits
+        self.parameters: dict[str, Any] = {
+            "site": analytics.site.id,
+            "start": datetime.combine(period.first, time(), UTC),
+            "end": datetime.combine(period.last + timedelta(days=1), time(), UTC),
+            **parameters,
+        }
+
+    @property
+    def _store(self) -> Store:
+        return self._analytics.store
+
+    @property
+    def _k(self) -> int:
+        return self._analytics.site.k_anonymity
+
+    def _masks_sql(self, extra: str = "") -> str:
+        return (
+            f"SELECT visitor_key, groupBitOr({self.bits}) AS mask{extra} FROM events "
+            f"WHERE {_PERIOD} GROUP BY visitor_key"
+        )
+
+    @cached_property
+    def _totals(self) -> tuple[Cells, int]:
+        """Visitors per mask; pageviews of the visitors who match every filter."""
+        cells: Cells = {}
+        pageviews = 0
+        masks = self._masks_sql(", countIf(type = 'pageview') AS pageviews")
+        for mask, visitors, views in self._store.rows(
+            f"SELECT mask, count(), sum(pageviews) FROM ({masks}) GROUP BY mask",
+            self.parameters,
+        ):
+            cells[int(mask)] = int(visitors)
+            if int(mask) == self.question.filters.full:
+                pageviews = int(views)
+        return cells, pageviews
+
+    @cached_property
+    def total(self) -> int | None:
+        cells, _ = self._totals
+        if not cells_safe(self._all_masks(cells), self._k):
+            return None
+        return cells.get(self.question.filters.full, 0)
+
+    def _all_masks(self, cells: Cells) -> list[int]:
+        return [cells.get(mask, 0) for mask in range(self.question.filters.full + 1)]
+
+    def summary(self) -> Summary:
+        total = self.total
+        if total is None:
+            return Summary(None, None, None, None, None, None)
+        visits, bounces, seconds, pages = self._store.rows(
+            "SELECT count(), countIf(pageviews <= 1), "
+            "avg(dateDiff('millisecond', session_start, session_end)) / 1000, avg(pageviews) "
+            "FROM sessions FINAL WHERE site = {site:String} "
+            "AND session_start >= {start:DateTime64(3, 'UTC')} "
+            "AND session_start < {end:DateTime64(3, 'UTC')}" + self._matching_visitors(),
+            self.parameters | {"full": self.question.filters.full},
+        )[0]
+        return Summary(
+            visitors=total,
+            pageviews=self._totals[1],
+            visits=int(visits),
+            bounce_rate=int(bounces) / int(visits) if visits else None,
+            visit_seconds=float(seconds) if visits else None,
+            pages_per_visit=float(pages) if visits else None,
+        )
+
+    def _matching_visitors(self) -> str:
+        if not self.question.filters:
+            return ""
+        matching = f"SELECT visitor_key FROM ({self._masks_sql()}) WHERE mask = {{full:UInt32}}"
+        return f" AND visitor_key IN ({matching})"
+
+    def table(self, name: str, limit: int) -> Table:
+        breakdown = BREAKDOWNS[name]
+        total = self.total
+        if total is None:  # nothing under these filters is shown: no need to count rows
+            return Table(breakdown, None, [], 0)
+        return self._published(breakdown, total, self._row_cells(breakdown), limit)
+
+    def _row_cells(self, breakdown: Breakdown) -> dict[str, tuple[Cells, int]]:
+        """Per row: its visitors per mask, and its value among those who match every filter."""
+        if breakdown.from_sessions:
+            column = breakdown.from_sessions
+            if self.question.filters:
+                source = (
+                    f"sessions AS s FINAL INNER JOIN ({self._masks_sql()}) AS m "
+                    "ON s.visitor_key = m.visitor_key"
+                )
+                mask = "m.mask"
+            else:
+                source, mask = "sessions AS s FINAL", "toUInt32(0)"
+            sql = (
+                f"SELECT s.{column} AS row, {mask} AS mask, uniqExact(s.visitor_key), count() "
+                f"FROM {source} WHERE s.site = {{site:String}} "
+                "AND s.session_start >= {start:DateTime64(3, 'UTC')} "
+                "AND s.session_start < {end:DateTime64(3, 'UTC')} GROUP BY row, mask"
+            )
+        else:
+            masks = self._masks_sql(f", {breakdown.per_visitor} AS by_row")
+            sql = (
+                f"SELECT row, mask, count(), sum(hits) FROM ({masks}) "
+                "ARRAY JOIN by_row.1 AS row, by_row.2 AS hits GROUP BY row, mask"
+            )
+        found: dict[str, tuple[Cells, int]] = defaultdict(lambda: ({}, 0))
+        for row, mask, visitors, value in self._store.rows(sql, self.parameters):
+            cells, full_value = found[str(row)]
+            cells[int(mask)] = int(visitors)
+            if int(mask) == self.question.filters.full:
+                full_value = int(value)
+            found[str(row)] = (cells, full_value)
+        return found
+
+    def _published(
+        self, breakdown: Breakdown, total: int, counts: dict[str, tuple[Cells, int]], limit: int
+    ) -> Table:
+        full = self.question.filters.full
+        all_cells, _ = self._totals
+        keys = [key for key, (cells, _) in counts.items() if cells.get(full, 0) > 0]
+        allowed = []
+        for key in keys:
+            cells = counts[key][0]
+            row = [cells.get(mask, 0) for mask in range(full + 1)]
+            rest = [all_cells.get(mask, 0) - n for mask, n in enumerate(row)]
+            allowed.append(cells_safe(row + rest, self._k))
+        groups = [Group(key, counts[key][0][full], float(counts[key][1])) for key in keys]
+        if breakdown.exclusive:
+            decided = partition(groups, self._k, allowed)
+        else:
+            decided = [
+                g if ok and g.visitors >= self._k else g.hidden()
+                for g, ok in zip(groups, allowed, strict=True)
+            ]
+        shown = sorted(
+            (g for g in decided if not g.suppressed), key=lambda g: (-g.visitors, g.dimension)
+        )
+        rows = [
+            Row(g.dimension, g.visitors, round(g.value), g.visitors / total if total else 0.0)
+            for g in shown[:limit]
+        ]
+        hidden = sum(1 for g in decided if g.suppressed)
+        return Table(breakdown, total, rows, hidden)
+
+
+class SiteAnalytics:
+    """The analytics of one site; ``answer`` holds the figures of one question."""
+
+    def __init__(
+        self, store: Store, site: SiteSettings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.store = store
+        self.site = site
+        self.clock = clock
+
+    def answer(self, question: Question) -> _Answer:
+        return _Answer(self, question)
+
+    def realtime(self) -> int | None:
+        """Visitors whose events arrived in the last ``REALTIME_MINUTES`` (None: under k)."""
+        visitors = int(
+            self.store.scalar(
+                "SELECT uniqExact(visitor_key) FROM events WHERE site = {site:String} "
+                "AND ingested_at >= {since:DateTime64(3, 'UTC')}",
+                {"site": self.site.id, "since": self.clock() - timedelta(minutes=REALTIME_MINUTES)},
+            )
+        )
+        return visitors if visitors == 0 or visitors >= self.site.k_anonymity else None

@@ -1,0 +1,154 @@
+"""Filters on a site's figures: which visitors an answer counts.
+
+A filter keeps the visitors who, in the period, did something: viewed a page, came from a
+source, used a device, were in a country, had a signal. Filters combine (all must hold),
+one per dimension. Each is a condition on one event (or, for a signal, on the visitor), so
+that a visitor's matches can be folded into a bit mask in one pass over the period's
+events (``aggregator.reports.analytics``): bit ``i`` is set when the visitor matched
+filter ``i``. A bad dimension or value is a ``QueryError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aggregator.reports.query_errors import QueryError
+
+__all__ = ["SOURCE_SQL", "Dimension", "Filter", "Filters"]
+
+MAX_VALUE = 500
+
+SOURCE_SQL = (
+    "multiIf(extractURLParameter(url, 'utm_source') != '', "
+    "lower(decodeURLComponent(extractURLParameter(url, 'utm_source'))), "
+    "referrer = '', '(direct)', domain(referrer) = domain(url), '', "
+    "domainWithoutWWW(referrer))"
+)
+"""Where a pageview came from: its ``utm_source``, else the referring site, else
+``(direct)``; '' for a page reached from the site itself."""
+
+
+def _utm(name: str) -> str:
+    return f"decodeURLComponent(extractURLParameter(url, 'utm_{name}'))"
+
+
+class Dimension(StrEnum):
+    PAGE = "page"
+    SOURCE = "source"
+    UTM_SOURCE = "utm_source"
+    UTM_MEDIUM = "utm_medium"
+    UTM_CAMPAIGN = "utm_campaign"
+    DEVICE = "device"
+    BROWSER = "browser"
+    OS = "os"
+    COUNTRY = "country"
+    EVENT = "event"
+    SIGNAL = "signal"
+
+    @property
+    def event_sql(self) -> str:
+        """The event's value of this dimension, in SQL over the events table."""
+        return _EVENT_SQL[self]
+
+    @property
+    def where_sql(self) -> str:
+        """Which events have a value of this dimension."""
+        return _WHERE_SQL.get(self, "1")
+
+
+_EVENT_SQL = {
+    Dimension.PAGE: "path",
+    Dimension.SOURCE: SOURCE_SQL,
+    Dimension.UTM_SOURCE: _utm("source"),
+    Dimension.UTM_MEDIUM: _utm("medium"),
+    Dimension.UTM_CAMPAIGN: _utm("campaign"),
+    Dimension.DEVICE: "device",
+    Dimension.BROWSER: "browser",
+    Dimension.OS: "os",
+    Dimension.COUNTRY: "country",
+    Dimension.EVENT: "name",
+    Dimension.SIGNAL: "",  # not an event's: the visitor's signals (Filters.bits_sql)
+}
+_PAGEVIEW = "type = 'pageview'"
+_WHERE_SQL = {
+    Dimension.PAGE: _PAGEVIEW,
+    Dimension.SOURCE: _PAGEVIEW,
+    Dimension.UTM_SOURCE: _PAGEVIEW,
+    Dimension.UTM_MEDIUM: _PAGEVIEW,
+    Dimension.UTM_CAMPAIGN: _PAGEVIEW,
+    Dimension.EVENT: "type IN ('custom', 'step')",
+}
+_VALUE_PATTERNS = {
+    Dimension.DEVICE: re.compile(r"desktop|mobile|tablet|unknown"),
+    Dimension.COUNTRY: re.compile(r"[A-Z]{2}|"),
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    dimension: Dimension
+    value: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    items: tuple[Filter, ...] = ()
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str], signal_rules: Collection[str]) -> Filters:
+        """The filters among a request's parameters (a parameter named as a dimension)."""
+        items = []
+        for dimension in Dimension:
+            value = query.get(dimension.value)
+            if value is None:
+                continue
+            if len(value) > MAX_VALUE:
+                raise QueryError(dimension.value, f"at most {MAX_VALUE} characters")
+            pattern = _VALUE_PATTERNS.get(dimension)
+            if pattern is not None and not pattern.fullmatch(value):
+                raise QueryError(dimension.value, f"{value[:40]!r} is not a {dimension.value}")
+            if dimension is Dimension.SIGNAL and value not in signal_rules:
+                raise QueryError("signal", f"{value[:40]!r} is not a signal rule")
+            items.append(Filter(dimension, value))
+        return cls(tuple(items))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def full(self) -> int:
+        """The mask of a visitor who matched every filter."""
+        return (1 << len(self.items)) - 1
+
+    def with_(self, dimension: Dimension, value: str) -> Filters:
+        kept = tuple(f for f in self.items if f.dimension is not dimension)
+        return Filters((*kept, Filter(dimension, value)))
+
+    def without(self, dimension: Dimension) -> Filters:
+        return Filters(tuple(f for f in self.items if f.dimension is not dimension))
+
+    def as_query(self) -> dict[str, str]:
+        return {f.dimension.value: f.value for f in self.items}
+
+    def bits_sql(self) -> tuple[str, dict[str, Any]]:
+        """A UInt32 expression over one event: the filters it matches, as bits; and its
+        parameters. ``groupBitOr`` of it over a visitor's events is the visitor's mask."""
+        terms, parameters = [], {}
+        for bit, item in enumerate(self.items):
+            name = f"filter_{bit}"
+            parameters[name] = item.value
+            if item.dimension is Dimension.SIGNAL:
+                matched = (
+                    "visitor_key IN (SELECT visitor_key FROM signals WHERE site = {site:String} "
+                    f"AND rule_id = {{{name}:String}} AND window_end >= {{start:DateTime}} "
+                    "AND window_end < {end:DateTime})"
+                )
+            else:
+                dimension = item.dimension
+                matched = f"({dimension.where_sql} AND {dimension.event_sql} = {{{name}:String}})"
+            terms.append(f"bitShiftLeft(toUInt32({matched}), {bit})")
+        return (" + ".join(terms) or "toUInt32(0)"), parameters
