@@ -45,6 +45,7 @@ from collector.operators import operator_may_read
 from collector.response.cases_api import CASES_API_STATE, CasesApi, cases_routes
 from collector.runtime import Services, open_runtime
 from collector.state import COLLECTOR_STATE, CollectorState, lifespan_state
+from collector.stats.api import STATS_API_STATE, StatsApi, stats_routes
 from collector.visitor.limits import VISITOR_LIMITS, VisitorLimits
 from collector.visitor.me.page import ME_PAGE_ROUTES
 from collector.visitor.routes import visitor_routes
@@ -147,6 +148,10 @@ class CollectorApp(Starlette):
                 self.settings, services.store, services.site_keys, admin.actions,
                 ApiKeys(services.store, self.settings.ingest.api_key_cache_seconds),
             ),
+            STATS_API_STATE: StatsApi(
+                self.settings, services.store,
+                ApiKeys(services.store, self.settings.ingest.api_key_cache_seconds),
+            ),
         }  # fmt: skip
         return self._state
 
@@ -244,6 +249,7 @@ def create_app(settings: Settings) -> CollectorApp:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *cases_routes(),
+        *stats_routes(),
         *visitor_routes(),
         *SNIPPET_ROUTES,
         *ME_PAGE_ROUTES,

@@ -18,6 +18,7 @@ from collector.ingest.server_events.parse import (
 )
 from collector.ingest.wire import MAX_BODY_BYTES, EventBatch
 from collector.response.cases_api import CASES_PATH, CaseStep
+from collector.stats.openapi_paths import stats_paths
 
 __all__ = ["openapi_document"]
 
@@ -140,6 +141,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_server_event_paths(accepted, rate_limited),
             **_case_paths(rate_limited),
+            **stats_paths(_error, rate_limited),
         },
         "components": {
             "schemas": schemas,

@@ -17,9 +17,9 @@ together (``partition``). A hidden number is ``None``: "fewer than k" on the pag
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -27,6 +27,7 @@ from aggregator.reports.breakdowns import BREAKDOWNS, Breakdown
 from aggregator.reports.filters import Filters
 from aggregator.reports.periods import Period
 from aggregator.signals.k_anonymity import Group, cells_safe, partition
+from aggregator.signals.rules import RULES
 from aggregator.store.client import Store
 from clearsignal.clock import utc_now
 from clearsignal.settings import SiteSettings
@@ -34,6 +35,7 @@ from clearsignal.settings import SiteSettings
 __all__ = ["REALTIME_MINUTES", "Question", "Row", "SiteAnalytics", "Summary", "Table"]
 
 REALTIME_MINUTES = 5
+RULE_IDS = frozenset(rule.id for rule in RULES)
 _PERIOD = (
     "site = {site:String} AND ts >= {start:DateTime64(3, 'UTC')} "
     "AND ts < {end:DateTime64(3, 'UTC')}"
@@ -44,6 +46,16 @@ _PERIOD = (
 class Question:
     period: Period
     filters: Filters = field(default_factory=Filters)
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str], site: SiteSettings, today: date) -> Question:
+        """The period and filters a request's parameters name (``QueryError`` if bad)."""
+        oldest = today - timedelta(days=site.retention_days)
+        period = Period.parse(query, today, oldest)
+        return cls(period, Filters.parse(query, RULE_IDS))
+
+    def as_query(self) -> dict[str, str]:
+        return self.period.as_query() | self.filters.as_query()
 
 
 @dataclass(frozen=True)

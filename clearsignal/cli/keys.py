@@ -41,7 +41,9 @@ def _keys(settings: Settings) -> Iterator[ApiKeys | None]:
 def _create(settings: Settings, args: argparse.Namespace) -> int:
     if unknown_sites(settings, [args.site]):
         return 2
-    kinds = args.kind or [kind.value for kind in ServerKind]
+    every_kind = [kind.value for kind in ServerKind]
+    # A reporting tool's key reads figures: it sends nothing unless kinds are named.
+    kinds = args.kind or ([] if ApiScope.STATS.value in (args.scope or ()) else every_kind)
     with _keys(settings) as keys:
         if keys is None:
             return 1
@@ -100,13 +102,14 @@ def add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--kind",
         action="append",
         choices=[kind.value for kind in ServerKind],
-        help="a kind the key may send (repeat; default: every kind)",
+        help="a kind the key may send (repeat; default: every kind, none with --scope stats)",
     )
     create.add_argument(
         "--scope",
         action="append",
         choices=[scope.value for scope in ApiScope],
-        help="'cases': the key may also read the site's cases and record what its team did",
+        help="'cases': the key may also read the site's cases and record what its team did; "
+        "'stats': it may read the site's analytics (the Stats API)",
     )
     create.set_defaults(handler=_create)
     listing = actions.add_parser("list", help="list keys (never their secrets)")

@@ -176,6 +176,13 @@ class LimitSettings(SettingsModel):
         description="Reads one network address may make of /api/me, receipts, proofs and erasures.",
     )
     lookups_address_burst: float = Field(default=60, gt=0)
+    stats_per_key_per_second: float = Field(
+        default=2,
+        gt=0,
+        description="Requests one API key may make of the Stats API: each reads the "
+        "period's events, so a tool polling in a loop cannot take the store from the rest.",
+    )
+    stats_key_burst: float = Field(default=30, gt=0)
 
 
 _LOOPBACK: list[IPv4Network | IPv6Network] = [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]

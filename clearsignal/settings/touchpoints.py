@@ -30,6 +30,7 @@ class ApiScope(StrEnum):
     """What an API key may do besides sending the kinds it names (``collector.api_keys``)."""
 
     CASES = "cases"  # read the site's cases and record what its team did
+    STATS = "stats"  # read the site's analytics (the Stats API), nothing else
 
 
 class TouchpointSettings(SettingsModel):

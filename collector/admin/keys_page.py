@@ -32,7 +32,9 @@ def _kind_boxes() -> str:
     )
     scopes = (
         '<label><input type="checkbox" name="scope_cases"> cases: read the site\'s cases '
-        "and record what its team did (the help desk's or CRM's key)</label>"
+        "and record what its team did (the help desk's or CRM's key)</label> "
+        '<label><input type="checkbox" name="scope_stats"> stats: read the site\'s '
+        "analytics through the Stats API, nothing else (a reporting tool's key)</label>"
     )
     return (
         f"<fieldset><legend>Kinds it may send</legend>{boxes}</fieldset>"
