@@ -41,6 +41,10 @@ class AdminAction(StrEnum):
     VIEW_INBOX = "view_inbox"
     VIEW_CASE = "view_case"
     ACT_ON_CASE = "act_on_case"
+    CREATE_SHARE_LINK = "create_share_link"
+    REVOKE_SHARE_LINK = "revoke_share_link"
+    VIEW_SHARED = "view_shared"
+    SHARE_REFUSED = "share_refused"
     REFUSED_ROLE = "refused_role"
     REFUSED_CSRF = "refused_csrf"
 

@@ -82,6 +82,7 @@ class Table:
     total: int | None  # the filtered visitors; None: fewer than k, and no row is shown
     rows: list[Row]  # the published rows, most visitors first
     hidden_rows: int  # rows with visitors that are not published
+    hidden_keys: frozenset[str] = frozenset()  # which (for the days of a chart)
 
 
 Cells = dict[int, int]  # visitors per filter mask
@@ -236,8 +237,8 @@ class _Answer:
             Row(g.dimension, g.visitors, round(g.value), g.visitors / total if total else 0.0)
             for g in shown[:limit]
         ]
-        hidden = sum(1 for g in decided if g.suppressed)
-        return Table(breakdown, total, rows, hidden)
+        hidden = frozenset(g.dimension for g in decided if g.suppressed)
+        return Table(breakdown, total, rows, len(hidden), hidden)
 
 
 class SiteAnalytics:

@@ -31,6 +31,7 @@ from collector.headers import SCRIPTLESS_POLICY, page_headers
 
 __all__ = [
     "LOGIN_COOKIE",
+    "MANAGERS",
     "SECURITY_HEADERS",
     "SESSION_COOKIE",
     "AdminContext",
@@ -41,6 +42,8 @@ __all__ = [
 
 SESSION_COOKIE = "cs_admin"
 LOGIN_COOKIE = "cs_admin_login"
+MANAGERS = frozenset({AdminRole.SITE_OWNER, AdminRole.PRIVACY_OFFICER})
+"""The roles that manage a site's access: its API keys and shared links."""
 COOKIE_PATH = "/admin"
 FORM_LIMIT = 16 * 1024
 SECURITY_HEADERS = page_headers("no-store", SCRIPTLESS_POLICY)

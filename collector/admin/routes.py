@@ -19,6 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from clearsignal.settings import AdminRole
+from collector.admin.analytics_page import analytics, analytics_csv
+from collector.admin.analytics_view import ANALYTICS_PATH
 from collector.admin.case_page import act_on_case, case_page
 from collector.admin.console_pages import consent_log, erasures, receipt
 from collector.admin.console_tools import (
@@ -30,10 +32,19 @@ from collector.admin.console_tools import (
     verify_run,
 )
 from collector.admin.dashboard_page import dashboard
-from collector.admin.guard import SECURITY_HEADERS, AdminContext, AdminRoute, guarded_endpoint
+from collector.admin.guard import (
+    MANAGERS,
+    SECURITY_HEADERS,
+    AdminContext,
+    AdminRoute,
+    guarded_endpoint,
+)
 from collector.admin.inbox import inbox
 from collector.admin.keys_page import create_key, keys_page, revoke_key
 from collector.admin.login import home, login_form, login_submit, logout
+from collector.admin.share_forms import create_share_link, revoke_share_link
+from collector.admin.share_links import SHARED_PATH
+from collector.admin.shared_page import shared_csv, shared_page, shared_password
 from collector.rooms import Room
 
 __all__ = ["ADMIN_PATH", "ADMIN_ROUTES", "admin_room"]
@@ -45,7 +56,6 @@ OPEN: frozenset[AdminRole] = frozenset()
 EVERY_ROLE = frozenset(AdminRole)
 OFFICER = frozenset({AdminRole.PRIVACY_OFFICER})
 AGENT = frozenset({AdminRole.SUPPORT_AGENT})
-MANAGERS = frozenset({AdminRole.SITE_OWNER, AdminRole.PRIVACY_OFFICER})
 
 
 @cache
@@ -64,6 +74,13 @@ ADMIN_ROUTES: list[AdminRoute] = [
     AdminRoute("/admin/login", login_submit, ("POST",), roles=OPEN),
     AdminRoute("/admin/logout", logout, ("POST",), roles=EVERY_ROLE),
     AdminRoute("/admin", home, roles=EVERY_ROLE),
+    AdminRoute(ANALYTICS_PATH, analytics, roles=EVERY_ROLE, nav="Analytics"),
+    AdminRoute(ANALYTICS_PATH + ".csv", analytics_csv, roles=EVERY_ROLE),
+    AdminRoute(ANALYTICS_PATH + "/share", create_share_link, ("POST",), roles=MANAGERS),
+    AdminRoute(ANALYTICS_PATH + "/share/revoke", revoke_share_link, ("POST",), roles=MANAGERS),
+    AdminRoute(SHARED_PATH + "/{token}.csv", shared_csv, roles=OPEN),
+    AdminRoute(SHARED_PATH + "/{token}", shared_page, roles=OPEN),
+    AdminRoute(SHARED_PATH + "/{token}", shared_password, ("POST",), roles=OPEN),
     AdminRoute("/admin/dashboard", dashboard, roles=EVERY_ROLE, nav="Dashboard"),
     AdminRoute("/admin/inbox", inbox, roles=AGENT, nav="Inbox"),
     AdminRoute("/admin/inbox/{site}/{case_id}", case_page, roles=AGENT),

@@ -1,4 +1,5 @@
-"""What /admin holds while the server runs: accounts, session codec, lockout, action log.
+"""What /admin holds while the server runs: accounts, session codec, lockout, action log,
+shared links.
 
 Opened in the app's lifespan (``open_admin``), after the store: the session key is read
 (or created) under ``<data_dir>/admin``.
@@ -18,6 +19,7 @@ from collector.action_log import AdminActionLog
 from collector.admin.accounts import AdminAccounts
 from collector.admin.lockout import Lockout
 from collector.admin.sessions import Revocations, SessionCodec, load_session_key
+from collector.admin.share_links import ShareLinks
 from collector.lanes import Lane
 from collector.state import lifespan_state
 from consent.log_reader import LogReader
@@ -36,6 +38,7 @@ class AdminRuntime:
     codec: SessionCodec
     lockout: Lockout
     actions: AdminActionLog
+    shares: ShareLinks
     hashing: Lane = field(default_factory=lambda: Lane("password-hash", workers=1, queue=16))
     """scrypt's 128 MiB a hash, one hash at a time, at most 16 waiting."""
     clock: Callable[[], float] = time.time  # Unix seconds: session expiry
@@ -58,6 +61,7 @@ def open_admin(settings: Settings, store: Store, log_reader: LogReader) -> Admin
         window=settings.admin.lockout_minutes * 60,
         lock_for=settings.admin.lockout_minutes * 60,
     )
+    shares = ShareLinks(store, load_session_key(directory / "share.key"))
     return AdminRuntime(
-        settings, store, log_reader, accounts, codec, lockout, AdminActionLog(store)
+        settings, store, log_reader, accounts, codec, lockout, AdminActionLog(store), shares
     )
