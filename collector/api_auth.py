@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from aggregator.errors import StoreError
+from clearsignal.settings import Settings, SiteSettings
 from collector.api_keys import ApiKey, ApiKeys
 from collector.client_address import address_key, peer_address
 from collector.errors import RequestRefused
@@ -61,3 +62,21 @@ class BearerKeys:
                 },
             )
         return key
+
+    async def site_key(
+        self, request: Request, settings: Settings, scope: str
+    ) -> tuple[ApiKey, SiteSettings]:
+        """The request's key and the site its ``site`` parameter names, when the key is
+        that site's and has ``scope``; ``RequestRefused`` (403) otherwise."""
+        key = await self.key(request)
+        named = request.query_params.get("site", "")
+        site = settings.site(named)
+        if site is None or key.site != site.id:
+            raise RequestRefused(
+                403, {"error": "key_not_for_site", "detail": f"this key is not for site {named!r}"}
+            )
+        if scope not in key.scopes:
+            raise RequestRefused(
+                403, {"error": "out_of_scope", "detail": f"this key has no {scope!r} scope"}
+            )
+        return key, site

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,23 +19,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from aggregator.reports.analytics import Summary
-from aggregator.reports.breakdowns import BREAKDOWNS
 from aggregator.reports.filters import Dimension
 from aggregator.reports.periods import PERIODS
-from aggregator.reports.query_errors import QueryError
 from collector.action_log import AdminAction
 from collector.admin.analytics_view import (
     ANALYTICS_PATH,
     CSV_ROWS,
     AnalyticsView,
-    asked,
-    read_analytics,
+    csv_tables,
+    view_for,
 )
 from collector.admin.charts import Series, line_chart
 from collector.admin.guard import MANAGERS, SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, fewer_than, field, hidden, select, table
 from collector.admin.share_forms import share_section
-from collector.errors import PageRefused
 
 __all__ = ["ANALYTICS_PATH", "analytics", "analytics_csv", "csv_response", "render_analytics"]
 
@@ -262,23 +258,11 @@ def _safe_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _today(context: AdminContext) -> datetime:
-    return datetime.fromtimestamp(context.runtime.clock(), UTC)
-
-
 async def _view(
     context: AdminContext, rows: int, only: tuple[str, ...] | None = None
 ) -> AnalyticsView:
     query = context.request.query_params
-    site = context.site(query.get("site"))
-    try:
-        question, compare = asked(query, site, _today(context).date())
-    except QueryError as wrong:
-        raise PageRefused(400, "Not a period or filter", f"{wrong.field}: {wrong.detail}") from None
-    return await run_in_threadpool(
-        read_analytics, context.runtime.store, site, question, compare,
-        lambda: _today(context), rows, only,
-    )  # fmt: skip
+    return await view_for(context.runtime, context.site(query.get("site")), query, rows, only)
 
 
 async def analytics(context: AdminContext) -> Response:
@@ -293,10 +277,8 @@ async def analytics(context: AdminContext) -> Response:
 
 
 async def analytics_csv(context: AdminContext) -> Response:
-    name = context.request.query_params.get("table", "")
-    if name != "summary" and name not in BREAKDOWNS:
-        raise PageRefused(404, "No such table", f"One of summary, {', '.join(BREAKDOWNS)}.")
-    view = await _view(context, CSV_ROWS, () if name == "summary" else (name,))
+    name, only = csv_tables(context.request.query_params)
+    view = await _view(context, CSV_ROWS, only)
     await context.log(AdminAction.VIEW_DASHBOARD, site=view.site.id, detail=f"csv {name}")
     return csv_response(view, name)
 

@@ -6,14 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.reports.analytics import Question, SiteAnalytics, Summary, Table
 from aggregator.reports.breakdowns import BREAKDOWNS
+from aggregator.reports.query_errors import QueryError
 from aggregator.store.client import Store
 from clearsignal.settings import SiteSettings
+from collector.admin.runtime import AdminRuntime
+from collector.errors import PageRefused
 
-__all__ = ["ANALYTICS_PATH", "ROWS_SHOWN", "AnalyticsView", "asked", "read_analytics"]
+__all__ = [
+    "ANALYTICS_PATH",
+    "CSV_ROWS",
+    "ROWS_SHOWN",
+    "AnalyticsView",
+    "asked",
+    "csv_tables",
+    "read_analytics",
+    "view_for",
+]
 
 ANALYTICS_PATH = "/admin/analytics"
 ROWS_SHOWN = 10
@@ -49,8 +63,35 @@ class AnalyticsView:
 
 
 def asked(query: Mapping[str, str], site: SiteSettings, today: date) -> tuple[Question, bool]:
-    """The question and whether to compare, as a page's parameters name them."""
-    return Question.parse(query, site, today), query.get("compare") == "previous"
+    """The question and whether to compare, as a page's parameters name them (a page
+    refused with 400 naming the field when they are wrong)."""
+    try:
+        return Question.parse(query, site, today), query.get("compare") == "previous"
+    except QueryError as wrong:
+        raise PageRefused(400, "Not a period or filter", f"{wrong.field}: {wrong.detail}") from None
+
+
+async def view_for(
+    runtime: AdminRuntime,
+    site: SiteSettings,
+    query: Mapping[str, str],
+    rows: int = ROWS_SHOWN,
+    only: tuple[str, ...] | None = None,
+) -> AnalyticsView:
+    """The view a page's (or a CSV's) parameters ask for, read off the event loop."""
+    today = datetime.fromtimestamp(runtime.clock(), UTC)
+    question, compare = asked(query, site, today.date())
+    return await run_in_threadpool(
+        read_analytics, runtime.store, site, question, compare, lambda: today, rows, only
+    )
+
+
+def csv_tables(query: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The table a CSV's ``table`` parameter names, and the tables to read for it."""
+    name = query.get("table", "")
+    if name != "summary" and name not in BREAKDOWNS:
+        raise PageRefused(404, "No such table", f"One of summary, {', '.join(BREAKDOWNS)}.")
+    return name, () if name == "summary" else (name,)
 
 
 def read_analytics(

@@ -12,17 +12,15 @@ wrong password, is a row of the admin action log under ``link:<id>``.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from aggregator.reports.breakdowns import BREAKDOWNS
-from aggregator.reports.query_errors import QueryError
+from clearsignal.settings import SiteSettings
 from collector.action_log import AdminAction, Outcome
 from collector.admin.accounts import verify_password
 from collector.admin.analytics_page import csv_response, render_analytics
-from collector.admin.analytics_view import CSV_ROWS, asked, read_analytics
+from collector.admin.analytics_view import CSV_ROWS, csv_tables, view_for
 from collector.admin.guard import LOGIN_COOKIE, SECURITY_HEADERS, AdminContext
 from collector.admin.pages import esc, field, hidden
 from collector.admin.share_links import SHARED_PATH, ShareLink
@@ -70,6 +68,13 @@ def _password_form(context: AdminContext, link: ShareLink, message: str, status:
     return response
 
 
+def _site(context: AdminContext, link: ShareLink) -> SiteSettings:
+    site = context.runtime.settings.site(link.site)
+    if site is None:
+        raise PageRefused(404, "No such link", "The link's site is no longer served.")
+    return site
+
+
 def _may_read(context: AdminContext, link: ShareLink) -> bool:
     if not link.password_hash:
         return True
@@ -81,17 +86,8 @@ async def shared_page(context: AdminContext) -> Response:
     link = await _link(context)
     if not _may_read(context, link):
         return _password_form(context, link, "", 200)
-    site = context.runtime.settings.site(link.site)
-    if site is None:
-        raise PageRefused(404, "No such link", "The link's site is no longer served.")
-    today = datetime.fromtimestamp(context.runtime.clock(), UTC)
-    try:
-        question, compare = asked(context.request.query_params, site, today.date())
-    except QueryError as wrong:
-        raise PageRefused(400, "Not a period or filter", f"{wrong.field}: {wrong.detail}") from None
-    view = await run_in_threadpool(
-        read_analytics, context.runtime.store, site, question, compare, lambda: today
-    )
+    site = _site(context, link)
+    view = await view_for(context.runtime, site, context.request.query_params)
     await _log(context, link, AdminAction.VIEW_SHARED, Outcome.OK)
     body = render_analytics(view, context.runtime.shares.path(link), None)
     return context.page(f"Analytics: {site.name or site.id} (shared, read only)", body)
@@ -101,19 +97,9 @@ async def shared_csv(context: AdminContext) -> Response:
     link = await _link(context)
     if not _may_read(context, link):
         raise PageRefused(403, "Password needed", "Open the link and give its password first.")
-    site = context.runtime.settings.site(link.site)
-    name = context.request.query_params.get("table", "")
-    if site is None or (name != "summary" and name not in BREAKDOWNS):
-        raise PageRefused(404, "No such table", f"One of summary, {', '.join(BREAKDOWNS)}.")
-    today = datetime.fromtimestamp(context.runtime.clock(), UTC)
-    try:
-        question, compare = asked(context.request.query_params, site, today.date())
-    except QueryError as wrong:
-        raise PageRefused(400, "Not a period or filter", f"{wrong.field}: {wrong.detail}") from None
-    view = await run_in_threadpool(
-        read_analytics, context.runtime.store, site, question, compare, lambda: today,
-        CSV_ROWS, () if name == "summary" else (name,),
-    )  # fmt: skip
+    query = context.request.query_params
+    name, only = csv_tables(query)
+    view = await view_for(context.runtime, _site(context, link), query, CSV_ROWS, only)
     return csv_response(view, name)
 
 

@@ -94,17 +94,7 @@ class CasesApi:
         self.bearer = BearerKeys(self.keys)
 
     async def _site(self, request: Request) -> tuple[ApiKey, SiteSettings, CaseDesk]:
-        key = await self.bearer.key(request)
-        named = request.query_params.get("site", "")
-        site = self.settings.site(named)
-        if site is None or key.site != site.id:
-            raise RequestRefused(
-                403, {"error": "key_not_for_site", "detail": f"this key is not for site {named!r}"}
-            )
-        if CASES_SCOPE not in key.scopes:
-            raise RequestRefused(
-                403, {"error": "out_of_scope", "detail": "this key has no 'cases' scope"}
-            )
+        key, site = await self.bearer.site_key(request, self.settings, CASES_SCOPE)
         return key, site, CaseDesk(self.store, site, self.site_keys.key(site.id))
 
     async def _log(self, key: ApiKey, action: AdminAction, site: str, detail: str) -> None:

@@ -108,17 +108,7 @@ class StatsApi:
         self.per_key = RateLimiter(limits.stats_per_key_per_second, limits.stats_key_burst)
 
     async def _site(self, request: Request) -> SiteSettings:
-        key = await self.bearer.key(request)
-        named = request.query_params.get("site", "")
-        site = self.settings.site(named)
-        if site is None or key.site != site.id:
-            raise RequestRefused(
-                403, {"error": "key_not_for_site", "detail": f"this key is not for site {named!r}"}
-            )
-        if ApiScope.STATS.value not in key.scopes:
-            raise RequestRefused(
-                403, {"error": "out_of_scope", "detail": "this key has no 'stats' scope"}
-            )
+        key, site = await self.bearer.site_key(request, self.settings, ApiScope.STATS.value)
         if self.per_key.take(key.key_id, 1) < 1:
             raise RequestRefused(
                 429,

@@ -4,7 +4,8 @@ export, forms refused without their CSRF token or a session (also across sites),
 the accessibility basics of every page.
 
 The site ``adminshop`` (k = 5) gets a simulated fortnight and every derived job first.
-The last full run's pages are saved as docs/screenshots/dashboard.png and console.png.
+The last full run's pages are saved as docs/screenshots/analytics.png, dashboard.png and
+console.png.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from tests.support.admin_accounts import OFFICER, OWNER, PASSWORDS, admin_settin
 
 SITE = "adminshop"
 SCREENSHOTS = REPO / "docs" / "screenshots"
-OWNER_NAV = ["Dashboard", "API keys"]
+OWNER_NAV = ["Analytics", "Dashboard", "API keys"]
 OFFICER_NAV = [
-    "Dashboard", "API keys", "Consent log", "Erasure requests", "Verify the log", "Export",
+    "Analytics", "Dashboard", "API keys", "Consent log", "Erasure requests", "Verify the log", "Export",
     "Record of processing", "Admin actions",
 ]  # fmt: skip
 JOBS = ("consent.erase", "consent.sequence", "sessions.compute", "signals.compute",
@@ -160,6 +161,77 @@ def test_a_privacy_officer_searches_verifies_and_exports(
     for action in ("login", "search_consent_log", "view_receipt", "verify_log", "export"):
         assert action in actions
     assert refused_by_the_policy(visit) == []
+
+
+def _summary_visitors(page: Any) -> int:
+    text = page.locator(".figure", has_text="Visitors").first.locator("dd").inner_text()
+    return int(text.split("was")[0].strip().replace(",", ""))
+
+
+def test_a_site_owner_filters_compares_downloads_and_shares_the_analytics(
+    make_visit: Callable[..., Visit], withdrawal: str
+) -> None:
+    visit = signed_in(make_visit, OWNER, "Dashboard: Example shop", OWNER_NAV)
+    page = visit.page
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Analytics"
+    ).click()
+    check_basics(page, "Analytics: Example shop — ClearSignal admin")
+    assert unreachable_by_keyboard(page) == []
+    assert page.get_by_role("img", name="Visitors per day").is_visible()
+    everyone = _summary_visitors(page)
+
+    # Filters set by clicking rows, combined, and removed one at a time.
+    page.locator("#table-pages tbody a").first.click()
+    page.wait_for_url("**page=**")
+    on_the_page = _summary_visitors(page)
+    assert 0 < on_the_page < everyone
+    page.locator("#table-browsers tbody a").first.click()
+    page.wait_for_url("**browser=**")
+    assert "page=" in page.url
+    filters = page.locator(".filters li")
+    assert filters.count() == 2
+    filters.filter(has_text="Page is").get_by_role("link", name="remove").click()
+    page.wait_for_url(lambda url: "page=" not in url)
+    assert page.locator(".filters li").count() == 1
+    page.get_by_role("link", name="Remove every filter").click()
+    assert _summary_visitors(page) == everyone
+
+    # The period before, beside every figure and in the chart.
+    page.get_by_label("Period", exact=True).select_option("7d")
+    page.get_by_label("Compare with the period before").check()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**compare=previous**")
+    assert page.locator(".was").count() == 6
+    assert "Previous period" in page.get_by_role("img", name="Visitors per day").inner_html()
+    check_basics(page, "Analytics: Example shop — ClearSignal admin")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "analytics.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download Top pages as CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
+    assert rows
+    assert all(int(row["visitors"]) >= 5 for row in rows)
+    assert set(rows[0]) == {"key", "visitors", "value", "share", "previous_visitors"}
+
+    # A shared link, opened in another browser without signing in, then revoked.
+    page.get_by_label("Label").fill("weekly review")
+    page.get_by_role("button", name="Make a link").click()
+    page.wait_for_url("**#share-h")
+    link = page.locator("#share-h ~ table code").first.inner_text()
+    guest = make_visit(viewport={"width": 1280, "height": 900})
+    guest.page.goto(link)
+    check_basics(guest.page, "Analytics: Example shop (shared, read only) — ClearSignal admin")
+    assert guest.page.locator("#table-pages tbody a").count() > 0
+    guest.page.locator("#table-countries tbody a").first.click()
+    guest.page.wait_for_url("**country=**")
+    assert guest.page.url.startswith(link)
+    page.get_by_role("button", name="Revoke").first.click()
+    page.wait_for_url("**#share-h")
+    assert guest.page.goto(link).status == 404
+    assert refused_by_the_policy(visit) == []
+    assert refused_by_the_policy(guest) == []
 
 
 POST_FORM = """async ([url, token]) => (await fetch(url, {
