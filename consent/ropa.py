@@ -17,7 +17,9 @@ DATA_CATEGORIES: dict[Purpose, tuple[str, ...]] = {
     Purpose.MEASUREMENT: (
         "pages viewed (path; query strings reduced to an allow-list), referrer origin",
         "interaction events: clicks, scroll depth, engagement time, downloads, outbound links",
-        "coarse device class and browser family (derived from the user agent, which is not stored)",
+        "coarse device class, browser and operating system family (derived from the user "
+        "agent, which is not stored)",
+        "country (looked up from the network address at ingest; the address is not stored)",
         "a daily pseudonym: keyed hash of a daily salt, site, network address and user "
         "agent; the salt is destroyed after 48 hours (network address and user agent are "
         "never stored)",

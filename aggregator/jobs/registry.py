@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from aggregator.jobs.alerts import AlertJob
+from aggregator.jobs.analytics import AnalyticsJob
 from aggregator.jobs.cases import CasesJob
 from aggregator.jobs.digests import DigestJob
 from aggregator.jobs.retention import RetentionJob
@@ -47,6 +48,7 @@ def deployment_jobs(
     )
     salts = DailySalts(store)
     sessions = SessionsJob(store, settings)
+    analytics = AnalyticsJob(store, settings)
     signals = SignalsJob(store, settings)
     summaries = SummariesJob(store, settings)
     validation = ValidationJob(store, settings)
@@ -112,6 +114,10 @@ def deployment_jobs(
         forgotten = f"; forgot the cases of {run.forgotten} visitors" if run.forgotten else ""
         return JobResult(run.opened, run.opened, f"{run.opened} cases opened{forgotten}")
 
+    def roll_up(context: JobContext) -> JobResult:
+        run = analytics.run_once(context.since, context.progress)
+        return JobResult(run.days, run.days, f"{run.days} days of {run.sites} sites rolled up")
+
     def send_digests(_: JobContext) -> JobResult:
         run = digests.run_once()
         return JobResult(run.sent + run.failed, run.sent, f"{run.sent} sent, {run.failed} failed")
@@ -136,6 +142,13 @@ def deployment_jobs(
             "deletion, and log an erasure receipt",
             every.erasure_seconds,
             erase,
+            personal=True,
+        ),
+        Job(
+            "analytics.rollup",
+            "count each visitor's day with new events into the analytics' rollup (visitor_days)",
+            every.analytics_seconds,
+            roll_up,
             personal=True,
         ),
         Job(

@@ -36,10 +36,16 @@ __all__ = ["REALTIME_MINUTES", "Question", "Row", "SiteAnalytics", "Summary", "T
 
 REALTIME_MINUTES = 5
 RULE_IDS = frozenset(rule.id for rule in RULES)
-_PERIOD = (
-    "site = {site:String} AND ts >= {start:DateTime64(3, 'UTC')} "
-    "AND ts < {end:DateTime64(3, 'UTC')}"
-)
+_DAYS = "site = {site:String} AND day >= {first:Date} AND day <= {last:Date}"
+
+
+def _visits(table: str = "") -> str:
+    """The sessions of the period (``table``: an alias to qualify the columns with)."""
+    at = f"{table}." if table else ""
+    return (
+        f"{at}site = {{site:String}} AND {at}session_start >= {{start:DateTime64(3, 'UTC')}} "
+        f"AND {at}session_start < {{end:DateTime64(3, 'UTC')}}"
+    )
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,11 @@ class _Answer:
         period, filters = question.period, question.filters
         bits, parameters = filters.bits_sql()
         self.bits = bits
+        self.full = filters.full
         self.parameters: dict[str, Any] = {
             "site": analytics.site.id,
+            "first": period.first,
+            "last": period.last,
             "start": datetime.combine(period.first, time(), UTC),
             "end": datetime.combine(period.last + timedelta(days=1), time(), UTC),
             **parameters,
@@ -112,24 +121,36 @@ class _Answer:
     def _k(self) -> int:
         return self._analytics.site.k_anonymity
 
-    def _masks_sql(self, extra: str = "") -> str:
+    def _matched(self) -> str:
+        """Each visitor who matched at least one filter in the period, and their mask: the
+        visitors who matched none have mask 0 and are the rest of every count."""
         return (
-            f"SELECT visitor_key, groupBitOr({self.bits}) AS mask{extra} FROM events "
-            f"WHERE {_PERIOD} GROUP BY visitor_key"
+            f"SELECT visitor, groupBitOr({self.bits}) AS mask FROM visitor_days "
+            f"WHERE {_DAYS} AND ({self.bits}) != 0 GROUP BY visitor"
         )
+
+    def _with_masks(self, rows: str, visitor: str) -> tuple[str, str]:
+        """``rows`` (a FROM clause) joined to the visitors' masks, and the mask column."""
+        if not self.question.filters:
+            return rows, "toUInt32(0)"
+        return f"{rows} LEFT JOIN ({self._matched()}) AS m ON {visitor} = m.visitor", "m.mask"
 
     @cached_property
     def _totals(self) -> tuple[Cells, int]:
         """Visitors per mask; pageviews of the visitors who match every filter."""
+        source, mask = self._with_masks(
+            f"(SELECT visitor, sum(pageviews) AS pageviews FROM visitor_days WHERE {_DAYS} "
+            "GROUP BY visitor) AS v",
+            "v.visitor",
+        )
         cells: Cells = {}
         pageviews = 0
-        masks = self._masks_sql(", countIf(type = 'pageview') AS pageviews")
-        for mask, visitors, views in self._store.rows(
-            f"SELECT mask, count(), sum(pageviews) FROM ({masks}) GROUP BY mask",
+        for found, visitors, views in self._store.rows(
+            f"SELECT {mask} AS mask, count(), sum(v.pageviews) FROM {source} GROUP BY mask",
             self.parameters,
         ):
-            cells[int(mask)] = int(visitors)
-            if int(mask) == self.question.filters.full:
+            cells[int(found)] = int(visitors)
+            if int(found) == self.full:
                 pageviews = int(views)
         return cells, pageviews
 
@@ -138,10 +159,10 @@ class _Answer:
         cells, _ = self._totals
         if not cells_safe(self._all_masks(cells), self._k):
             return None
-        return cells.get(self.question.filters.full, 0)
+        return cells.get(self.full, 0)
 
     def _all_masks(self, cells: Cells) -> list[int]:
-        return [cells.get(mask, 0) for mask in range(self.question.filters.full + 1)]
+        return [cells.get(mask, 0) for mask in range(self.full + 1)]
 
     def summary(self) -> Summary:
         total = self.total
@@ -150,10 +171,8 @@ class _Answer:
         visits, bounces, seconds, pages = self._store.rows(
             "SELECT count(), countIf(pageviews <= 1), "
             "avg(dateDiff('millisecond', session_start, session_end)) / 1000, avg(pageviews) "
-            "FROM sessions FINAL WHERE site = {site:String} "
-            "AND session_start >= {start:DateTime64(3, 'UTC')} "
-            "AND session_start < {end:DateTime64(3, 'UTC')}" + self._matching_visitors(),
-            self.parameters | {"full": self.question.filters.full},
+            f"FROM sessions FINAL WHERE {_visits()}" + self._matching_visitors(),
+            self.parameters | {"full": self.full},
         )[0]
         return Summary(
             visitors=total,
@@ -167,8 +186,8 @@ class _Answer:
     def _matching_visitors(self) -> str:
         if not self.question.filters:
             return ""
-        matching = f"SELECT visitor_key FROM ({self._masks_sql()}) WHERE mask = {{full:UInt32}}"
-        return f" AND visitor_key IN ({matching})"
+        matching = f"SELECT visitor FROM ({self._matched()}) WHERE mask = {{full:UInt32}}"
+        return f" AND sipHash64(visitor_key) IN ({matching})"
 
     def table(self, name: str, limit: int) -> Table:
         breakdown = BREAKDOWNS[name]
@@ -177,35 +196,41 @@ class _Answer:
             return Table(breakdown, None, [], 0)
         return self._published(breakdown, total, self._row_cells(breakdown), limit)
 
+    def _row_sql(self, breakdown: Breakdown) -> str:
+        if breakdown.from_sessions:
+            source, mask = self._with_masks("sessions AS v FINAL", "sipHash64(v.visitor_key)")
+            return (
+                f"SELECT v.{breakdown.from_sessions} AS row, {mask} AS mask, "
+                f"uniqExact(sipHash64(v.visitor_key)), count() FROM {source} WHERE "
+                f"{_visits('v')} "
+                "GROUP BY row, mask"
+            )
+        if breakdown.per_visitor:
+            rows = (
+                "(SELECT visitor, sum(engaged_ms) AS engaged_ms, sum(engagements) AS engagements "
+                f"FROM visitor_days WHERE {_DAYS} GROUP BY visitor) AS v"
+            )
+            where = "1"
+        else:
+            rows = "visitor_days AS v"
+            where = "v.site = {site:String} AND v.day >= {first:Date} AND v.day <= {last:Date}"
+        source, mask = self._with_masks(
+            f"{rows} ARRAY JOIN {breakdown.keys} AS row, {breakdown.values} AS hits", "v.visitor"
+        )
+        return (
+            f"SELECT row, {mask} AS mask, uniqExact(v.visitor), sum(hits) FROM {source} "
+            f"WHERE {where} GROUP BY row, mask"
+        )
+
     def _row_cells(self, breakdown: Breakdown) -> dict[str, tuple[Cells, int]]:
         """Per row: its visitors per mask, and its value among those who match every filter."""
-        if breakdown.from_sessions:
-            column = breakdown.from_sessions
-            if self.question.filters:
-                source = (
-                    f"sessions AS s FINAL INNER JOIN ({self._masks_sql()}) AS m "
-                    "ON s.visitor_key = m.visitor_key"
-                )
-                mask = "m.mask"
-            else:
-                source, mask = "sessions AS s FINAL", "toUInt32(0)"
-            sql = (
-                f"SELECT s.{column} AS row, {mask} AS mask, uniqExact(s.visitor_key), count() "
-                f"FROM {source} WHERE s.site = {{site:String}} "
-                "AND s.session_start >= {start:DateTime64(3, 'UTC')} "
-                "AND s.session_start < {end:DateTime64(3, 'UTC')} GROUP BY row, mask"
-            )
-        else:
-            masks = self._masks_sql(f", {breakdown.per_visitor} AS by_row")
-            sql = (
-                f"SELECT row, mask, count(), sum(hits) FROM ({masks}) "
-                "ARRAY JOIN by_row.1 AS row, by_row.2 AS hits GROUP BY row, mask"
-            )
         found: dict[str, tuple[Cells, int]] = defaultdict(lambda: ({}, 0))
-        for row, mask, visitors, value in self._store.rows(sql, self.parameters):
+        for row, mask, visitors, value in self._store.rows(
+            self._row_sql(breakdown), self.parameters
+        ):
             cells, full_value = found[str(row)]
             cells[int(mask)] = int(visitors)
-            if int(mask) == self.question.filters.full:
+            if int(mask) == self.full:
                 full_value = int(value)
             found[str(row)] = (cells, full_value)
         return found
@@ -213,7 +238,7 @@ class _Answer:
     def _published(
         self, breakdown: Breakdown, total: int, counts: dict[str, tuple[Cells, int]], limit: int
     ) -> Table:
-        full = self.question.filters.full
+        full = self.full
         all_cells, _ = self._totals
         keys = [key for key, (cells, _) in counts.items() if cells.get(full, 0) > 0]
         allowed = []

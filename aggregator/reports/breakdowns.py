@@ -1,11 +1,12 @@
-"""The tables of a site's analytics: what each counts, per row, and which filter a row sets.
+"""The tables of a site's analytics: what each counts per row, where the rollup keeps it, and
+which filter a click on a row sets.
 
-Each breakdown names, per visitor, the rows the visitor is counted in and how many of the
-thing counted (``value``: pageviews, clicks, visits) they add to each, as a ClickHouse
-aggregate over the visitor's events in the period (a ``(keys, values)`` map, as
-``sumMap`` gives it). ``aggregator.reports.analytics`` counts visitors per row and filter
-mask from it, and decides what may be published. The entry and exit pages come from the
-``sessions`` table (one row per visit, kept by the sessions job) instead.
+The analytics read ``visitor_days`` (one row per visitor and day, migration 0025), which
+the analytics job keeps from ``events``. ``ROLLUP`` says how each of its array pairs is
+made from a day's events (``rollup_select``); a ``Breakdown`` names the pair it reads
+(``keys``, ``values``: SQL over a ``visitor_days`` row), or, for the engaged time, a row
+per visitor from the period's sums. The entry and exit pages come from ``sessions`` (one
+row per visit, kept by the sessions job) instead.
 
 ``exclusive`` breakdowns give each visitor mostly one row (a device, a country): their rows
 are parts of the total, so what is hidden together is kept at 0 or k or more, and rows
@@ -18,7 +19,73 @@ from dataclasses import dataclass
 
 from aggregator.reports.filters import Dimension
 
-__all__ = ["BREAKDOWNS", "Breakdown"]
+__all__ = ["BREAKDOWNS", "ROLLUP", "Breakdown", "Pair", "rollup_columns", "rollup_select"]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two arrays of a ``visitor_days`` row: what was counted, and how many of each."""
+
+    keys: str
+    values: str
+    key_sql: str  # over one event
+    where_sql: str  # which events count
+    value_sql: str = "1"
+
+
+def _of(dimension: Dimension, keys: str, values: str) -> Pair:
+    where = f"{dimension.where_sql} AND {dimension.event_sql} != ''"
+    return Pair(keys, values, dimension.event_sql, where)
+
+
+def _every_value(dimension: Dimension, keys: str, values: str) -> Pair:
+    value = dimension.event_sql
+    return Pair(keys, values, f"if({value} = '', '(none)', {value})", "1")
+
+
+_DEPTH = "toUInt8OrZero(props['depth'])"
+_LINK = "element['href']"
+ROLLUP = {
+    pair.keys: pair
+    for pair in (
+        _of(Dimension.PAGE, "pages", "page_views"),
+        _of(Dimension.SOURCE, "sources", "source_views"),
+        _of(Dimension.UTM_SOURCE, "utm_sources", "utm_source_views"),
+        _of(Dimension.UTM_MEDIUM, "utm_mediums", "utm_medium_views"),
+        _of(Dimension.UTM_CAMPAIGN, "utm_campaigns", "utm_campaign_views"),
+        _every_value(Dimension.DEVICE, "devices", "device_events"),
+        _every_value(Dimension.BROWSER, "browsers", "browser_events"),
+        _every_value(Dimension.OS, "systems", "system_events"),
+        _every_value(Dimension.COUNTRY, "countries", "country_events"),
+        Pair("outbound", "outbound_clicks", _LINK, f"type = 'outbound' AND {_LINK} != ''"),
+        Pair("downloads", "download_clicks", _LINK, f"type = 'download' AND {_LINK} != ''"),
+        _of(Dimension.EVENT, "goals", "goal_events"),
+        Pair("scroll", "scroll_pages",
+             f"multiIf({_DEPTH} >= 100, '100%', {_DEPTH} >= 75, '75-99%', {_DEPTH} >= 50, "
+             f"'50-74%', {_DEPTH} >= 25, '25-49%', '0-24%')", "type = 'scroll'"),
+    )
+}  # fmt: skip
+
+
+def rollup_columns() -> list[str]:
+    """The columns ``rollup_select`` gives, in its order."""
+    pairs = [name for pair in ROLLUP.values() for name in (pair.keys, pair.values)]
+    return ["pageviews", *pairs, "engaged_ms", "engagements"]
+
+
+def rollup_select() -> str:
+    """The columns of ``visitor_days`` after ``site, day, visitor, visitor_key``, as
+    aggregates over one visitor's events of one day."""
+    parts = ["toUInt32(countIf(type = 'pageview')) AS pageviews"]
+    for pair in ROLLUP.values():
+        counted = (
+            f"sumMapIf([toString({pair.key_sql})], [toUInt64({pair.value_sql})], {pair.where_sql})"
+        )
+        parts.append(f"{counted}.1 AS {pair.keys}")
+        parts.append(f"CAST({counted}.2, 'Array(UInt32)') AS {pair.values}")
+    parts.append("sumIf(toUInt64OrZero(props['ms']), type = 'engagement') AS engaged_ms")
+    parts.append("toUInt32(countIf(type = 'engagement')) AS engagements")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -27,75 +94,55 @@ class Breakdown:
     title: str
     row_title: str
     value_title: str  # what ``value`` counts; "" when only visitors are counted
-    per_visitor: str  # SQL aggregate over a visitor's events: ([rows], [values])
+    keys: str = ""  # SQL over a visitor_days row: the rows it counts the visitor in
+    values: str = ""  # and how many of the thing counted for each
     sets: Dimension | None = None  # the filter a click on a row sets
     exclusive: bool = False
+    per_visitor: bool = False  # keys and values over the visitor's sums in the period
     from_sessions: str = ""  # a column of ``sessions`` (entry and exit pages)
 
 
-def _counted(row: str, where: str, value: str = "1") -> str:
-    return f"sumMapIf([toString({row})], [toUInt64({value})], {where})"
+def _pair(name: str, title: str, row: str, value: str, keys: str, **more: object) -> Breakdown:
+    return Breakdown(name, title, row, value, keys, ROLLUP[keys].values, **more)  # type: ignore[arg-type]
 
 
-def _every_value(dimension: Dimension) -> str:
-    return _counted(f"if({dimension.event_sql} = '', '(none)', {dimension.event_sql})", "1")
-
-
-def _of(dimension: Dimension, value: str = "1") -> str:
-    where = f"{dimension.where_sql} AND {dimension.event_sql} != ''"
-    return _counted(dimension.event_sql, where, value)
-
-
-_SCROLL_BUCKET = (
-    "multiIf(toUInt8OrZero(props['depth']) >= 100, '100%', toUInt8OrZero(props['depth']) >= 75, "
-    "'75-99%', toUInt8OrZero(props['depth']) >= 50, '50-74%', "
-    "toUInt8OrZero(props['depth']) >= 25, '25-49%', '0-24%')"
-)
-_ENGAGED_MS = "sumIf(toUInt64OrZero(props['ms']), type = 'engagement')"
 _ENGAGED_BUCKET = (
-    f"multiIf({_ENGAGED_MS} < 10000, '0-9 s', {_ENGAGED_MS} < 30000, '10-29 s', "
-    f"{_ENGAGED_MS} < 60000, '30-59 s', {_ENGAGED_MS} < 180000, '1-2 min', "
-    f"{_ENGAGED_MS} < 600000, '3-9 min', '10 min or more')"
+    "multiIf(engagements = 0, '(none)', engaged_ms < 10000, '0-9 s', engaged_ms < 30000, "
+    "'10-29 s', engaged_ms < 60000, '30-59 s', engaged_ms < 180000, '1-2 min', "
+    "engaged_ms < 600000, '3-9 min', '10 min or more')"
 )
-_LINK = "element['href']"
 
 BREAKDOWNS = {
     b.name: b
     for b in (
-        Breakdown("pages", "Top pages", "Page", "Pageviews", _of(Dimension.PAGE), Dimension.PAGE),
-        Breakdown("entry_pages", "Entry pages", "Page", "Visits", "", Dimension.PAGE,
+        _pair("pages", "Top pages", "Page", "Pageviews", "pages", sets=Dimension.PAGE),
+        Breakdown("entry_pages", "Entry pages", "Page", "Visits", sets=Dimension.PAGE,
                   from_sessions="entry_path"),
-        Breakdown("exit_pages", "Exit pages", "Page", "Visits", "", Dimension.PAGE,
+        Breakdown("exit_pages", "Exit pages", "Page", "Visits", sets=Dimension.PAGE,
                   from_sessions="exit_path"),
-        Breakdown("sources", "Sources", "Source", "Pageviews", _of(Dimension.SOURCE),
-                  Dimension.SOURCE),
-        Breakdown("utm_sources", "UTM sources", "utm_source", "Pageviews",
-                  _of(Dimension.UTM_SOURCE), Dimension.UTM_SOURCE),
-        Breakdown("utm_mediums", "UTM mediums", "utm_medium", "Pageviews",
-                  _of(Dimension.UTM_MEDIUM), Dimension.UTM_MEDIUM),
-        Breakdown("utm_campaigns", "UTM campaigns", "utm_campaign", "Pageviews",
-                  _of(Dimension.UTM_CAMPAIGN), Dimension.UTM_CAMPAIGN),
-        Breakdown("devices", "Devices", "Device", "", _every_value(Dimension.DEVICE),
-                  Dimension.DEVICE, exclusive=True),
-        Breakdown("browsers", "Browsers", "Browser", "", _every_value(Dimension.BROWSER),
-                  Dimension.BROWSER, exclusive=True),
-        Breakdown("operating_systems", "Operating systems", "OS", "",
-                  _every_value(Dimension.OS), Dimension.OS, exclusive=True),
-        Breakdown("countries", "Countries", "Country", "", _every_value(Dimension.COUNTRY),
-                  Dimension.COUNTRY, exclusive=True),
-        Breakdown("outbound_links", "Outbound links", "Link", "Clicks",
-                  _counted(_LINK, f"type = 'outbound' AND {_LINK} != ''")),
-        Breakdown("downloads", "Downloads", "File", "Clicks",
-                  _counted(_LINK, f"type = 'download' AND {_LINK} != ''")),
-        Breakdown("events", "Custom events and goals", "Event", "Events", _of(Dimension.EVENT),
-                  Dimension.EVENT),
-        Breakdown("scroll_depth", "Scroll depth", "Deepest point of a page", "Pages",
-                  _counted(_SCROLL_BUCKET, "type = 'scroll'")),
+        _pair("sources", "Sources", "Source", "Pageviews", "sources", sets=Dimension.SOURCE),
+        _pair("utm_sources", "UTM sources", "utm_source", "Pageviews", "utm_sources",
+              sets=Dimension.UTM_SOURCE),
+        _pair("utm_mediums", "UTM mediums", "utm_medium", "Pageviews", "utm_mediums",
+              sets=Dimension.UTM_MEDIUM),
+        _pair("utm_campaigns", "UTM campaigns", "utm_campaign", "Pageviews", "utm_campaigns",
+              sets=Dimension.UTM_CAMPAIGN),
+        _pair("devices", "Devices", "Device", "", "devices", sets=Dimension.DEVICE,
+              exclusive=True),
+        _pair("browsers", "Browsers", "Browser", "", "browsers", sets=Dimension.BROWSER,
+              exclusive=True),
+        _pair("operating_systems", "Operating systems", "OS", "", "systems",
+              sets=Dimension.OS, exclusive=True),
+        _pair("countries", "Countries", "Country", "", "countries", sets=Dimension.COUNTRY,
+              exclusive=True),
+        _pair("outbound_links", "Outbound links", "Link", "Clicks", "outbound"),
+        _pair("downloads", "Downloads", "File", "Clicks", "downloads"),
+        _pair("events", "Custom events and goals", "Event", "Events", "goals",
+              sets=Dimension.EVENT),
+        _pair("scroll_depth", "Scroll depth", "Deepest point of a page", "Pages", "scroll"),
         Breakdown("engaged_time", "Engaged time", "Engaged time in the period", "",
-                  f"([if(countIf(type = 'engagement') > 0, {_ENGAGED_BUCKET}, '(none)')], "
-                  "[toUInt64(1)])",
-                  exclusive=True),
-        Breakdown("days", "Visitors per day", "Day", "Pageviews",
-                  _counted("toDate(ts)", "1", "type = 'pageview'"), exclusive=False),
+                  f"[{_ENGAGED_BUCKET}]", "[toUInt32(1)]", exclusive=True, per_visitor=True),
+        Breakdown("days", "Visitors per day", "Day", "Pageviews", "[toString(day)]",
+                  "[pageviews]"),
     )
 }  # fmt: skip

@@ -2,10 +2,12 @@
 
 A filter keeps the visitors who, in the period, did something: viewed a page, came from a
 source, used a device, were in a country, had a signal. Filters combine (all must hold),
-one per dimension. Each is a condition on one event (or, for a signal, on the visitor), so
-that a visitor's matches can be folded into a bit mask in one pass over the period's
-events (``aggregator.reports.analytics``): bit ``i`` is set when the visitor matched
-filter ``i``. A bad dimension or value is a ``QueryError`` naming the field.
+one per dimension. Each is a condition on one day of a visitor (``visitor_days``: the
+day's values of each dimension; for a signal, the ``signals`` table), so that a visitor's
+matches fold into a bit mask in one pass over the period (``aggregator.reports.analytics``):
+bit ``i`` is set when the visitor matched filter ``i``. The dimensions' values are made
+from events by the SQL here (``event_sql``, ``where_sql``), which the rollup applies. A
+bad dimension or value is a ``QueryError`` naming the field.
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ class Dimension(StrEnum):
         """Which events have a value of this dimension."""
         return _WHERE_SQL.get(self, "1")
 
+    @property
+    def rollup_column(self) -> str:
+        """The ``visitor_days`` array of this dimension's values (a signal has none)."""
+        return _ROLLUP_COLUMNS.get(self, "")
+
 
 _EVENT_SQL = {
     Dimension.PAGE: "path",
@@ -73,6 +80,12 @@ _EVENT_SQL = {
     Dimension.EVENT: "name",
     Dimension.SIGNAL: "",  # not an event's: the visitor's signals (Filters.bits_sql)
 }
+_ROLLUP_COLUMNS = {
+    Dimension.PAGE: "pages", Dimension.SOURCE: "sources", Dimension.UTM_SOURCE: "utm_sources",
+    Dimension.UTM_MEDIUM: "utm_mediums", Dimension.UTM_CAMPAIGN: "utm_campaigns",
+    Dimension.DEVICE: "devices", Dimension.BROWSER: "browsers", Dimension.OS: "systems",
+    Dimension.COUNTRY: "countries", Dimension.EVENT: "goals",
+}  # fmt: skip
 _PAGEVIEW = "type = 'pageview'"
 _WHERE_SQL = {
     Dimension.PAGE: _PAGEVIEW,
@@ -135,8 +148,9 @@ class Filters:
         return {f.dimension.value: f.value for f in self.items}
 
     def bits_sql(self) -> tuple[str, dict[str, Any]]:
-        """A UInt32 expression over one event: the filters it matches, as bits; and its
-        parameters. ``groupBitOr`` of it over a visitor's events is the visitor's mask."""
+        """A UInt32 expression over one ``visitor_days`` row: the filters the visitor
+        matched that day, as bits; and its parameters. ``groupBitOr`` of it over the
+        period's rows of a visitor is the visitor's mask."""
         terms, parameters = [], {}
         for bit, item in enumerate(self.items):
             name = f"filter_{bit}"
@@ -148,7 +162,6 @@ class Filters:
                     "AND window_end < {end:DateTime})"
                 )
             else:
-                dimension = item.dimension
-                matched = f"({dimension.where_sql} AND {dimension.event_sql} = {{{name}:String}})"
+                matched = f"has({item.dimension.rollup_column}, {{{name}:String}})"
             terms.append(f"bitShiftLeft(toUInt32({matched}), {bit})")
         return (" + ".join(terms) or "toUInt32(0)"), parameters

@@ -75,6 +75,13 @@ class JobSettings(SettingsModel):
     erasure_seconds: float = Field(default=10.0, gt=0, le=3600)
     signals_seconds: float = Field(default=300.0, gt=0, le=86400)
     sessions_seconds: float = Field(default=300.0, gt=0, le=86400)
+    analytics_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="How often the analytics' rollup takes in new events: the analytics "
+        "(not the visitors of the last minutes) are at most this old.",
+    )
     summaries_seconds: float = Field(default=3600.0, gt=0, le=86400)
     validation_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)
     retention_seconds: float = Field(default=86400.0, gt=0, le=7 * 86400)

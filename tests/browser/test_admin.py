@@ -31,7 +31,7 @@ OFFICER_NAV = [
     "Analytics", "Dashboard", "API keys", "Consent log", "Erasure requests", "Verify the log", "Export",
     "Record of processing", "Admin actions",
 ]  # fmt: skip
-JOBS = ("consent.erase", "consent.sequence", "sessions.compute", "signals.compute",
+JOBS = ("consent.erase", "consent.sequence", "analytics.rollup", "sessions.compute", "signals.compute",
         "summaries.compute", "signals.validate")  # fmt: skip
 
 

@@ -26,7 +26,7 @@ __all__ = ["JOBS", "Shop", "open_shop"]
 
 OTHER_ORIGIN = "https://other.example"
 JOBS = (
-    "consent.erase", "consent.sequence", "sessions.compute", "signals.compute",
+    "consent.erase", "consent.sequence", "analytics.rollup", "sessions.compute", "signals.compute",
     "summaries.compute", "signals.validate",
 )  # fmt: skip
 VISITORS, DAYS, SEED, K = 300, 5, 7, 5

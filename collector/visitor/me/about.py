@@ -25,7 +25,8 @@ COLLECTED = (
     "Clicks that got no response, and fast repeated clicks on one spot.",
     "Forms you start, send or leave: the form's name and the names of the fields you touched.",
     "Steps of the purchase the site marks (cart, shipping, payment, purchase).",
-    "Your kind of device (desktop, mobile, tablet) and browser family.",
+    "Your kind of device (desktop, mobile, tablet), browser family and operating system.",
+    "Your country, looked up from your IP address when an event arrives (the address is not kept).",
 )
 
 NEVER_COLLECTED = (

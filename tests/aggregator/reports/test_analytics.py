@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from aggregator.jobs.analytics import AnalyticsJob
 from aggregator.reports.analytics import Question, SiteAnalytics
 from aggregator.reports.filters import Dimension, Filters
 from aggregator.reports.periods import Period
@@ -46,8 +47,14 @@ def pageview(visitor: str, path: str, country: str = "", day: date = DAY, **more
     )
 
 
-def analytics(store: Store, settings: Settings, rows: list[list[Any]]) -> SiteAnalytics:
+def roll_up(store: Store, settings: Settings, rows: list[list[Any]]) -> None:
+    """The rows stored as the collector stores them, and the analytics' rollup run."""
     store.insert_formatted("events", EVENT_COLUMNS, rows_json(rows), ROW_FORMAT)
+    AnalyticsJob(store, settings).run_once()
+
+
+def analytics(store: Store, settings: Settings, rows: list[list[Any]]) -> SiteAnalytics:
+    roll_up(store, settings, rows)
     site = settings.sites[0].model_copy(update={"k_anonymity": K})
     return SiteAnalytics(store, site, clock=lambda: datetime(2026, 11, 21, tzinfo=UTC))
 

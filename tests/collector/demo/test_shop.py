@@ -41,6 +41,7 @@ PAGES = (
 JOB_ORDER = [
     "consent.sequence",
     "consent.erase",
+    "analytics.rollup",
     "sessions.compute",
     "signals.compute",
     "cases.open",

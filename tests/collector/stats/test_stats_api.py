@@ -15,8 +15,7 @@ from aggregator.store.client import Store
 from clearsignal.settings import JobSettings, LimitSettings, Settings
 from collector.api_keys import ApiKeys
 from collector.app import create_app
-from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
-from tests.aggregator.reports.test_analytics import DAY, pageview
+from tests.aggregator.reports.test_analytics import DAY, pageview, roll_up
 from tests.support.server_events import server_event
 
 K = 10  # the demo site's k
@@ -28,7 +27,7 @@ def client(migrated_store: Store, settings: Settings) -> Iterator[TestClient]:
     rows += [pageview(f"us{n}", "/", "US") for n in range(12)]
     rows += [pageview(f"se{n}", "/", "SE") for n in range(3)]
     rows += [pageview(f"old{n}", "/", "DE", day=DAY - timedelta(days=7)) for n in range(11)]
-    migrated_store.insert_formatted("events", EVENT_COLUMNS, rows_json(rows), ROW_FORMAT)
+    roll_up(migrated_store, settings, rows)
     manual = settings.model_copy(
         update={
             "jobs": JobSettings(in_process=False),
