@@ -127,7 +127,9 @@ def main() -> int:
     top_page = store.scalar(
         "SELECT path FROM events WHERE type = 'pageview' GROUP BY path ORDER BY count() DESC LIMIT 1"
     )
-    country = store.scalar("SELECT country FROM events GROUP BY country ORDER BY count() DESC LIMIT 1")
+    country = store.scalar(
+        "SELECT country FROM events GROUP BY country ORDER BY count() DESC LIMIT 1"
+    )
     filtered = Filters.parse({"page": top_page, "country": country} if country else
                              {"page": top_page}, [])  # fmt: skip
     for label, question in (
@@ -138,10 +140,9 @@ def main() -> int:
         best = panels(store, settings, question, args.repeat)
         print(f"  slowest panel: {ms(max(best))} (target 300 ms)", flush=True)
         for compare in (False, True):
-            site = settings.sites[0]
             cold, warm = timed(
-                lambda compare=compare: read_analytics(
-                    store, site, question, compare, clock
+                lambda compare=compare, question=question: read_analytics(
+                    store, settings.sites[0], question, compare, clock
                 ),
                 args.repeat,
             )
