@@ -1,11 +1,13 @@
 """A site's web analytics for any period and filters, k-anonymous under every combination.
 
-Everything is counted in distinct visitors (``visitor_key``: a visitor with analytics
-consent across days, an anonymous one per day), straight from ``events`` and ``sessions``.
+Everything is counted in distinct visitors (a visitor with analytics consent across days,
+an anonymous one per day) from ``visitor_days`` (one row per visitor and day, kept by the
+analytics job: ``aggregator.reports.breakdowns``), the entry and exit pages and the visits
+from ``sessions``, the visitors of the last minutes from ``events``.
 
 How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): one pass over
-the period's events gives each visitor a bit mask of the filters they match
-(``aggregator.reports.filters``). The visitors per mask are the cells of the filtered
+the period's rows gives each visitor who matched a filter a bit mask of the filters they
+matched (``aggregator.reports.filters``); every other visitor has mask 0. The visitors per mask are the cells of the filtered
 total; a table's row adds one more condition, so its cells are the row's visitors per mask
 and the rest of each mask's visitors. A number is published only when all its cells are 0
 or at least k, so no subtraction between answers under fewer filters singles anyone out.

@@ -34,17 +34,15 @@ def _day_time(day: date) -> datetime:
 
 
 def pageview(visitor: str, path: str, country: str = "", day: date = DAY, **more: Any) -> list[Any]:
-    return event_row(
-        f"e{next(_counter)}",
-        ts_ms=_ms(day, next(_counter) % 60),
-        visitor_key=visitor,
-        type="pageview",
-        path=path,
-        url=f"https://shop.example{path}",
-        country=country,
-        expires_at=_ms(day) // 1000 + 400 * 86_400,
-        **more,
-    )
+    columns: dict[str, Any] = {
+        "visitor_key": visitor,
+        "type": "pageview",
+        "path": path,
+        "url": f"https://shop.example{path}",
+        "country": country,
+        "expires_at": _ms(day) // 1000 + 400 * 86_400,
+    }
+    return event_row(f"e{next(_counter)}", ts_ms=_ms(day, next(_counter) % 60), **columns | more)
 
 
 def roll_up(store: Store, settings: Settings, rows: list[list[Any]]) -> None:
