@@ -13,8 +13,9 @@ cgroup, answering the dashboard and running every job, with its memory measured.
 3. Idle: after ``--idle-seconds``, its private (``RssAnon``), file-backed (``RssFile``)
    and total resident memory.
 4. Busy: an owner signs in and loads the dashboard for 7, 30 and 90 days, every job runs
-   once (``/demo/run-jobs``: sessions, signals, summaries, validation, consent log, cases,
-   ...), and the dashboard is loaded again; a sampler reads the process's memory every
+   once (``/demo/run-jobs``: the analytics' rollup, sessions, signals, summaries,
+   validation, consent log, cases, ...), and the dashboard is loaded again, then the
+   analytics for 30 days, alone and compared and filtered; a sampler reads the process's memory every
    50 ms. Printed: each answer's status and time, the peaks, the cgroup's own peak and
    whether anything was killed, then idle memory once more.
 
@@ -224,6 +225,9 @@ def busy(client: Client) -> list[str]:
         lines.append(f"  {job:<22} {took:>9}  {said[:160] if verdict != 'ok' else ''}")
     status, _, seconds = client.call("/admin/dashboard?site=demo&days=30")
     lines.append(f"dashboard, 30 days, after the jobs: {status} in {seconds:6.2f} s")
+    for query in ("period=30d", "period=30d&compare=previous&country=DE"):
+        status, _, seconds = client.call(f"/admin/analytics?site=demo&{query}")
+        lines.append(f"analytics, {query}: {status} in {seconds:6.2f} s")
     return lines
 
 

@@ -18,7 +18,6 @@ together (``partition``). A hidden number is ``None``: "fewer than k" on the pag
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -132,10 +131,19 @@ class _Answer:
         )
 
     def _with_masks(self, rows: str, visitor: str) -> tuple[str, str]:
-        """``rows`` (a FROM clause) joined to the visitors' masks, and the mask column."""
+        """``rows`` (a FROM clause) joined to the visitors' masks (``matched``: a statement
+        names it in ``_statement``), and the mask column."""
         if not self.question.filters:
             return rows, "toUInt32(0)"
-        return f"{rows} LEFT JOIN ({self._matched()}) AS m ON {visitor} = m.visitor", "m.mask"
+        return f"{rows} LEFT JOIN matched AS m ON {visitor} = m.visitor", "m.mask"
+
+    def _statement(self, select: str, materialized: bool = False) -> str:
+        """``select`` with the masks it refers to as ``matched``; ``materialized``: they are
+        computed once for the whole statement (several tables at once)."""
+        if not self.question.filters:
+            return select
+        kind = "MATERIALIZED " if materialized else ""
+        return f"WITH matched AS {kind}({self._matched()}) {select}"
 
     @cached_property
     def _totals(self) -> tuple[Cells, int]:
@@ -148,7 +156,9 @@ class _Answer:
         cells: Cells = {}
         pageviews = 0
         for found, visitors, views in self._store.rows(
-            f"SELECT {mask} AS mask, count(), sum(v.pageviews) FROM {source} GROUP BY mask",
+            self._statement(
+                f"SELECT {mask} AS mask, count(), sum(v.pageviews) FROM {source} GROUP BY mask"
+            ),
             self.parameters,
         ):
             cells[int(found)] = int(visitors)
@@ -192,18 +202,39 @@ class _Answer:
         return f" AND sipHash64(visitor_key) IN ({matching})"
 
     def table(self, name: str, limit: int) -> Table:
-        breakdown = BREAKDOWNS[name]
+        return self.tables([name], limit)[name]
+
+    def tables(self, names: list[str], limit: int) -> dict[str, Table]:
+        """The tables named, read in one statement (the masks computed once for all)."""
         total = self.total
-        if total is None:  # nothing under these filters is shown: no need to count rows
-            return Table(breakdown, None, [], 0)
-        return self._published(breakdown, total, self._row_cells(breakdown), limit)
+        if total is None or not names:  # nothing under these filters is shown, or asked
+            return {name: Table(BREAKDOWNS[name], None, [], 0) for name in names}
+        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in names}
+        branches = " UNION ALL ".join(
+            f"SELECT '{name}' AS t, toString(row) AS row, toUInt32(mask) AS mask, "
+            f"toUInt64(visitors) AS visitors, toUInt64(value) AS value "
+            f"FROM ({self._row_sql(BREAKDOWNS[name])})"
+            for name in names
+        )
+        materialized = len(names) > 1 and self._analytics.materialized_cte
+        statement = self._statement(f"SELECT * FROM ({branches})", materialized)
+        if materialized:
+            statement += " SETTINGS enable_materialized_cte = 1"
+        for name, row, mask, visitors, value in self._store.rows(statement, self.parameters):
+            cells, full_value = found[name].get(row, ({}, 0))
+            cells[int(mask)] = int(visitors)
+            found[name][row] = (cells, int(value) if int(mask) == self.full else full_value)
+        return {
+            name: self._published(BREAKDOWNS[name], total, found[name], limit) for name in names
+        }
 
     def _row_sql(self, breakdown: Breakdown) -> str:
         if breakdown.from_sessions:
             source, mask = self._with_masks("sessions AS v FINAL", "sipHash64(v.visitor_key)")
             return (
                 f"SELECT v.{breakdown.from_sessions} AS row, {mask} AS mask, "
-                f"uniqExact(sipHash64(v.visitor_key)), count() FROM {source} WHERE "
+                f"uniqExact(sipHash64(v.visitor_key)) AS visitors, count() AS value "
+                f"FROM {source} WHERE "
                 f"{_visits('v')} "
                 "GROUP BY row, mask"
             )
@@ -220,22 +251,9 @@ class _Answer:
             f"{rows} ARRAY JOIN {breakdown.keys} AS row, {breakdown.values} AS hits", "v.visitor"
         )
         return (
-            f"SELECT row, {mask} AS mask, uniqExact(v.visitor), sum(hits) FROM {source} "
-            f"WHERE {where} GROUP BY row, mask"
+            f"SELECT row, {mask} AS mask, uniqExact(v.visitor) AS visitors, sum(hits) AS value "
+            f"FROM {source} WHERE {where} GROUP BY row, mask"
         )
-
-    def _row_cells(self, breakdown: Breakdown) -> dict[str, tuple[Cells, int]]:
-        """Per row: its visitors per mask, and its value among those who match every filter."""
-        found: dict[str, tuple[Cells, int]] = defaultdict(lambda: ({}, 0))
-        for row, mask, visitors, value in self._store.rows(
-            self._row_sql(breakdown), self.parameters
-        ):
-            cells, full_value = found[str(row)]
-            cells[int(mask)] = int(visitors)
-            if int(mask) == self.full:
-                full_value = int(value)
-            found[str(row)] = (cells, full_value)
-        return found
 
     def _published(
         self, breakdown: Breakdown, total: int, counts: dict[str, tuple[Cells, int]], limit: int
@@ -280,6 +298,15 @@ class SiteAnalytics:
 
     def answer(self, question: Question) -> _Answer:
         return _Answer(self, question)
+
+    @cached_property
+    def materialized_cte(self) -> bool:
+        """Whether the store can compute a ``WITH`` once for a statement (ClickHouse 25.x+)."""
+        return bool(
+            self.store.scalar(
+                "SELECT count() FROM system.settings WHERE name = 'enable_materialized_cte'"
+            )
+        )
 
     def realtime(self) -> int | None:
         """Visitors whose events arrived in the last ``REALTIME_MINUTES`` (None: under k)."""

@@ -115,6 +115,6 @@ def read_analytics(
         summary=answer.summary(),
         previous=before.summary() if compare else None,
         realtime=analytics.realtime(),
-        tables={name: answer.table(name, rows) for name in names},
-        previous_tables={name: before.table(name, CSV_ROWS) for name in names} if compare else {},
+        tables=answer.tables(names, rows),
+        previous_tables=before.tables(names, CSV_ROWS) if compare else {},
     )
