@@ -5,7 +5,8 @@ grace) are recomputed over the site's retention: their rows are deleted, then on
 ``INSERT ... SELECT`` groups their events into sessions (``aggregator.signals.sessionise``) with
 counts, entry and exit pages and the funnel steps reached in order. Deleting first means
 a late event that joins two sessions leaves no stale row; two overlapping runs each delete
-then insert the same rows, which ``ReplacingMergeTree`` collapses.
+then insert the same rows, which ``ReplacingMergeTree`` collapses. Over many events the
+insert runs a share of the visitors at a time (``aggregator.jobs.buckets``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aggregator.jobs.base import StoreJob
+from aggregator.jobs.buckets import IN_BUCKET, bucket_count, each_bucket
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.sessionise import sessionised_events
@@ -45,7 +47,7 @@ def sessions_insert_sql(retention_days: int, suffix: str = "") -> str:
     own tables, ``Store.on_each_shard``)."""
     events = (
         f"SELECT * FROM events{suffix} FINAL WHERE site = {{site:String}} AND ts >= {_SINCE} "
-        f"AND {_affected(f'events{suffix}')}"
+        f"AND {IN_BUCKET} AND {_affected(f'events{suffix}')}"
     )
     return f"""
 INSERT INTO sessions{suffix} (site, visitor_key, identity, session_start, session_end, events,
@@ -112,9 +114,14 @@ class SessionsJob(StoreJob):
                 f"site = {{site:String}} AND session_end >= {_SINCE} AND {_affected()}",
                 parameters,
             )
-            self._store.on_each_shard(
-                lambda suffix: sessions_insert_sql(site.retention_days, suffix), parameters
+            read = (
+                "SELECT count() FROM events WHERE site = {site:String} "
+                f"AND ts >= {_SINCE} AND {_affected()}"
             )
+            for bucket in each_bucket(parameters, bucket_count(self._store, read, parameters)):
+                self._store.on_each_shard(
+                    lambda suffix: sessions_insert_sql(site.retention_days, suffix), bucket
+                )
             run.visitors += visitors
             run.sessions += int(
                 self._store.scalar(

@@ -7,6 +7,10 @@ per page kind from the site's URL patterns and each step's place in the site's f
 (``funnel_step``); and ``sv``: those visitors' server events
 (the site's own systems, joined through a proven link). Nothing is loaded into Python.
 
+Over many events each rule runs a share of the visitors at a time
+(``aggregator.jobs.buckets``): a rule reads one visitor's events only, except one that
+compares visitors (``high_effort``'s median), which reads them all at once.
+
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
 taken into account; a run looks only at visitors with events ingested since then (minus
 ``LATE_GRACE``, for events that reach the store late), except for rules that time alone
@@ -26,6 +30,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from aggregator.jobs.base import StoreJob
+from aggregator.jobs.buckets import IN_BUCKET, bucket_count, each_bucket
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.effort import FUNNEL_STEP
@@ -60,26 +65,32 @@ def _flags(pages: PageSettings) -> str:
     return ",\n           ".join([*flags, FUNNEL_STEP])
 
 
-def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str) -> str:
-    scope = (
+def _scope(incremental: bool, suffix: str = "") -> str:
+    """Which visitors a run looks at: those with new events, or (a backfill) all."""
+    if not incremental:
+        return ""
+    return (
         f"AND visitor_key IN (SELECT DISTINCT visitor_key FROM events{suffix} "
         "  WHERE site = {site:String} AND identity = 'analytics' "
         "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')})"
-        if incremental
-        else ""
     )
+
+
+def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str) -> str:
+    scope = _scope(incremental, suffix)
     events = sessionised_events(
         f"SELECT * FROM events{suffix} FINAL WHERE site = {{site:String}} "
         "AND identity = 'analytics' "
         "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')} "
-        f"AND visitor_key IN consented {scope}",
+        f"AND {IN_BUCKET} AND visitor_key IN consented {scope}",
         "{as_of:DateTime64(3, 'UTC')} AS as_of_time,\n           " + _flags(site.pages),
     )
     consented = consented_sql(rule.purpose, "site = {site:String}", _AS_OF)
     server = (
         "SELECT visitor_key, event_id, ts, kind, action, attributes, amount, currency, quantity, "
         f"{_AS_OF} AS as_of_time FROM server_events{suffix} FINAL "
-        "WHERE site = {site:String} AND visitor_key != '' AND visitor_key IN consented "
+        f"WHERE site = {{site:String}} AND visitor_key != '' AND {IN_BUCKET} "
+        "AND visitor_key IN consented "
         "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')}"
     )
     return f"""
@@ -149,16 +160,21 @@ class SignalsJob(StoreJob):
         before = self._counts(site.id)
         for rule in RULES:
             lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
-            self._store.on_each_shard(
-                partial(rule_insert_sql, site, rule, not full),
-                {
-                    "site": site.id,
-                    "funnel": site.funnel,
-                    "as_of": as_of,
-                    "since": max(lookback, since) if since is not None else lookback,
-                    "changed_since": changed_since,
-                },
+            parameters = {
+                "site": site.id,
+                "funnel": site.funnel,
+                "as_of": as_of,
+                "since": max(lookback, since) if since is not None else lookback,
+                "changed_since": changed_since,
+            }
+            read = (
+                "SELECT count() FROM events WHERE site = {site:String} "
+                "AND identity = 'analytics' AND ts >= {since:DateTime64(3, 'UTC')} "
+                + _scope(not full and rule.incremental)
             )
+            buckets = bucket_count(self._store, read, parameters) if rule.per_visitor else 1
+            for bucket in each_bucket(parameters, buckets):
+                self._store.on_each_shard(partial(rule_insert_sql, site, rule, not full), bucket)
             progress.advance(f"{site.id} {rule.id}")
         after = self._counts(site.id)
         for rule in RULES:

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from aggregator.jobs.base import StoreJob
+from aggregator.jobs.buckets import IN_BUCKET, bucket_count, each_bucket
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.effort import (
@@ -235,29 +236,40 @@ class SummariesJob(StoreJob):
             "customer_key",
         )
         # A checkout is part of a session: the days' events and their neighbours' hold
-        # every session that ended on one of the days, whole.
+        # every session that ended on one of the days, whole. Over many events, a share of
+        # the visitors at a time (aggregator.jobs.buckets): tasks and people add up.
+        near = (
+            "site = {site:String} AND (toDate(ts) IN {days:Array(Date)} "
+            "OR toDate(ts) + 1 IN {days:Array(Date)} OR toDate(ts) - 1 IN {days:Array(Date)})"
+        )
         sessions = sessionised_events(
-            "SELECT * FROM events FINAL WHERE site = {site:String} "
-            "AND (toDate(ts) IN {days:Array(Date)} OR toDate(ts) + 1 IN {days:Array(Date)} "
-            "     OR toDate(ts) - 1 IN {days:Array(Date)})",
-            FUNNEL_STEP,
+            f"SELECT * FROM events FINAL WHERE {near} AND {IN_BUCKET}", FUNNEL_STEP
         )
         checkouts = checkout_journeys(f"({sessions})", "visitor_key")
+
+        def by_task(tasks: str) -> str:
+            return (
+                f"SELECT toDate(ended) AS day, {{task:String}}, {EFFORT_BUCKET} AS bucket, "
+                f"count(), uniqExact(person) FROM ({tasks}) WHERE day IN {{days:Array(Date)}} "
+                "GROUP BY day, bucket"
+            )
+
+        journeys_of = by_task(f"SELECT customer_key AS person, ended, effort FROM ({journeys})")
+        checkouts_of = by_task(f"SELECT visitor_key AS person, ended, effort FROM ({checkouts})")
+        read = bucket_count(self._store, f"SELECT count() FROM events WHERE {near}", parameters)
+        statements = [(journeys_of, parameters | {"task": SUPPORT_JOURNEY})] + [
+            (checkouts_of, bucket)
+            for bucket in each_bucket(parameters | {"task": CHECKOUT, "funnel": site.funnel}, read)
+        ]
+        added: dict[tuple[date, str, str], list[int]] = {}
+        for sql, values in statements:
+            for day, task, bucket, count, people in self._store.rows(sql, values):
+                total = added.setdefault((day, str(task), str(bucket)), [0, 0])
+                total[0] += int(count)
+                total[1] += int(people)
         found: dict[date, list[Group]] = {}
-        for day, task, bucket, count, people in self._store.rows(
-            f"SELECT toDate(ended) AS day, task, {EFFORT_BUCKET} AS bucket, count(), "
-            "uniqExact(person) "
-            f"FROM (SELECT '{SUPPORT_JOURNEY}' AS task, customer_key AS person, ended, effort "
-            f"      FROM ({journeys}) "
-            "      UNION ALL "
-            f"      SELECT '{CHECKOUT}' AS task, visitor_key AS person, ended, effort "
-            f"      FROM ({checkouts})) "
-            "WHERE day IN {days:Array(Date)} "
-            "GROUP BY day, task, bucket ORDER BY day, task, bucket",
-            parameters | {"funnel": site.funnel},
-        ):
-            group = Group(f"{task} {bucket}", int(people), float(count))
-            found.setdefault(day, []).append(group)
+        for (day, task, bucket), (count, people) in sorted(added.items()):
+            found.setdefault(day, []).append(Group(f"{task} {bucket}", people, float(count)))
         return found
 
     def _write(

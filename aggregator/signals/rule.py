@@ -32,6 +32,7 @@ class SignalRule:
     may_do: str  # what the site may do with it
     query: str  # ClickHouse SQL over `ev` (and `sv`), with {threshold names} filled in
     incremental: bool = True  # False: time alone can change the finding (re-check all)
+    per_visitor: bool = True  # False: it compares visitors (a median), so it reads them all
 
     def sql(self, overrides: dict[str, float] | None = None) -> str:
         values = self.thresholds | (overrides or {})

@@ -310,6 +310,7 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         "they stay.",
         may_do="Look at where the journey stalled and shorten it.",
         query=HIGH_EFFORT,
+        per_visitor=False,
         incremental=False,
     ),
 )

@@ -5,7 +5,8 @@
 -- visitor: sipHash64(visitor_key), 8 bytes to count distinct visitors on (a collision
 --   among a million visitors has odds of 3 in 100 million);
 -- each table's rows as two arrays, what was counted and how many (pageviews of a page,
---   events on a device, clicks on a link);
+--   events on a device, clicks on a link); what was counted as LowCardinality, so that
+--   grouping by it hashes small numbers, not strings (40 % faster, bench/dashboard.py);
 -- engaged_ms and engagements: engaged time and the engagement events it came from.
 -- ReplacingMergeTree(computed_at): between the insert and the delete a day's rows are
 --   there twice, the same visitor twice: distinct counts do not change.
@@ -18,15 +19,15 @@ CREATE TABLE IF NOT EXISTS visitor_days
     visitor UInt64,
     visitor_key String,
     pageviews UInt32,
-    pages Array(String),
+    pages Array(LowCardinality(String)),
     page_views Array(UInt32),
-    sources Array(String),
+    sources Array(LowCardinality(String)),
     source_views Array(UInt32),
-    utm_sources Array(String),
+    utm_sources Array(LowCardinality(String)),
     utm_source_views Array(UInt32),
-    utm_mediums Array(String),
+    utm_mediums Array(LowCardinality(String)),
     utm_medium_views Array(UInt32),
-    utm_campaigns Array(String),
+    utm_campaigns Array(LowCardinality(String)),
     utm_campaign_views Array(UInt32),
     devices Array(LowCardinality(String)),
     device_events Array(UInt32),
@@ -36,13 +37,13 @@ CREATE TABLE IF NOT EXISTS visitor_days
     system_events Array(UInt32),
     countries Array(LowCardinality(String)),
     country_events Array(UInt32),
-    outbound Array(String),
+    outbound Array(LowCardinality(String)),
     outbound_clicks Array(UInt32),
-    downloads Array(String),
+    downloads Array(LowCardinality(String)),
     download_clicks Array(UInt32),
-    goals Array(String),
+    goals Array(LowCardinality(String)),
     goal_events Array(UInt32),
-    scroll Array(String),
+    scroll Array(LowCardinality(String)),
     scroll_pages Array(UInt32),
     engaged_ms UInt64,
     engagements UInt32,

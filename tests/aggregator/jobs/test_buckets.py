@@ -1,0 +1,58 @@
+"""The sessions, signals and summaries jobs run a share of the visitors at a time over many
+events (``aggregator.jobs.buckets``): the rows are the same as computed whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from aggregator.jobs import buckets
+from aggregator.jobs.registry import deployment_jobs
+from aggregator.jobs.runner import JobRunner
+from aggregator.store.client import Store
+from clearsignal.settings import Settings
+from consent.ledger import ConsentLedger
+from consent.pseudonyms import SiteKeys
+from simulator.simulation import simulate
+
+JOBS = ("sessions.compute", "signals.compute", "summaries.compute")
+TABLES = {
+    "sessions": "SELECT * FROM sessions FINAL ORDER BY ALL",
+    "signals": "SELECT * FROM signals FINAL ORDER BY ALL",
+    "site_summaries": "SELECT * EXCEPT computed_at FROM site_summaries FINAL ORDER BY ALL",
+}
+END = datetime.now(UTC).replace(microsecond=0)
+
+
+def derived(store: Store, settings: Settings, ledger: ConsentLedger) -> dict[str, Any]:
+    for table in TABLES:
+        store.command(f"TRUNCATE TABLE {table}")
+    store.command("TRUNCATE TABLE signal_watermarks")
+    runner = JobRunner(store, deployment_jobs(store, settings, ledger, before_erase=lambda: None))
+    for name in JOBS:
+        outcome = runner.run(name)
+        assert outcome.status == "ok", outcome.error
+    return {table: store.rows(sql) for table, sql in TABLES.items()}
+
+
+def test_visitor_buckets_give_the_rows_of_the_whole(
+    migrated_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulate(migrated_store, settings, 150, 10, 4, end=END)
+    ledger = ConsentLedger(migrated_store, settings, SiteKeys(settings.site_key_dir))
+    whole = derived(migrated_store, settings, ledger)
+    assert all(whole.values()), {table: len(rows) for table, rows in whole.items()}
+    counts: list[int] = []
+    count = buckets.bucket_count
+
+    def counted(*args: Any) -> int:
+        counts.append(count(*args))
+        return counts[-1]
+
+    monkeypatch.setattr(buckets, "BUCKET_EVENTS", 400)
+    for module in ("sessions", "signals", "summaries"):
+        monkeypatch.setattr(f"aggregator.jobs.{module}.bucket_count", counted)
+    assert derived(migrated_store, settings, ledger) == whole
+    assert max(counts) > 5  # the jobs did run in several buckets
