@@ -10,20 +10,14 @@ analytics read instead of the events (bench/dashboard.py measures both).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from aggregator.jobs.base import StoreJob
-from aggregator.jobs.progress import SILENT, Progress
-from aggregator.jobs.watermarks import Watermarks
+from aggregator.jobs.days import DayJob, DaysRun
 from aggregator.reports.breakdowns import rollup_columns, rollup_select
-from aggregator.store.client import Store
 from aggregator.store.deletes import utc_text
-from clearsignal.clock import utc_now
-from clearsignal.settings import Settings, SiteSettings
+from clearsignal.settings import SiteSettings
 
-__all__ = ["JOB", "AnalyticsJob", "AnalyticsRun", "rollup_insert_sql"]
+__all__ = ["JOB", "AnalyticsJob", "rollup_insert_sql"]
 
 JOB = "analytics.rollup"
 
@@ -46,35 +40,11 @@ GROUP BY visitor_key
 """
 
 
-@dataclass
-class AnalyticsRun:
-    sites: int = 0
-    days: int = 0
+class AnalyticsJob(DayJob[DaysRun]):
+    job = JOB
 
-
-class AnalyticsJob(StoreJob):
-    def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        super().__init__(store, settings, clock)
-        self._watermarks = Watermarks(store, JOB)
-
-    def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> AnalyticsRun:
-        """Recompute the days with new events; ``since`` recomputes every day from then."""
-        with self._lock:
-            run = AnalyticsRun()
-            work = [(site, self._days(site, since)) for site in self._settings.sites]
-            progress.begin(sum(len(days) for _, days in work), JOB)
-            for site, days in work:
-                newest = self._watermarks.newest(site.id)
-                if newest is not None:
-                    for day in days:
-                        self._recompute(site, day)
-                        progress.advance(f"{site.id} {day}")
-                    run.days += len(days)
-                self._watermarks.advance(site.id, newest, self._clock())
-                run.sites += 1
-            return run
+    def _new_run(self) -> DaysRun:
+        return DaysRun()
 
     def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
         oldest = self._clock().date() - timedelta(days=site.retention_days)
@@ -87,9 +57,11 @@ class AnalyticsJob(StoreJob):
         )
         return [day for (day,) in rows]
 
-    def _recompute(self, site: SiteSettings, day: date) -> None:
-        now = self._clock()
-        parameters = {"site": site.id, "day": day, "computed_at": utc_text(now)}
+    def _compute(
+        self, site: SiteSettings, days: list[date], newest: datetime, run: DaysRun
+    ) -> None:
+        (day,) = days
+        parameters = {"site": site.id, "day": day, "computed_at": utc_text(self._clock())}
         self._store.on_each_shard(rollup_insert_sql, parameters)
         self._store.delete_where(
             "visitor_days",

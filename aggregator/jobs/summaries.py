@@ -21,15 +21,12 @@ A group that was published before and is gone now is rewritten as suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from aggregator.jobs.base import StoreJob
 from aggregator.jobs.buckets import IN_BUCKET, bucket_count, each_bucket
-from aggregator.jobs.progress import SILENT, Progress
-from aggregator.jobs.watermarks import Watermarks
+from aggregator.jobs.days import DayJob, DaysRun
 from aggregator.signals.effort import (
     CHECKOUT,
     EFFORT_BUCKET,
@@ -40,9 +37,7 @@ from aggregator.signals.effort import (
 )
 from aggregator.signals.k_anonymity import Group, chain, independent, subsets_of_totals
 from aggregator.signals.sessionise import sessionised_events
-from aggregator.store.client import Store
-from clearsignal.clock import utc_now
-from clearsignal.settings import Settings, SiteSettings
+from clearsignal.settings import SiteSettings
 
 __all__ = ["HOT_SPOTS_PER_DAY", "SummariesJob", "SummariesRun"]
 
@@ -54,9 +49,7 @@ COLUMNS = ("site", "day", "metric", "dimension", "value", "visitors", "suppresse
 
 
 @dataclass
-class SummariesRun:
-    sites: int = 0
-    days: int = 0
+class SummariesRun(DaysRun):
     published: int = 0
     suppressed: int = 0
 
@@ -69,30 +62,12 @@ class _Day:
     sessions: int = 0
 
 
-class SummariesJob(StoreJob):
-    def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        super().__init__(store, settings, clock)
-        self._watermarks = Watermarks(store, JOB)
+class SummariesJob(DayJob[SummariesRun]):
+    job = JOB
+    days_per_call = DAYS_PER_QUERY
 
-    def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> SummariesRun:
-        """Recompute the days with new events; ``since`` recomputes every day from then."""
-        with self._lock:
-            run = SummariesRun()
-            work = [(site, self._days(site, since)) for site in self._settings.sites]
-            progress.begin(sum(len(days) for _, days in work), JOB)
-            for site, days in work:
-                newest = self._watermarks.newest(site.id)
-                if newest is not None:
-                    for chunk in _chunks(days):
-                        self._summarise(site, chunk, newest, run)
-                        for day in chunk:
-                            progress.advance(f"{site.id} {day}")
-                    run.days += len(days)
-                self._watermarks.advance(site.id, newest, self._clock())
-                run.sites += 1
-            return run
+    def _new_run(self) -> SummariesRun:
+        return SummariesRun()
 
     def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
         today = self._clock().date()
@@ -112,7 +87,7 @@ class SummariesJob(StoreJob):
         near = {d + timedelta(days=n) for (d,) in touched for n in (-1, 0, 1)}
         return sorted({d for d in near if d <= today} | {today, today - timedelta(days=1)})
 
-    def _summarise(
+    def _compute(
         self, site: SiteSettings, days: list[date], newest: datetime, run: SummariesRun
     ) -> None:
         parameters: dict[str, Any] = {"site": site.id, "days": days}
@@ -297,8 +272,3 @@ class SummariesJob(StoreJob):
             self._store.insert("site_summaries", rows, COLUMNS)
         run.suppressed += sum(1 for row in rows if row[6])
         run.published += sum(1 for row in rows if not row[6])
-
-
-def _chunks(days: list[date]) -> Iterator[list[date]]:
-    for start in range(0, len(days), DAYS_PER_QUERY):
-        yield days[start : start + DAYS_PER_QUERY]

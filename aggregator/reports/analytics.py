@@ -36,8 +36,14 @@ from clearsignal.settings import SiteSettings
 __all__ = ["REALTIME_MINUTES", "Question", "Row", "SiteAnalytics", "Summary", "Table"]
 
 REALTIME_MINUTES = 5
+MATERIALIZED_CTE = "enable_materialized_cte"
 RULE_IDS = frozenset(rule.id for rule in RULES)
-_DAYS = "site = {site:String} AND day >= {first:Date} AND day <= {last:Date}"
+
+
+def _days(table: str = "") -> str:
+    """The visitors' days of the period (``table``: an alias to qualify the columns with)."""
+    at = f"{table}." if table else ""
+    return f"{at}site = {{site:String}} AND {at}day >= {{first:Date}} AND {at}day <= {{last:Date}}"
 
 
 def _visits(table: str = "") -> str:
@@ -127,7 +133,7 @@ class _Answer:
         visitors who matched none have mask 0 and are the rest of every count."""
         return (
             f"SELECT visitor, groupBitOr({self.bits}) AS mask FROM visitor_days "
-            f"WHERE {_DAYS} AND ({self.bits}) != 0 GROUP BY visitor"
+            f"WHERE {_days()} AND ({self.bits}) != 0 GROUP BY visitor"
         )
 
     def _with_masks(self, rows: str, visitor: str) -> tuple[str, str]:
@@ -149,7 +155,7 @@ class _Answer:
     def _totals(self) -> tuple[Cells, int]:
         """Visitors per mask; pageviews of the visitors who match every filter."""
         source, mask = self._with_masks(
-            f"(SELECT visitor, sum(pageviews) AS pageviews FROM visitor_days WHERE {_DAYS} "
+            f"(SELECT visitor, sum(pageviews) AS pageviews FROM visitor_days WHERE {_days()} "
             "GROUP BY visitor) AS v",
             "v.visitor",
         )
@@ -219,7 +225,7 @@ class _Answer:
         materialized = len(names) > 1 and self._analytics.materialized_cte
         statement = self._statement(f"SELECT * FROM ({branches})", materialized)
         if materialized:
-            statement += " SETTINGS enable_materialized_cte = 1"
+            statement += f" SETTINGS {MATERIALIZED_CTE} = 1"
         for name, row, mask, visitors, value in self._store.rows(statement, self.parameters):
             cells, full_value = found[name].get(row, ({}, 0))
             cells[int(mask)] = int(visitors)
@@ -241,12 +247,12 @@ class _Answer:
         if breakdown.per_visitor:
             rows = (
                 "(SELECT visitor, sum(engaged_ms) AS engaged_ms, sum(engagements) AS engagements "
-                f"FROM visitor_days WHERE {_DAYS} GROUP BY visitor) AS v"
+                f"FROM visitor_days WHERE {_days()} GROUP BY visitor) AS v"
             )
             where = "1"
         else:
             rows = "visitor_days AS v"
-            where = "v.site = {site:String} AND v.day >= {first:Date} AND v.day <= {last:Date}"
+            where = _days("v")
         source, mask = self._with_masks(
             f"{rows} ARRAY JOIN {breakdown.keys} AS row, {breakdown.values} AS hits", "v.visitor"
         )
@@ -299,14 +305,10 @@ class SiteAnalytics:
     def answer(self, question: Question) -> _Answer:
         return _Answer(self, question)
 
-    @cached_property
+    @property
     def materialized_cte(self) -> bool:
         """Whether the store can compute a ``WITH`` once for a statement (ClickHouse 25.x+)."""
-        return bool(
-            self.store.scalar(
-                "SELECT count() FROM system.settings WHERE name = 'enable_materialized_cte'"
-            )
-        )
+        return self.store.has_setting(MATERIALIZED_CTE)
 
     def realtime(self) -> int | None:
         """Visitors whose events arrived in the last ``REALTIME_MINUTES`` (None: under k)."""

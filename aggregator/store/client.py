@@ -162,6 +162,20 @@ class Store:
         self.cluster = cluster
         self.nodes = tuple(nodes)
         """Each node's own database, where the cluster has no distributed DDL; else empty."""
+        self._known_settings: dict[str, bool] = {}
+
+    def has_setting(self, name: str) -> bool:
+        """Whether the engine knows the setting ``name`` (a feature of newer versions);
+        asked once per store."""
+        known = self._known_settings.get(name)
+        if known is None:
+            known = self._known_settings[name] = bool(
+                self.scalar(
+                    "SELECT count() FROM system.settings WHERE name = {name:String}",
+                    {"name": name},
+                )
+            )
+        return known
 
     def everywhere(self, table: str) -> str:
         """A FROM clause with ``table``'s rows on every replica of every shard."""

@@ -25,6 +25,7 @@ from collector.action_log import AdminAction
 from collector.admin.analytics_view import (
     ANALYTICS_PATH,
     CSV_ROWS,
+    SUMMARY,
     AnalyticsView,
     csv_tables,
     view_for,
@@ -78,7 +79,10 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
-def _figures(summary: Summary) -> list[tuple[str, float | None, str]]:
+def _figures(summary: Summary | None) -> list[tuple[str, float | None, str]]:
+    if summary is None:
+        return []
+
     def share(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
 
@@ -223,7 +227,7 @@ def csv_response(view: AnalyticsView, name: str) -> Response:
     quoted with a leading apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
-    if name == "summary":
+    if name == SUMMARY:
         _summary_csv(writer, view)
     else:
         _table_csv(writer, view, name)

@@ -22,6 +22,7 @@ __all__ = [
     "ANALYTICS_PATH",
     "CSV_ROWS",
     "ROWS_SHOWN",
+    "SUMMARY",
     "AnalyticsView",
     "asked",
     "csv_tables",
@@ -32,6 +33,8 @@ __all__ = [
 ANALYTICS_PATH = "/admin/analytics"
 ROWS_SHOWN = 10
 CSV_ROWS = 10_000
+SUMMARY = "summary"
+"""The summary's name among the parts of a page a CSV can hold."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class AnalyticsView:
     site: SiteSettings
     question: Question
     compare: bool
-    summary: Summary
+    summary: Summary | None
+    """None when only tables were asked for (a table's CSV)."""
     previous: Summary | None
     realtime: int | None
     tables: dict[str, Table]
@@ -87,11 +91,11 @@ async def view_for(
 
 
 def csv_tables(query: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
-    """The table a CSV's ``table`` parameter names, and the tables to read for it."""
+    """The table a CSV's ``table`` parameter names, and the parts to read for it."""
     name = query.get("table", "")
-    if name != "summary" and name not in BREAKDOWNS:
-        raise PageRefused(404, "No such table", f"One of summary, {', '.join(BREAKDOWNS)}.")
-    return name, () if name == "summary" else (name,)
+    if name != SUMMARY and name not in BREAKDOWNS:
+        raise PageRefused(404, "No such table", f"One of {SUMMARY}, {', '.join(BREAKDOWNS)}.")
+    return name, (name,)
 
 
 def read_analytics(
@@ -103,18 +107,20 @@ def read_analytics(
     rows: int = ROWS_SHOWN,
     only: tuple[str, ...] | None = None,
 ) -> AnalyticsView:
-    """Every table (or ``only`` those named) with up to ``rows`` rows."""
+    """The whole page: the summary, the last minutes and every table with up to ``rows``
+    rows; or ``only`` the parts named (``SUMMARY`` or tables), as a CSV needs."""
     analytics = SiteAnalytics(store, site, clock)
     answer = analytics.answer(question)
-    names = list(BREAKDOWNS) if only is None else list(only)
+    names = list(BREAKDOWNS) if only is None else [name for name in only if name in BREAKDOWNS]
+    with_summary = only is None or SUMMARY in only
     before = analytics.answer(Question(question.period.previous(), question.filters))
     return AnalyticsView(
         site=site,
         question=question,
         compare=compare,
-        summary=answer.summary(),
-        previous=before.summary() if compare else None,
-        realtime=analytics.realtime(),
-        tables=answer.tables(names, rows),
-        previous_tables=before.tables(names, CSV_ROWS) if compare else {},
+        summary=answer.summary() if with_summary else None,
+        previous=before.summary() if compare and with_summary else None,
+        realtime=analytics.realtime() if only is None else None,
+        tables=answer.tables(names, rows) if names else {},
+        previous_tables=before.tables(names, CSV_ROWS) if compare and names else {},
     )

@@ -7,15 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.testclient import TestClient
 
+from aggregator.reports.analytics import Question
 from aggregator.reports.breakdowns import BREAKDOWNS
+from clearsignal.clock import utc_now
 from clearsignal.settings import Settings
 from collector.admin.accounts import save_file_user
 from collector.admin.analytics_page import SECTIONS
+from collector.admin.analytics_view import SUMMARY, AnalyticsView, read_analytics
 from tests.support.admin_accounts import AGENT, OWNER, agent, csrf_token, sign_in
 from tests.support.admin_shop import K, Shop, open_shop
 
@@ -71,6 +75,32 @@ def _csv(shop: Shop) -> None:
     assert rows
     assert all(int(row["visitors"]) >= K for row in rows)
     assert shop.client.get("/admin/analytics.csv", params={"table": "x"}).status_code == 404
+
+
+def _a_csv_reads_only_its_part(shop: Shop) -> None:
+    """A table's CSV reads that table (and the period before's), not the whole page."""
+    site = shop.settings.site("demo")
+    assert site is not None
+    question = Question.parse({"period": "7d"}, site, date.today())
+    store = shop.services.store
+
+    def read(only: tuple[str, ...] | None) -> AnalyticsView:
+        return read_analytics(store, site, question, True, utc_now, only=only)
+
+    pages = read(("pages",))
+    assert pages.summary is None
+    assert pages.previous is None
+    assert pages.realtime is None
+    assert set(pages.tables) == set(pages.previous_tables) == {"pages"}
+    summary = read((SUMMARY,))
+    assert summary.summary is not None
+    assert summary.previous is not None
+    assert summary.tables == summary.previous_tables == {}
+    whole = read(None)
+    assert whole.summary == summary.summary
+    assert whole.realtime is not None
+    assert set(whole.tables) == set(BREAKDOWNS)
+    assert whole.tables["pages"].rows[:3] == pages.tables["pages"].rows[:3]
 
 
 def _a_bad_period(shop: Shop) -> None:
@@ -170,6 +200,7 @@ def test_an_owner_reads_filters_compares_and_downloads(settings: Settings) -> No
         _rows_set_filters(shop)
         _the_period_before(shop)
         _csv(shop)
+        _a_csv_reads_only_its_part(shop)
         _a_bad_period(shop)
 
 

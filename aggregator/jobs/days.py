@@ -1,0 +1,79 @@
+"""What the jobs that recompute whole days share: which days, in which order, and the
+watermark after them.
+
+A run finds, per site, the days a job must recompute (``_days``: those with events
+ingested since its watermark, or every day from ``since``), hands them to ``_compute``
+``days_per_call`` at a time, then advances the site's watermark to the newest event seen
+before the run began, so that nothing ingested meanwhile is skipped next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar, Generic, TypeVar
+
+from aggregator.jobs.base import StoreJob
+from aggregator.jobs.progress import SILENT, Progress
+from aggregator.jobs.watermarks import Watermarks
+from aggregator.store.client import Store
+from clearsignal.clock import utc_now
+from clearsignal.settings import Settings, SiteSettings
+
+__all__ = ["DayJob", "DaysRun"]
+
+
+@dataclass
+class DaysRun:
+    sites: int = 0
+    days: int = 0
+
+
+RunT = TypeVar("RunT", bound=DaysRun)
+
+
+class DayJob(StoreJob, Generic[RunT]):
+    job: ClassVar[str]
+    """The job's name: its watermarks' and its progress bar's."""
+    days_per_call: ClassVar[int] = 1
+
+    def __init__(
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(store, settings, clock)
+        self._watermarks = Watermarks(store, self.job)
+
+    def _new_run(self) -> RunT:
+        raise NotImplementedError
+
+    def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
+        """The days of ``site`` to recompute, oldest first."""
+        raise NotImplementedError
+
+    def _compute(self, site: SiteSettings, days: list[date], newest: datetime, run: RunT) -> None:
+        """Recompute ``days`` (at most ``days_per_call``) with events up to ``newest``."""
+        raise NotImplementedError
+
+    def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> RunT:
+        """Recompute the days with new events; ``since`` recomputes every day from then."""
+        with self._lock:
+            run = self._new_run()
+            work = [(site, self._days(site, since)) for site in self._settings.sites]
+            progress.begin(sum(len(days) for _, days in work), self.job)
+            for site, days in work:
+                newest = self._watermarks.newest(site.id)
+                if newest is not None:
+                    for chunk in _chunks(days, self.days_per_call):
+                        self._compute(site, chunk, newest, run)
+                        for day in chunk:
+                            progress.advance(f"{site.id} {day}")
+                    run.days += len(days)
+                self._watermarks.advance(site.id, newest, self._clock())
+                run.sites += 1
+            return run
+
+
+def _chunks(days: list[date], size: int) -> Iterator[list[date]]:
+    for start in range(0, len(days), size):
+        yield days[start : start + size]
