@@ -1,11 +1,13 @@
 // Part of the on-demand piece (more.js), loaded once the page has a consent
 // management platform (CMP): decisions read from Google Consent Mode and the IAB
 // TCF v2 API, checked every second (CMPs load late and change on a visitor's action).
-// Each is recorded through clearsignal.consent()'s own code with method "cmp" and
+// Each is recorded through clearsignal.consent() with method "cmp" and
 // personalization false (ClearSignal asks for that itself, through consent()).
 
+import { privacySignal } from './privacy.js'
+
 const core = window.clearsignal.core_
-const { data_: data, log_: log, privacySignal_: privacySignal, safe_: safe } = core
+const { data_: data, log_: log, safe_: safe } = core
 
 let scanned = 0 // dataLayer entries read so far
 let tcfApi // the TCF API, once listened to
@@ -17,7 +19,7 @@ let tcfApi // the TCF API, once listened to
 const fromCmp = (analytics, cmpState) => {
   if (!analytics == !core.storage_.cs_receipt) return
   if (analytics && privacySignal) log(privacySignal, 'cmp')
-  else core.decide_({ analytics }, data.notice, 'cmp', cmpState)
+  else window.clearsignal.consent({ analytics }, data.notice, 'cmp', cmpState)
 }
 
 const check = () => {

@@ -1,5 +1,5 @@
 // Configuration, read once from the <script> tag's data-* attributes (README.md
-// documents each), and the browser's privacy signals.
+// documents each).
 
 export const doc = document
 export const nav = navigator
@@ -8,9 +8,6 @@ export const data = script?.dataset || {}
 
 // Where to send: the origin that served this file, unless data-endpoint names one.
 export const endpoint = data.endpoint || new URL(script?.src, location).origin
-
-// GPC or DNT: without an explicit grant nothing is sent.
-export const privacySignal = nav.globalPrivacyControl ? 'gpc' : nav.doNotTrack == 1 && 'dnt'
 
 // Reasons that stop every request, consent or not. Local: 127.x.x.x, [::1], no
 // host (file:), and any host name ending in "localhost".

@@ -1,7 +1,8 @@
 // Builds events, applies the consent rules, and queues what may be sent.
 
-import { blocked, data, privacySignal } from './config.js'
+import { blocked, data } from './config.js'
 import { log } from './log.js'
+import { privacySignal } from './privacy.js'
 import { state } from './state.js'
 import { flush } from './transport.js'
 
@@ -32,9 +33,11 @@ const refusal = (type) =>
 // Whether an event of this type would be sent now: pieces load only when it would.
 export const wanted = (type) => enabled(type) && !refusal(type)
 
-// Queues an event (as JSON, in state.queue) when it may be sent. Its id is fixed
-// here, when it is captured, so that the server recognises a retried event.
-export const record = (type, props, el, name) => {
+// Queues an event (as JSON, in state.queue) when it may be sent; details are its
+// fields beyond the type, as on the wire: name, props, el (an element descriptor).
+// Its id is fixed here, when it is captured, so that the server recognises a
+// retried event.
+export const record = (type, details) => {
   if (!enabled(type)) return
   const event = {
     // Unique, not secret: 13-14 random hex digits, padded to 16.
@@ -43,9 +46,7 @@ export const record = (type, props, el, name) => {
     ts: Date.now(),
     url: state.page,
     ref: state.referrer,
-    name,
-    props: props || undefined,
-    el: el || undefined,
+    ...details,
   }
   const reason = refusal(type)
   // Debug: '[clearsignal] event' and the event queued, or the reason it is not sent.

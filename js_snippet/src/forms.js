@@ -1,6 +1,8 @@
-// Part of the on-demand piece (more.js), loaded when a visitor first types in a form
-// or submits one: form start, submit and abandon, with the names of the fields typed
-// in, never their values.
+// Part of the on-demand piece (more.js), which cs.js loads for a visitor with an
+// analytics grant (form events need one): form start, submit and abandon, with the
+// names of the fields typed in, never their values.
+
+import { selector } from './element.js'
 
 const core = window.clearsignal.core_
 const started = new Map() // form -> the names of its fields typed in, until submitted
@@ -8,13 +10,16 @@ const started = new Map() // form -> the names of its fields typed in, until sub
 // A form's event: its name (or selector) and the names of the fields typed in.
 const formEvent = (type, form) =>
   core.record_(type, {
-    form: form.getAttribute('name') || core.selector_(form),
-    fields: [...(started.get(form) || [])].join(),
+    props: {
+      form: form.getAttribute('name') || selector(form),
+      fields: [...(started.get(form) || [])].join(),
+    },
   })
 
 const handlers = {
   input(field) {
     const form = field.form
+    if (!form) return
     // A field without a name or id counts under its type ("text", "select-one").
     const name = field.name || field.id || field.type
     if (started.has(form)) started.get(form).add(name)
@@ -30,8 +35,6 @@ const handlers = {
   },
 }
 
-const handle = core.safe_((event) => handlers[event.type](event.target))
-
 // Leaving the page (a navigation, or pagehide): every form started and not submitted
 // is abandoned.
 core.pageEnds_.push((leaving) => {
@@ -40,5 +43,9 @@ core.pageEnds_.push((leaving) => {
   started.clear()
 })
 
-core.forms_ = handle
-for (const event of core.formsWaiting_.splice(0)) handle(event)
+for (const type in handlers)
+  addEventListener(
+    type,
+    core.safe_((event) => handlers[type](event.target)),
+    true,
+  )

@@ -1,6 +1,6 @@
 // ClearSignal's browser snippet: the public API (window.clearsignal) and start-up.
-// The add-ons (signals.js, link.js) talk to this API only; the pieces (forms.js,
-// cmp.js) to its core_ too.
+// The add-ons (signals.js, link.js) talk to this API only; the on-demand piece
+// (more.js) to its core_ too.
 
 import { start, tick } from './capture.js'
 import { decide, receipt } from './consent.js'
@@ -18,12 +18,12 @@ if (!window.clearsignal) {
     optOut: (noticeVersion) => decide(0, noticeVersion),
     // props as given: the server refuses an event whose props break its bounds
     // (docs/api.md), and keeps the rest of the batch.
-    track: safe((name, props) => record('custom', props, 0, name)),
+    track: safe((name, props) => record('custom', { name, props })),
     receipt,
     core_: core,
   }
   safe(start)()
-  // Every second: send what is queued, engaged time, and the URL once more.
+  // Every second: send what is queued, look for a CMP, and check the URL once more.
   setInterval(
     safe(() => {
       flush()

@@ -20,8 +20,7 @@ export const endPage = (leaving, next) => {
 
 // The page's URL as pageviews count it: without the fragment, unless the fragment is
 // a single-page app's route (#/orders, hash routing), which the collector keeps too.
-const currentUrl = () =>
-  location.hash.startsWith('#/') ? location.href : location.href.split('#')[0]
+const currentUrl = () => location.href.replace(/#(?!\/).*/, '')
 
 // A URL without its query strings: the page it shows.
 const withoutQuery = (url) => url.replace(/\?[^#]*/g, '')
@@ -49,7 +48,7 @@ export const navigated = safe((how) => {
   stepsTimer = setTimeout(
     safe(() => {
       for (const element of doc.querySelectorAll('[data-cs-step]'))
-        element.closest(INTERACTIVE) || record('step', 0, 0, element.dataset.csStep)
+        element.closest(INTERACTIVE) || record('step', { name: element.dataset.csStep })
     }),
     1000,
   )

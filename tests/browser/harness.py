@@ -61,6 +61,8 @@ DEFAULT_TAG = {
 # purpose: enough to test what the snippet captures, without the consent flow.
 RETURNING_ID = "UmV0dXJuaW5nVmlzaXRvcg"
 RETURNING_VISITOR = f"localStorage.setItem('cs_id', '{RETURNING_ID}')"
+# A browser without the Navigation API, as the snippet sees it.
+NO_NAVIGATION_API = "Object.defineProperty(window, 'navigation', { value: undefined })"
 STORED_COLUMNS = "type, name, url, path, props, element, identity, visitor_key, event_id"
 
 Rows = list[dict[str, Any]]

@@ -2,7 +2,8 @@
 what the collector stores of it.
 
 The visits here come from a returning visitor (a browser id from an earlier grant),
-so interaction events are sent; the consent rules are in test_consent.py.
+so interaction events are sent (by the piece cs.js loads for them); the consent rules
+are in test_consent.py.
 """
 
 from __future__ import annotations
@@ -108,13 +109,13 @@ def test_a_click_that_changes_nothing_is_a_dead_click(returning: Visit) -> None:
     assert [row["element"]["id"] for row in dead] == ["nothing"]
 
 
-# Before the page's scripts: every MutationObserver that cs.js started and that is
-# observing, in a set (Playwright's own script observes the page too).
+# Before the page's scripts: every MutationObserver that the snippet (cs.js or its piece)
+# started and that is observing, in a set (Playwright's own script observes the page too).
 WATCH_OBSERVERS = """
 window.observing = new Set()
 window.MutationObserver = class extends MutationObserver {
   observe(...args) {
-    if (/\\/cs\\.js/.test(new Error().stack)) observing.add(this)
+    if (/\\/cs(-more\\.\\w+)?\\.js/.test(new Error().stack)) observing.add(this)
     return super.observe(...args)
   }
   disconnect() {

@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import RETURNING_VISITOR, Rows, Visit, types
+from tests.browser.harness import NO_NAVIGATION_API, RETURNING_VISITOR, Rows, Visit, types
 
-# A browser without the Navigation API, as the snippet sees it.
-NO_NAVIGATION_API = "Object.defineProperty(window, 'navigation', { value: undefined })"
 FOUR_ROUTES = ["/app/login", "/app/dashboard", "/app/orders", "/app/orders/42"]
 
 
@@ -175,6 +173,3 @@ def test_the_history_api_is_wrapped_only_where_there_is_no_navigation_api(
     wrapped = spa.page.evaluate("!history.pushState.toString().includes('[native code]')")
     has_api = spa.page.evaluate("!!window.navigation")
     assert wrapped == (not has_api)
-    # The piece is loaded only where it is needed (no form, no CMP on this page).
-    loaded = [url for url in spa.urls if "/cs-more." in url]
-    assert bool(loaded) == (not has_api)

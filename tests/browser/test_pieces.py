@@ -1,15 +1,17 @@
 """The on-demand piece (cs-more.js) in a real browser: loaded by cs.js only where a page
-needs it, pinned by the hash the build wrote into cs.js, and allowed by a strict CSP.
-Also the consent log's key that the tag names (data-log-key), kept with a grant."""
+needs it (a visitor with a grant, a decision to record, a CMP, no Navigation API),
+pinned by the hash the build wrote into cs.js, and allowed by a strict CSP. Also the
+consent log's key that the tag names (data-log-key), kept with a grant."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.browser.harness import Visit, types
+from tests.browser.harness import NO_NAVIGATION_API, Visit, types
 
 LOG_KEY = "shop.test/consent-log+0a1b2c3d+AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg="
 
@@ -18,18 +20,33 @@ def piece_requests(visit: Visit) -> list[str]:
     return [url for url in visit.urls if "/cs-more." in url]
 
 
-def test_a_page_that_needs_no_piece_never_requests_it(returning: Visit) -> None:
-    returning.open("page.html")
-    returning.page.click("#reveal")
-    returning.page.evaluate("clearsignal.track('seen')")
-    returning.wait_sent(lambda events: {"pageview", "click", "custom"} <= set(types(events)))
-    returning.settled()
-    assert piece_requests(returning) == []
+def test_a_page_without_a_grant_never_requests_it(visit: Visit) -> None:
+    visit.open("page.html")
+    for element in ("#reveal", "#outbound", "#manual"):
+        visit.page.click(element)
+    visit.page.evaluate("clearsignal.track('seen')")
+    sent = visit.wait_sent(lambda events: {"outbound", "download", "custom"} <= set(types(events)))
+    visit.settled()
+    assert piece_requests(visit) == []
+    # Without a grant an element is described by its structure, not its text.
+    (outbound,) = [event for event in sent if event["type"] == "outbound"]
+    assert outbound["el"] == {"tag": "a", "id": "outbound", "href": outbound["el"]["href"]}
+    assert "click" not in types(visit.sent_events())
 
 
-def test_typing_in_a_form_loads_the_pinned_piece_once(returning: Visit, snippet_dir: Path) -> None:
+def test_a_browser_without_the_navigation_api_loads_it_for_navigations(
+    make_visit: Callable[..., Visit],
+) -> None:
+    visit = make_visit(init_script=NO_NAVIGATION_API)
+    visit.open("page.html")
+    visit.wait_for(lambda: bool(piece_requests(visit)))
+    assert visit.page.evaluate("!history.pushState.toString().includes('[native code]')")
+
+
+def test_a_visitor_with_a_grant_gets_the_pinned_piece_once(
+    returning: Visit, snippet_dir: Path
+) -> None:
     returning.open("form.html")
-    assert piece_requests(returning) == []
     returning.page.fill("input[name=email]", "someone@example.com")
     returning.page.fill("#card-number", "4242")
     returning.page.fill("input[name=subscriber]", "someone")
@@ -53,7 +70,9 @@ def test_typing_in_a_form_loads_the_pinned_piece_once(returning: Visit, snippet_
     assert script == {"integrity": f"sha256-{digest}", "crossOrigin": "anonymous"}
 
 
-def test_a_piece_with_other_bytes_is_refused(returning: Visit) -> None:
+def test_a_piece_with_other_bytes_is_refused_and_a_withdrawal_still_holds(
+    returning: Visit,
+) -> None:
     collector = returning.collector
 
     def tampered(route: Any) -> None:
@@ -69,6 +88,14 @@ def test_a_piece_with_other_bytes_is_refused(returning: Visit) -> None:
     assert returning.page.evaluate("window.tampered") is None
     assert "form_start" not in types(returning.sent_events())
     assert any("integrity" in error for error in returning.console_errors)
+    # Nothing can be recorded without the piece, but a withdrawal takes effect here.
+    assert returning.storage()["cs_id"]
+    assert returning.page.evaluate("clearsignal.optOut()") is None
+    assert returning.storage() == {}
+    returning.page.evaluate("clearsignal.track('after')")
+    returning.wait_sent(lambda events: "custom" in types(events))
+    (after,) = [r for r in returning.sent() if "custom" in types(r.body["events"])]
+    assert after.body["visitor"] is None
 
 
 def test_the_snippet_and_its_piece_run_under_a_strict_csp(returning: Visit) -> None:
