@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from aggregator.jobs.lease import JobLease
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.store.client import Store
+from clearsignal.process_memory import trim_heap
 
 __all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner"]
 
@@ -106,12 +107,22 @@ class JobRunner:
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"
         outcome = JobOutcome(name, status, result, error, time.perf_counter() - started)
         self._record(outcome, started_at)
+        self._release_memory()
         if status == "ok":
             # Runs that changed something are worth an operator's attention; the others
             # (most of them, every few seconds) only at DEBUG, and in job_runs.
             level = logging.INFO if result.rows_out else logging.DEBUG
             log.log(level, "job %s: %s in %.2f s", name, _told(result), outcome.seconds)
         return outcome
+
+    def _release_memory(self) -> None:
+        """What a run held goes back to the system, not kept by the allocators (a small
+        server idles small after its jobs: bench/small_server.py)."""
+        trim_heap()
+        try:
+            self._store.release_memory()
+        except Exception:
+            log.debug("the store kept its memory", exc_info=True)
 
     def _record(self, outcome: JobOutcome, started_at: datetime) -> None:
         finished_at = started_at + timedelta(seconds=outcome.seconds)

@@ -280,6 +280,12 @@ class Store:
                 table, list(column_names), insert_block=data, settings=settings, fmt=fmt
             )
 
+    def release_memory(self) -> None:
+        """The embedded engine's allocator returns the memory it keeps for reuse (after a
+        job over many rows it is as large as at its busiest); a server's is its own."""
+        if self.target.embedded_path is not None:
+            self.command("SYSTEM JEMALLOC PURGE")
+
     def ping(self) -> bool:
         try:
             return bool(self.scalar("SELECT 1") == 1)

@@ -96,3 +96,12 @@ def test_no_store_error_repeats_the_dsns_password() -> None:
 
 def test_ping_answers_true_on_a_live_store(store: Store) -> None:
     assert store.ping() is True
+
+
+def test_the_embedded_engine_gives_back_its_memory_and_a_server_is_left_alone(
+    store: Store,
+) -> None:
+    store.release_memory()  # SYSTEM JEMALLOC PURGE embedded; nothing sent to a server
+    assert store.has_setting("max_threads")
+    assert not store.has_setting("no_such_setting_anywhere")
+    assert store.ping()
