@@ -75,21 +75,29 @@ def test_outbound_links_and_downloads_get_their_own_types(returning: Visit) -> N
     assert of_type(rows, "click") == []
 
 
+# A burst of clicks on #spot at these points, all within one task: how fast a loaded
+# machine delivers Playwright's clicks does not decide whether they are a burst.
+BURST = """points => {
+  const spot = document.getElementById('spot')
+  for (const [x, y] of points)
+    spot.dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, bubbles: true }))
+}"""
+
+
 def test_three_quick_clicks_in_one_spot_make_exactly_one_rage_click(returning: Visit) -> None:
     returning.open("page.html")
-    mouse = returning.page.mouse
-    box = returning.page.locator("#spot").bounding_box()
+    page = returning.page
+    box = page.locator("#spot").bounding_box()
     x, y = box["x"] + 50, box["y"] + 50
-    mouse.dblclick(x, y)  # two clicks are no rage
+    page.mouse.dblclick(x, y)  # two clicks are no rage
     returning.idle(1200)  # a pause: a new burst
-    for step in range(5):  # five clicks, each within 30 px of the one before
-        mouse.click(x + step * 10, y + step * 5)
+    # five clicks, each within 30 px of the one before
+    page.evaluate(BURST, [[x + step * 10, y + step * 5] for step in range(5)])
     returning.idle(1200)
-    for step in range(3):
-        mouse.click(x + step, y)
+    page.evaluate(BURST, [[x + step, y] for step in range(3)])
     returning.idle(300)
-    for step in range(3):  # clicks far apart are no burst
-        mouse.click(x + 40 * step, y)
+    # clicks far apart are no burst
+    page.evaluate(BURST, [[x + 40 * step, y] for step in range(3)])
     returning.stored(lambda rows: len(of_type(rows, "rage_click")) >= 2)
     returning.idle(1500)
     rage = of_type(returning.stored(), "rage_click")
