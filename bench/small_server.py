@@ -10,14 +10,15 @@ cgroup, answering the dashboard and running every job, with its memory measured.
 2. ``clearsignal serve`` starts on that data in a cgroup v1 memory group limited to
    ``--limit-mib`` (needs root), with the small-server engine profile of
    docs/configuration.md in its DSN, in demo mode (for ``POST /demo/run-jobs``).
-3. Idle: after ``--idle-seconds``, its private (``RssAnon``), file-backed (``RssFile``)
-   and total resident memory.
+3. Idle: once it has been quiet for ``--idle-seconds`` (under 2% of a core: the jobs it
+   starts with, a backfill over the stored events, are done), its private
+   (``RssAnon``), file-backed (``RssFile``) and total resident memory.
 4. Busy: an owner signs in and loads the dashboard for 7, 30 and 90 days, every job runs
    once (``/demo/run-jobs``: the analytics' rollup, sessions, signals, summaries,
    validation, consent log, cases, ...), and the dashboard is loaded again, then the
    analytics for 30 days, alone and compared and filtered; a sampler reads the process's memory every
    50 ms. Printed: each answer's status and time, the peaks, the cgroup's own peak and
-   whether anything was killed, then idle memory once more.
+   whether anything was killed, then idle memory once more, once quiet again.
 
 Targets (issue: small servers): alive inside 1 GiB; peak private <= 800 MB; idle private
 <= 128 MB.
@@ -155,6 +156,26 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quiet(process: subprocess.Popen[bytes], seconds: float, limit: float = 1800) -> float:
+    """Wait until ``process`` has used under 2% of a core for ``seconds``; how long it took."""
+    started = time.monotonic()
+    samples = [(started, cpu_seconds(process.pid))]
+    while time.monotonic() - started < limit and process.poll() is None:
+        time.sleep(1)
+        samples.append((time.monotonic(), cpu_seconds(process.pid)))
+        earlier = [sample for sample in samples if sample[0] <= samples[-1][0] - seconds]
+        if earlier:
+            (then, used_then), (now, used_now) = earlier[-1], samples[-1]
+            if (used_now - used_then) / (now - then) < 0.02:
+                break
+    return time.monotonic() - started
+
+
 def cgroup_value(group: Path, name: str) -> int:
     return int((group / name).read_text().split()[0])
 
@@ -264,7 +285,7 @@ def main() -> int:
         )
         origin = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(origin + "/readyz")[0] == 200, "serve", process, 300)
-        time.sleep(args.idle_seconds)
+        waited = quiet(process, args.idle_seconds)
         if process.poll() is not None:
             print(
                 f"serve DIED while idle (status {process.returncode}); the cgroup's OOM kills: "
@@ -273,7 +294,7 @@ def main() -> int:
             return 1
         idle = Memory.of(process.pid)
         print(f"memory cgroup limit: {args.limit_mib} MiB; engine: {args.engine or 'defaults'}")
-        print(f"idle after {args.idle_seconds:.0f} s:      {idle}")
+        print(f"idle, quiet after {waited:4.0f} s: {idle}")
         sampler = Sampler(process.pid)
         watching = threading.Thread(target=sampler.run, daemon=True)
         watching.start()
@@ -288,13 +309,15 @@ def main() -> int:
             f"(page cache included), limit hit {cgroup_value(group, 'memory.failcnt')} times, "
             f"OOM kills {oom_kills(group)}; serve {'alive' if alive else 'DEAD'}"
         )
+        again = None
         if alive:
-            time.sleep(args.idle_seconds)
-            print(f"idle again after {args.idle_seconds:.0f} s: {Memory.of(process.pid)}")
+            waited = quiet(process, args.idle_seconds)
+            again = Memory.of(process.pid)
+            print(f"idle again, quiet after {waited:4.0f} s: {again}")
         verdicts = {
             "alive inside the limit": alive,
             "peak private <= 800 MB": sampler.peak.anon * 1024 <= 800e6,
-            "idle private <= 128 MB": idle.anon * 1024 <= 128e6,
+            "idle private <= 128 MB": max(idle.anon, again.anon if again else 0) * 1024 <= 128e6,
         }
         for goal, met in verdicts.items():
             print(f"target {goal}: {'met' if met else 'MISSED'}")

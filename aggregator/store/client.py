@@ -162,20 +162,21 @@ class Store:
         self.cluster = cluster
         self.nodes = tuple(nodes)
         """Each node's own database, where the cluster has no distributed DDL; else empty."""
-        self._known_settings: dict[str, bool] = {}
+        self._settings: dict[str, str | None] = {}
+
+    def setting(self, name: str) -> str | None:
+        """The value of the engine's setting ``name`` for this store's queries, or None
+        where the engine has no such setting (a feature of newer versions); asked once
+        per store."""
+        if name not in self._settings:
+            found = self.rows(
+                "SELECT value FROM system.settings WHERE name = {name:String}", {"name": name}
+            )
+            self._settings[name] = str(found[0][0]) if found else None
+        return self._settings[name]
 
     def has_setting(self, name: str) -> bool:
-        """Whether the engine knows the setting ``name`` (a feature of newer versions);
-        asked once per store."""
-        known = self._known_settings.get(name)
-        if known is None:
-            known = self._known_settings[name] = bool(
-                self.scalar(
-                    "SELECT count() FROM system.settings WHERE name = {name:String}",
-                    {"name": name},
-                )
-            )
-        return known
+        return self.setting(name) is not None
 
     def everywhere(self, table: str) -> str:
         """A FROM clause with ``table``'s rows on every replica of every shard."""

@@ -56,3 +56,11 @@ def test_visitor_buckets_give_the_rows_of_the_whole(
         monkeypatch.setattr(f"aggregator.jobs.{module}.bucket_count", counted)
     assert derived(migrated_store, settings, ledger) == whole
     assert max(counts) > 5  # the jobs did run in several buckets
+
+
+def test_a_query_memory_limit_makes_the_buckets_smaller() -> None:
+    assert buckets.events_per_bucket(0) == buckets.BUCKET_EVENTS  # no limit
+    # The small-server profile's 256 MiB a query: a quarter of a million events.
+    assert buckets.events_per_bucket(256 * 1024 * 1024) == 262_144
+    assert buckets.events_per_bucket(1024) == buckets.MIN_BUCKET_EVENTS
+    assert buckets.events_per_bucket(1 << 40) == buckets.BUCKET_EVENTS

@@ -104,4 +104,5 @@ def test_the_embedded_engine_gives_back_its_memory_and_a_server_is_left_alone(
     store.release_memory()  # SYSTEM JEMALLOC PURGE embedded; nothing sent to a server
     assert store.has_setting("max_threads")
     assert not store.has_setting("no_such_setting_anywhere")
+    assert int(store.setting("max_memory_usage") or "x") >= 0
     assert store.ping()
