@@ -25,9 +25,7 @@ print(freed, private_kb(), trimmed)
 
 
 def test_the_heap_freed_after_a_burst_goes_back_to_the_system() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", BURST], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", BURST], check=True, capture_output=True, text=True)
     freed, after, trimmed = done.stdout.split()
     assert trimmed == "True"
     # Freed but kept by the allocator, then returned: well over 200 MB less.
