@@ -3,10 +3,9 @@
 CPython's objects and the buffers of query results come from glibc's ``malloc``, which
 keeps what is freed for the next allocation: after a job over millions of rows the
 process stays as large as at its busiest, though idle. ``trim_heap`` asks glibc to
-return the free pages (``malloc_trim``); ``limit_arenas`` keeps its per-thread arenas
-few, so that freed memory is not spread over many (``mallopt(M_ARENA_MAX)``), before
-the threads start. Elsewhere (musl, macOS) both do nothing. The embedded engine has an
-allocator of its own: ``aggregator.store.client.Store.release_memory``.
+return the free pages (``malloc_trim``); elsewhere (musl, macOS) it does nothing. The
+embedded engine has an allocator of its own:
+``aggregator.store.client.Store.release_memory``.
 """
 
 from __future__ import annotations
@@ -16,9 +15,7 @@ import ctypes.util
 from functools import cache
 from typing import Any
 
-__all__ = ["limit_arenas", "trim_heap"]
-
-M_ARENA_MAX = -8  # glibc's malloc.h
+__all__ = ["trim_heap"]
 
 
 @cache
@@ -37,9 +34,3 @@ def trim_heap() -> bool:
         return False
     glibc.malloc_trim(0)
     return True
-
-
-def limit_arenas(arenas: int) -> bool:
-    """At most ``arenas`` allocation arenas for the threads to come."""
-    glibc = _glibc()
-    return bool(glibc is not None and glibc.mallopt(M_ARENA_MAX, arenas) == 1)
