@@ -212,8 +212,10 @@ class _Answer:
 
     def tables(self, names: list[str], limit: int) -> dict[str, Table]:
         """The tables named, read in one statement (the masks computed once for all)."""
+        if not names:
+            return {}
         total = self.total
-        if total is None or not names:  # nothing under these filters is shown, or asked
+        if total is None:  # nothing under these filters is shown
             return {name: Table(BREAKDOWNS[name], None, [], 0) for name in names}
         found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in names}
         branches = " UNION ALL ".join(

@@ -121,6 +121,6 @@ def read_analytics(
         summary=answer.summary() if with_summary else None,
         previous=before.summary() if compare and with_summary else None,
         realtime=analytics.realtime() if only is None else None,
-        tables=answer.tables(names, rows) if names else {},
-        previous_tables=before.tables(names, CSV_ROWS) if compare and names else {},
+        tables=answer.tables(names, rows),
+        previous_tables=before.tables(names, CSV_ROWS) if compare else {},
     )
