@@ -29,6 +29,8 @@ from clearsignal.process_memory import trim_heap
 __all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner"]
 
 log = logging.getLogger("clearsignal.jobs")
+RELEASE_AFTER_SECONDS = 1.0
+"""A run this long held enough to give back; the quick ones every few seconds did not."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class JobRunner:
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"
         outcome = JobOutcome(name, status, result, error, time.perf_counter() - started)
         self._record(outcome, started_at)
-        self._release_memory()
+        if outcome.seconds >= RELEASE_AFTER_SECONDS:
+            self._release_memory()
         if status == "ok":
             # Runs that changed something are worth an operator's attention; the others
             # (most of them, every few seconds) only at DEBUG, and in job_runs.
