@@ -8,8 +8,9 @@ per page kind from the site's URL patterns and each step's place in the site's f
 (the site's own systems, joined through a proven link). Nothing is loaded into Python.
 
 Over many events each rule runs a share of the visitors at a time
-(``aggregator.jobs.buckets``): a rule reads one visitor's events only, except one that
-compares visitors (``high_effort``'s median), which reads them all at once.
+(``aggregator.jobs.buckets``): a rule reads one visitor's events only. A rule that
+compares a visitor with the others (``high_effort``: the site's median effort) first adds
+up its ``baseline`` counts over every share, then runs share by share with the medians.
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
 taken into account; a run looks only at visitors with events ingested since then (minus
@@ -27,13 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from typing import Any
 
 from aggregator.jobs.base import StoreJob
 from aggregator.jobs.buckets import IN_BUCKET, bucket_count, each_bucket
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.effort import FUNNEL_STEP
+from aggregator.signals.rule import medians
 from aggregator.signals.rules import RULES, SignalRule
 from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
@@ -101,10 +103,15 @@ sv AS ({server})"""
 
 
 def rule_insert_sql(
-    site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str = ""
+    site: SiteSettings,
+    rule: SignalRule,
+    incremental: bool,
+    suffix: str = "",
+    usual: dict[str, float] | None = None,
 ) -> str:
     """The one statement that computes ``rule`` for ``site`` and stores its findings
-    (``suffix``: ``_local``, over one node's own tables, ``Store.on_each_shard``)."""
+    (``suffix``: ``_local``, over one node's own tables, ``Store.shard_targets``;
+    ``usual``: the medians of its baseline)."""
     overrides = site.signal_thresholds.get(rule.id)
     return f"""
 INSERT INTO signals{suffix} (site, visitor_key, rule_id, rule_version, window_start, window_end,
@@ -113,8 +120,13 @@ WITH {_events_sql(site, rule, incremental and rule.incremental, suffix)}
 SELECT {{site:String}}, visitor_key, '{rule.id}', {rule.version}, window_start, window_end,
        value, evidence, toDateTime64(window_end, 3),
        window_end + INTERVAL {site.retention_days} DAY
-FROM ({rule.sql(overrides)})
+FROM ({rule.sql(overrides, usual)})
 """
+
+
+def baseline_sql(site: SiteSettings, rule: SignalRule, suffix: str = "") -> str:
+    """``rule``'s baseline counts over one bucket of the visitors it looks at."""
+    return f"WITH {_events_sql(site, rule, False, suffix)}\n{rule.baseline}"
 
 
 @dataclass
@@ -172,15 +184,31 @@ class SignalsJob(StoreJob):
                 "AND identity = 'analytics' AND ts >= {since:DateTime64(3, 'UTC')} "
                 + _scope(not full and rule.incremental)
             )
-            buckets = bucket_count(self._store, read, parameters) if rule.per_visitor else 1
-            for bucket in each_bucket(parameters, buckets):
-                self._store.on_each_shard(partial(rule_insert_sql, site, rule, not full), bucket)
+            shares = each_bucket(parameters, bucket_count(self._store, read, parameters))
+            for target, suffix in self._store.shard_targets():
+                usual = self._usual(target, site, rule, suffix, shares)
+                for bucket in shares:
+                    target.command(rule_insert_sql(site, rule, not full, suffix, usual), bucket)
             progress.advance(f"{site.id} {rule.id}")
         after = self._counts(site.id)
         for rule in RULES:
             new = after.get(rule.id, 0) - before.get(rule.id, 0)
             run.found[rule.id] = run.found.get(rule.id, 0) + new
         self._watermarks.advance(site.id, newest, as_of)
+
+    @staticmethod
+    def _usual(
+        target: Store,
+        site: SiteSettings,
+        rule: SignalRule,
+        suffix: str,
+        shares: list[dict[str, Any]],
+    ) -> dict[str, float]:
+        """The medians of ``rule``'s baseline over every bucket (none without one)."""
+        if not rule.baseline:
+            return {}
+        sql = baseline_sql(site, rule, suffix)
+        return medians(row for bucket in shares for row in target.rows(sql, bucket))
 
     def _counts(self, site: str) -> dict[str, int]:
         """Stored findings per rule of one site."""

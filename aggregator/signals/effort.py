@@ -26,6 +26,7 @@ from __future__ import annotations
 __all__ = [
     "CHECKOUT",
     "EFFORT_BUCKET",
+    "EFFORT_COUNTS",
     "FUNNEL_STEP",
     "HIGH_EFFORT",
     "SUPPORT_JOURNEY",
@@ -116,23 +117,27 @@ def checkout_journeys(source: str, person: str) -> str:
     )"""
 
 
+EFFORT_COUNTS = f"""
+SELECT '{SUPPORT_JOURNEY}', toFloat64(effort), count()
+FROM ({support_journeys("sv", "visitor_key")}) GROUP BY effort
+UNION ALL
+SELECT '{CHECKOUT}', toFloat64(effort), count()
+FROM ({checkout_journeys("ev", "visitor_key")}) GROUP BY effort
+"""
+"""The high_effort rule's baseline: how many support journeys and checkouts took each
+effort, of the visitors whose consent covers the rule (on a cluster, of each shard's)."""
+
 HIGH_EFFORT = f"""
 SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
        toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
-FROM (
-    SELECT *, median(effort) OVER () AS usual
-    FROM ({support_journeys("sv", "visitor_key")})
-)
-WHERE effort >= {{min_effort}} AND effort >= {{factor}} * usual
+FROM ({support_journeys("sv", "visitor_key")})
+WHERE effort >= {{min_effort}} AND effort >= {{factor}} * {{usual_{SUPPORT_JOURNEY}}}
 UNION ALL
 SELECT visitor_key, toDateTime(started) AS window_start, toDateTime(ended) AS window_end,
        toFloat64(effort) AS value, arraySlice(steps, 1, {{evidence}}) AS evidence
-FROM (
-    SELECT *, median(effort) OVER () AS usual
-    FROM ({checkout_journeys("ev", "visitor_key")})
-)
-WHERE effort >= {{min_effort}} AND effort >= {{factor}} * greatest(toFloat64(reached), usual)
+FROM ({checkout_journeys("ev", "visitor_key")})
+WHERE effort >= {{min_effort}}
+  AND effort >= {{factor}} * greatest(toFloat64(reached), {{usual_{CHECKOUT}}})
 """
 """The high_effort rule's query: support journeys and checkouts far above the site's
-median for their task (the medians are of the tasks of the visitors whose consent covers
-the rule, on a cluster of each shard's), each task's rows made once."""
+median for their task (``usual_<task>``, from ``EFFORT_COUNTS``)."""

@@ -10,11 +10,13 @@ returns one row per finding::
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clearsignal.purposes import Purpose
 
-__all__ = ["EVIDENCE_LIMIT", "SignalRule", "sliding"]
+__all__ = ["EVIDENCE_LIMIT", "SignalRule", "medians", "sliding"]
 
 EVIDENCE_LIMIT = 20
 
@@ -32,14 +34,58 @@ class SignalRule:
     may_do: str  # what the site may do with it
     query: str  # ClickHouse SQL over `ev` (and `sv`), with {threshold names} filled in
     incremental: bool = True  # False: time alone can change the finding (re-check all)
-    per_visitor: bool = True  # False: it compares visitors (a median), so it reads them all
+    baseline: str = ""
+    """For a rule that compares a visitor with the others: SQL over ``ev`` and ``sv``
+    returning (name, value, count), how many of the site's tasks of each name had each
+    value. The job adds these up over all visitors, then gives ``query`` each name's
+    median as ``{usual_<name>}``: so the query still reads one share of the visitors at a
+    time."""
 
-    def sql(self, overrides: dict[str, float] | None = None) -> str:
+    def sql(
+        self, overrides: dict[str, float] | None = None, usual: dict[str, float] | None = None
+    ) -> str:
         values = self.thresholds | (overrides or {})
+        values |= {f"usual_{name}": value for name, value in (usual or {}).items()}
         shown = {
             k: str(int(v)) if float(v).is_integer() else repr(float(v)) for k, v in values.items()
         }
-        return self.query.format(evidence=EVIDENCE_LIMIT, **shown)
+        return self.query.format_map(_Values(shown, evidence=EVIDENCE_LIMIT))
+
+
+class _Values(dict[str, object]):
+    """A query's values: a baseline name without tasks (none in the data read) has no
+    median, and no task of its to compare either: 0."""
+
+    def __missing__(self, key: str) -> object:
+        if key.startswith("usual_"):
+            return 0
+        raise KeyError(key)
+
+
+def medians(counts: Iterable[tuple[str, float, int]]) -> dict[str, float]:
+    """Each name's median value from (name, value, count) rows (a ``baseline``'s, a name
+    possibly in several rows with the same value): the middle value, or the mean of the
+    two middle ones."""
+    histograms: dict[str, Counter[float]] = defaultdict(Counter)
+    for name, value, count in counts:
+        histograms[name][float(value)] += int(count)
+    return {
+        name: (
+            _nth(histogram, (histogram.total() - 1) // 2) + _nth(histogram, histogram.total() // 2)
+        )
+        / 2
+        for name, histogram in histograms.items()
+    }
+
+
+def _nth(histogram: Counter[float], position: int) -> float:
+    """The value at ``position`` (from 0) of the histogram's values in order."""
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if position < seen:
+            break
+    return value
 
 
 def sliding(occurrences: str, window_seconds: str, minimum: str, per_session: bool) -> str:

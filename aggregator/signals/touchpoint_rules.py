@@ -13,7 +13,7 @@ events).
 
 from __future__ import annotations
 
-from aggregator.signals.effort import HIGH_EFFORT
+from aggregator.signals.effort import EFFORT_COUNTS, HIGH_EFFORT
 from aggregator.signals.rule import SignalRule, sliding
 from clearsignal.purposes import Purpose
 
@@ -310,7 +310,7 @@ TOUCHPOINT_RULES: tuple[SignalRule, ...] = (
         "they stay.",
         may_do="Look at where the journey stalled and shorten it.",
         query=HIGH_EFFORT,
-        per_visitor=False,
+        baseline=EFFORT_COUNTS,
         incremental=False,
     ),
 )

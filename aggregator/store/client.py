@@ -202,10 +202,15 @@ class Store:
         each node runs it over its own ``<table>_local`` tables (suffix ``_local``): no
         shard's events cross the network, and every replica derives its own copy. Else
         once, through the tables as named (suffix ``""``)."""
+        for target, suffix in self.shard_targets():
+            target.command(statement(suffix), parameters)
+
+    def shard_targets(self) -> list[tuple[Store, str]]:
+        """Where ``on_each_shard`` runs its statement, and the suffix of the tables there:
+        each of ``nodes`` over its ``_local`` tables, else this store over its own."""
         if not self.nodes:
-            self.command(statement(""), parameters)
-        for node in self.nodes:
-            node.command(statement("_local"), parameters)
+            return [(self, "")]
+        return [(node, "_local") for node in self.nodes]
 
     def _on_every_node(
         self,

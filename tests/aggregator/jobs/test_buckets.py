@@ -3,6 +3,7 @@ events (``aggregator.jobs.buckets``): the rows are the same as computed whole.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +52,28 @@ def test_visitor_buckets_give_the_rows_of_the_whole(
         counts.append(count(*args))
         return counts[-1]
 
+    # Every rule's statement reads a bucket, high_effort's too: it compares a visitor's
+    # effort with the site's median over every bucket, so its findings are the whole's.
+    high_effort = "SELECT count() FROM signals FINAL WHERE rule_id = 'high_effort'"
+    assert migrated_store.scalar(high_effort) > 0
+    rules: dict[str, set[int]] = {}
+    command = Store.command
+
+    def recorded(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        if sql.lstrip().startswith("INSERT INTO signals"):
+            rule = re.search(r"String\}, visitor_key, '(\w+)'", sql)
+            assert rule, sql
+            rules.setdefault(rule[1], set()).add((parameters or {}).get("buckets", 1))
+        return command(store, sql, parameters)
+
     monkeypatch.setattr(buckets, "BUCKET_EVENTS", 400)
     for module in ("sessions", "signals", "summaries"):
         monkeypatch.setattr(f"aggregator.jobs.{module}.bucket_count", counted)
+    monkeypatch.setattr(Store, "command", recorded)
     assert derived(migrated_store, settings, ledger) == whole
     assert max(counts) > 5  # the jobs did run in several buckets
+    assert min(min(run) for run in rules.values()) > 5, rules
+    assert "high_effort" in rules
 
 
 def test_a_query_memory_limit_makes_the_buckets_smaller() -> None:
