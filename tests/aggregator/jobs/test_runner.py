@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from aggregator.jobs.runner import Job, JobContext, JobResult, JobRunner
+from aggregator.jobs.runner import RELEASE_AFTER_SECONDS, Job, JobContext, JobResult, JobRunner
 from aggregator.jobs.scheduler import Scheduler
 from aggregator.store.client import Store
 from clearsignal.cli.main import configure_logging
@@ -107,3 +107,27 @@ def test_jobs_on_visitors_rows_never_run_at_once(migrated_store: Store) -> None:
     # The job on no visitor's rows ran alongside them.
     assert other[0] < max(derive[1], erase[1])
     assert other[1] > min(derive[0], erase[0])
+
+
+def test_memory_is_given_back_after_a_long_run_only(
+    migrated_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released: list[str] = []
+    release = migrated_store.release_memory
+
+    def counted() -> None:
+        released.append("released")
+        release()
+
+    monkeypatch.setattr(migrated_store, "release_memory", counted)
+
+    def long(_: JobContext) -> JobResult:
+        time.sleep(RELEASE_AFTER_SECONDS)
+        return JobResult(5, 0)
+
+    jobs = JobRunner(migrated_store, [Job("quiet", "q", 3600, quiet), Job("long", "l", 3600, long)])
+    for _ in range(3):  # the sequencer's quick runs, every few seconds, keep their memory
+        assert jobs.run("quiet").status == "ok"
+    assert released == []
+    assert jobs.run("long").status == "ok"
+    assert released == ["released"]
