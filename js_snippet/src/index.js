@@ -16,9 +16,9 @@ if (!window.clearsignal) {
     consent: decide,
     // No purposes: neither analytics nor personalization.
     optOut: (noticeVersion) => decide(0, noticeVersion),
-    // props as given: the server refuses an event whose props break its bounds
-    // (docs/api.md), and keeps the rest of the batch.
-    track: safe((name, props) => record('custom', { name, props })),
+    // props as given (none when null): the server refuses an event whose props break
+    // its bounds (docs/api.md), and keeps the rest of the batch.
+    track: safe((name, props) => record('custom', { name, props: props || undefined })),
     receipt,
     core_: core,
   }

@@ -24,14 +24,24 @@ def test_a_page_without_a_grant_never_requests_it(visit: Visit) -> None:
     visit.open("page.html")
     for element in ("#reveal", "#outbound", "#manual"):
         visit.page.click(element)
-    visit.page.evaluate("clearsignal.track('seen')")
-    sent = visit.wait_sent(lambda events: {"outbound", "download", "custom"} <= set(types(events)))
+    visit.page.evaluate("clearsignal.track('seen'); clearsignal.track('empty', null)")
+    sent = visit.wait_sent(
+        lambda events: (
+            types(events).count("custom") == 2 and {"outbound", "download"} <= set(types(events))
+        )
+    )
     visit.settled()
     assert piece_requests(visit) == []
     # Without a grant an element is described by its structure, not its text.
     (outbound,) = [event for event in sent if event["type"] == "outbound"]
     assert outbound["el"] == {"tag": "a", "id": "outbound", "href": outbound["el"]["href"]}
     assert "click" not in types(visit.sent_events())
+    # A custom event without props, or with null, carries none.
+    customs = [event for event in sent if event["type"] == "custom"]
+    assert [(event["name"], "props" in event) for event in customs] == [
+        ("seen", False),
+        ("empty", False),
+    ]
 
 
 def test_a_browser_without_the_navigation_api_loads_it_for_navigations(
