@@ -60,8 +60,9 @@ const handlers = {
     const { target, x, y } = event
     const element = target.closest(INTERACTIVE)
     const field = element?.matches(FIELDS)
+    const descriptor = element && core.describe_(element, field)
     const now = Date.now()
-    if (element && clickType(element) == 'click') record('click', { el: core.describe_(element) })
+    if (element && clickType(element) == 'click') record('click', { el: descriptor })
 
     // Rage: >= 3 clicks within 1 s, each within 30 px of the previous. A burst
     // is the clicks within 1 s of its first, each within 30 px of the one before;
@@ -71,14 +72,13 @@ const handlers = {
     lastX = x
     lastY = y
     if (burst.push(now) == RAGE_CLICKS)
-      record('rage_click', { el: element ? core.describe_(element) : core.describe_(target, 1) })
+      record('rage_click', { el: descriptor || core.describe_(target, 1) })
 
     // Dead: no DOM change, navigation or scroll within 2.5 s. Form fields change
     // state without touching the DOM; a link left to navigate is not dead
     // (navigation ends the page, and this check with it). Each click has its own
     // check, and its own observer of the DOM for those 2.5 s only.
     if (!element || field || !core.wanted_('dead_click')) return
-    const descriptor = core.describe_(element)
     const mutations = new MutationObserver(noteChange)
     mutations.observe(document, {
       subtree: true,
