@@ -150,7 +150,7 @@ def test_the_dom_is_observed_only_while_a_dead_click_check_is_pending(
     assert sorted(row["element"]["id"] for row in of_type(rows, "dead_click")) == [
         "icon",
         "nothing",
-    ]
+    ], [(entry["status"], entry["body"][:300]) for entry in visit.received()]
     assert visit.errors == []
 
 
