@@ -257,7 +257,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--limit-mib", type=int, default=1024)
-    parser.add_argument("--idle-seconds", type=float, default=20)
+    # Over a minute: the server gives back what its reads held within one (JobRunner).
+    parser.add_argument("--idle-seconds", type=float, default=70)
     parser.add_argument(
         "--engine", default=SMALL_PROFILE, help="the DSN's engine settings ('' for the defaults)"
     )

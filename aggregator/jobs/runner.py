@@ -31,6 +31,9 @@ __all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner"]
 log = logging.getLogger("clearsignal.jobs")
 RELEASE_AFTER_SECONDS = 1.0
 """A run this long held enough to give back; the quick ones every few seconds did not."""
+RELEASE_EVERY_SECONDS = 60.0
+"""And at least this often, for what the server's reads held (the dashboard's, the APIs'):
+the sequencer's run every few seconds gives it back within a minute of the last read."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class JobRunner:
         self._store = store
         self.jobs = {job.name: job for job in jobs}
         self.lease = lease
+        self._released = time.monotonic()
         self._personal = threading.Lock()
 
     def standby_reason(self) -> str | None:
@@ -109,7 +113,10 @@ class JobRunner:
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"
         outcome = JobOutcome(name, status, result, error, time.perf_counter() - started)
         self._record(outcome, started_at)
-        if outcome.seconds >= RELEASE_AFTER_SECONDS:
+        if (
+            outcome.seconds >= RELEASE_AFTER_SECONDS
+            or time.monotonic() - self._released >= RELEASE_EVERY_SECONDS
+        ):
             self._release_memory()
         if status == "ok":
             # Runs that changed something are worth an operator's attention; the others
@@ -121,6 +128,7 @@ class JobRunner:
     def _release_memory(self) -> None:
         """What a run held goes back to the system, not kept by the allocators (a small
         server idles small after its jobs: bench/small_server.py)."""
+        self._released = time.monotonic()
         trim_heap()
         try:
             self._store.release_memory()
