@@ -23,10 +23,21 @@ from clearsignal.clock import EPOCH
 __all__ = ["Scheduler"]
 
 log = logging.getLogger("clearsignal.jobs")
+_SKIPPED = "maximum number of running instances reached"
+
+
+def _not_a_skipped_run(record: logging.LogRecord) -> bool:
+    """APScheduler warns at each tick of a job whose last run still goes (or waits for the
+    store behind a long one): every 5 s through a 20-minute backfill. That is how a job
+    is meant to wait (one run at a time, the missed ticks coalesced), not news."""
+    return _SKIPPED not in record.getMessage()
 
 
 class Scheduler:
     def __init__(self, runner: JobRunner) -> None:
+        apscheduler_log = logging.getLogger("apscheduler.scheduler")
+        if _not_a_skipped_run not in apscheduler_log.filters:
+            apscheduler_log.addFilter(_not_a_skipped_run)
         self._runner = runner
         self._scheduler = BackgroundScheduler(timezone=UTC)
         for job in runner.jobs.values():

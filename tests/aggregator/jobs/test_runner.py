@@ -72,6 +72,24 @@ def test_the_scheduler_writes_no_line_per_run_to_the_server_log(
     assert shown == [], shown
 
 
+def test_a_run_longer_than_its_interval_is_not_warned_about_at_each_tick(
+    migrated_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    def slow(_: JobContext) -> JobResult:
+        time.sleep(1.2)
+        return JobResult(1, 0)
+
+    configure_logging()
+    scheduler = Scheduler(JobRunner(migrated_store, [Job("slow", "s", 0.1, slow)]))
+    with caplog.at_level(logging.INFO):
+        scheduler.start()
+        time.sleep(2.0)  # some 20 ticks while the first run goes, then a second run
+        scheduler.stop()
+    assert migrated_store.scalar("SELECT count() FROM job_runs WHERE job = 'slow'") >= 1
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert shown == [], shown
+
+
 def test_jobs_on_visitors_rows_never_run_at_once(migrated_store: Store) -> None:
     """A derivation and erasure in one scheduler: the second waits for the first."""
     spans: list[tuple[str, float, float]] = []
