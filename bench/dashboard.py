@@ -43,6 +43,7 @@ from aggregator.reports.filters import Filters
 from aggregator.reports.periods import Period
 from aggregator.store.client import Store, open_store
 from aggregator.store.migrations import migrate
+from clearsignal.clock import utc_now
 from clearsignal.settings import Settings, StoreSettings
 from collector.admin.analytics_view import read_analytics
 
@@ -115,13 +116,24 @@ def main() -> int:
 
     since = datetime(2000, 1, 1, tzinfo=UTC)
     clock = lambda: datetime.combine(last, datetime.min.time(), UTC) + timedelta(days=1)  # noqa: E731
-    for job in (SessionsJob(store, settings, clock), AnalyticsJob(store, settings, clock)):
+    # The jobs' own clock moves on (never before the data's last day), as a server's does:
+    # each run's rows replace the last run's, as they would there, over reused data too.
+    jobs_clock = lambda: max(clock(), utc_now())  # noqa: E731
+    for job in (
+        SessionsJob(store, settings, jobs_clock),
+        AnalyticsJob(store, settings, jobs_clock),
+    ):
         started = time.perf_counter()
         job.run_once(since)
         took = time.perf_counter() - started
         print(f"{type(job).__name__}: {took:.1f} s; peak {peak_mib():.0f} MiB", flush=True)
     rows = int(store.scalar("SELECT count() FROM visitor_days FINAL"))
-    print(f"visitor_days: {rows:,} rows ({events / max(rows, 1):.1f} events a row)", flush=True)
+    stored = int(store.scalar("SELECT count() FROM visitor_days"))
+    print(
+        f"visitor_days: {rows:,} rows ({events / max(rows, 1):.1f} events a row), "
+        f"{stored:,} stored (the rest: an earlier run's, not yet deleted)",
+        flush=True,
+    )
 
     period = Period("custom", last - timedelta(days=29), last)
     top_page = store.scalar(
