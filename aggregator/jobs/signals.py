@@ -14,8 +14,11 @@ up its ``baseline`` counts over every share, then runs share by share with the m
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
 taken into account; a run looks only at visitors with events ingested since then (minus
-``LATE_GRACE``, for events that reach the store late), except for rules that time alone
-can change (declining activity), which look at every consented visitor.
+``LATE_GRACE``, for events that reach the store late). The rules that time alone can
+change (declining activity, a request left unresolved) look at every consented visitor
+once every ``RECHECK`` (a watermark of its own, ``signals.recheck``), and in between at
+the visitors with new events like the others: over 10 M events a look at everyone takes
+minutes on a small server, which a run every 5 minutes would spend all its time on.
 
 Idempotent: a finding's key is (site, visitor key, rule, window start) and its
 ``computed_at`` is the time of its newest evidence, so running again, or two runs
@@ -46,6 +49,8 @@ from consent.queries import consented_sql
 __all__ = ["SignalsJob", "SignalsRun", "page_flag_sql"]
 
 JOB = "signals.compute"
+RECHECK = timedelta(hours=1)
+"""How often the rules that time alone can change look at every consented visitor."""
 _AS_OF = "{as_of:DateTime64(3, 'UTC')}"
 
 
@@ -68,12 +73,16 @@ def _flags(pages: PageSettings) -> str:
 
 
 def _scope(incremental: bool, suffix: str = "") -> str:
-    """Which visitors a run looks at: those with new events, or (a backfill) all."""
+    """Which visitors a run looks at: those with new events, from the browser or the
+    site's systems, or (a backfill) all."""
     if not incremental:
         return ""
     return (
-        f"AND visitor_key IN (SELECT DISTINCT visitor_key FROM events{suffix} "
+        f"AND visitor_key IN (SELECT visitor_key FROM events{suffix} "
         "  WHERE site = {site:String} AND identity = 'analytics' "
+        "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
+        f"  UNION DISTINCT SELECT visitor_key FROM server_events{suffix} "
+        "  WHERE site = {site:String} AND visitor_key != '' "
         "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')})"
     )
 
@@ -93,7 +102,8 @@ def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix:
         f"{_AS_OF} AS as_of_time FROM server_events{suffix} FINAL "
         f"WHERE site = {{site:String}} AND visitor_key != '' AND {IN_BUCKET} "
         "AND visitor_key IN consented "
-        "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')}"
+        "AND ts >= {since:DateTime64(3, 'UTC')} AND ts <= {as_of:DateTime64(3, 'UTC')} "
+        f"{scope}"
     )
     return f"""
 consented AS (SELECT visitor_key FROM ({consented})),
@@ -109,14 +119,15 @@ def rule_insert_sql(
     suffix: str = "",
     usual: dict[str, float] | None = None,
 ) -> str:
-    """The one statement that computes ``rule`` for ``site`` and stores its findings
-    (``suffix``: ``_local``, over one node's own tables, ``Store.shard_targets``;
-    ``usual``: the medians of its baseline)."""
+    """The one statement that computes ``rule`` for ``site`` and stores its findings,
+    for the visitors with new events only when ``incremental`` (``suffix``: ``_local``,
+    over one node's own tables, ``Store.shard_targets``; ``usual``: the medians of its
+    baseline)."""
     overrides = site.signal_thresholds.get(rule.id)
     return f"""
 INSERT INTO signals{suffix} (site, visitor_key, rule_id, rule_version, window_start, window_end,
                      value, evidence, computed_at, expires_at)
-WITH {_events_sql(site, rule, incremental and rule.incremental, suffix)}
+WITH {_events_sql(site, rule, incremental, suffix)}
 SELECT {{site:String}}, visitor_key, '{rule.id}', {rule.version}, window_start, window_end,
        value, evidence, toDateTime64(window_end, 3),
        window_end + INTERVAL {site.retention_days} DAY
@@ -141,6 +152,7 @@ class SignalsJob(StoreJob):
     ) -> None:
         super().__init__(store, settings, clock)
         self._watermarks = Watermarks(store, JOB)
+        self._rechecks = Watermarks(store, "signals.recheck")
 
     def run_once(
         self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT
@@ -169,8 +181,10 @@ class SignalsJob(StoreJob):
         as_of = self._clock()
         newest = self._watermarks.newest(site.id)
         changed_since = EPOCH if full else self._watermarks.changed_since(site.id)
+        recheck = full or as_of - self._rechecks.get(site.id) >= RECHECK
         before = self._counts(site.id)
         for rule in RULES:
+            scoped = not full and (rule.incremental or not recheck)
             lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
             parameters = {
                 "site": site.id,
@@ -179,35 +193,43 @@ class SignalsJob(StoreJob):
                 "since": max(lookback, since) if since is not None else lookback,
                 "changed_since": changed_since,
             }
-            read = (
-                "SELECT count() FROM events WHERE site = {site:String} "
-                "AND identity = 'analytics' AND ts >= {since:DateTime64(3, 'UTC')} "
-                + _scope(not full and rule.incremental)
-            )
-            shares = each_bucket(parameters, bucket_count(self._store, read, parameters))
+            shares = self._shares(parameters, scoped)
             for target, suffix in self._store.shard_targets():
-                usual = self._usual(target, site, rule, suffix, shares)
+                usual = self._usual(target, site, rule, suffix, parameters)
                 for bucket in shares:
-                    target.command(rule_insert_sql(site, rule, not full, suffix, usual), bucket)
+                    target.command(rule_insert_sql(site, rule, scoped, suffix, usual), bucket)
             progress.advance(f"{site.id} {rule.id}")
         after = self._counts(site.id)
         for rule in RULES:
             new = after.get(rule.id, 0) - before.get(rule.id, 0)
             run.found[rule.id] = run.found.get(rule.id, 0) + new
         self._watermarks.advance(site.id, newest, as_of)
+        if recheck:
+            self._rechecks.advance(site.id, as_of, as_of)
 
-    @staticmethod
+    def _shares(self, parameters: dict[str, Any], scoped: bool) -> list[dict[str, Any]]:
+        """``parameters`` once per bucket of the visitors a statement reads (those with
+        new events only, when ``scoped``)."""
+        read = (
+            "SELECT count() FROM events WHERE site = {site:String} "
+            "AND identity = 'analytics' AND ts >= {since:DateTime64(3, 'UTC')} " + _scope(scoped)
+        )
+        return each_bucket(parameters, bucket_count(self._store, read, parameters))
+
     def _usual(
+        self,
         target: Store,
         site: SiteSettings,
         rule: SignalRule,
         suffix: str,
-        shares: list[dict[str, Any]],
+        parameters: dict[str, Any],
     ) -> dict[str, float]:
-        """The medians of ``rule``'s baseline over every bucket (none without one)."""
+        """The medians of ``rule``'s baseline, over every consented visitor (a share at a
+        time), whichever visitors its findings are for; none without a baseline."""
         if not rule.baseline:
             return {}
         sql = baseline_sql(site, rule, suffix)
+        shares = self._shares(parameters, scoped=False)
         return medians(row for bucket in shares for row in target.rows(sql, bucket))
 
     def _counts(self, site: str) -> dict[str, int]:

@@ -33,7 +33,7 @@ class SignalRule:
     why: str  # why it matters to the site
     may_do: str  # what the site may do with it
     query: str  # ClickHouse SQL over `ev` (and `sv`), with {threshold names} filled in
-    incremental: bool = True  # False: time alone can change the finding (re-check all)
+    incremental: bool = True  # False: time alone can change the finding (all, hourly)
     baseline: str = ""
     """For a rule that compares a visitor with the others: SQL over ``ev`` and ``sv``
     returning (name, value, count), how many of the site's tasks of each name had each

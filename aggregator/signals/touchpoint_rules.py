@@ -6,9 +6,10 @@ as_of_time``. A server event reaches a visitor only through a link the site prov
 while the visitor's grant covered it (docs/api.md), and a rule reads it only while the
 visitor's current consent covers the rule's purpose, as for the browser's rules.
 
-None is incremental: an event of the site's systems can change a finding without any
-browser event, so every run looks at every consenting visitor (they are few beside the
-events).
+None is incremental: time, or the other customers (``high_effort``'s medians), can change
+a finding without any event of the visitor's, so they look at every consenting visitor
+once an hour (``aggregator.jobs.signals.RECHECK``), and in between, like the browser's
+rules, at the visitors with new events, from the browser or the site's systems.
 """
 
 from __future__ import annotations

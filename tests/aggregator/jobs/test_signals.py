@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -132,6 +133,30 @@ def test_declining_activity_compares_the_last_two_fortnights(shop: Shop) -> None
     shop.save(fading, steady)
     shop.job.run_once()
     assert shop.found("declining_activity") == {fading.key: (0.2, 6)}
+
+
+def test_rules_that_time_alone_changes_look_at_every_visitor_once_an_hour(
+    migrated_store: Store, settings: Settings
+) -> None:
+    now = [datetime(2026, 11, 24, 23, 30, tzinfo=UTC)]
+    ledger = ConsentLedger(migrated_store, settings, SiteKeys(settings.site_key_dir))
+    shop = Shop(migrated_store, ledger, SignalsJob(migrated_store, settings, lambda: now[0]))
+    gone = shop.visitor()  # four visits, 13 to 10 days before NOW (20 November), none since
+    for day in (13, 12, 11, 10):
+        gone.add(days_ago(day))
+    other = shop.visitor()  # the site's newest events: the run's watermark
+    other.add(days_ago(1))
+    shop.save(gone, other)
+    shop.job.run_once()
+    assert shop.found("declining_activity") == {}  # on the 24th the last visit is recent
+    # From the 25th all four are in the fortnight before the last: a look would find it,
+    # but the last look at everyone was 40 minutes ago, and nothing new came from them.
+    now[0] += timedelta(minutes=40)
+    shop.job.run_once()
+    assert shop.found("declining_activity") == {}
+    now[0] += timedelta(minutes=21)  # an hour since the last look at everyone
+    shop.job.run_once()
+    assert shop.found("declining_activity") == {gone.key: (0.0, 4)}
 
 
 def test_running_twice_or_with_nothing_new_changes_nothing(shop: Shop) -> None:

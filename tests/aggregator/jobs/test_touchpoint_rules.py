@@ -64,6 +64,19 @@ def test_repeated_complaints_two_within_thirty_days(shop: Shop) -> None:
     assert found.get("repeated_complaints") == {"0"}
 
 
+def test_an_event_of_the_sites_systems_alone_brings_its_visitor_into_the_next_run(
+    shop: Shop,
+) -> None:
+    customer = shop.visitor()
+    complaint(customer, 20)
+    assert "repeated_complaints" not in shop.found(customer)
+    # Minutes later, the site's systems send a second complaint, and nothing comes from the
+    # browser: the run, which looks at everyone only once an hour, looks at this customer.
+    customer.server_events.clear()
+    complaint(customer, 0.01)
+    assert shop.found(customer).get("repeated_complaints") == {"0"}
+
+
 def test_repeat_contact_without_resolution_on_one_topic(shop: Shop) -> None:
     chased, resolved_between, other_topics, far_apart = (shop.visitor() for _ in range(4))
     contact(chased, 6)
