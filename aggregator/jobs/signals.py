@@ -153,6 +153,8 @@ class SignalsJob(StoreJob):
         super().__init__(store, settings, clock)
         self._watermarks = Watermarks(store, JOB)
         self._rechecks = Watermarks(store, "signals.recheck")
+        self._medians: dict[tuple[str, str, int], dict[str, float]] = {}
+        """A baseline's medians per site, rule and shard, from the last look at everyone."""
 
     def run_once(
         self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT
@@ -194,8 +196,11 @@ class SignalsJob(StoreJob):
                 "changed_since": changed_since,
             }
             shares = self._shares(parameters, scoped)
-            for target, suffix in self._store.shard_targets():
-                usual = self._usual(target, site, rule, suffix, parameters)
+            for shard, (target, suffix) in enumerate(self._store.shard_targets()):
+                key = (site.id, rule.id, shard)
+                if recheck or key not in self._medians:
+                    self._medians[key] = self._usual(target, site, rule, suffix, parameters)
+                usual = self._medians[key]
                 for bucket in shares:
                     target.command(rule_insert_sql(site, rule, scoped, suffix, usual), bucket)
             progress.advance(f"{site.id} {rule.id}")
@@ -225,7 +230,8 @@ class SignalsJob(StoreJob):
         parameters: dict[str, Any],
     ) -> dict[str, float]:
         """The medians of ``rule``'s baseline, over every consented visitor (a share at a
-        time), whichever visitors its findings are for; none without a baseline."""
+        time), whichever visitors its findings are for; none without a baseline. As
+        costly as a look at everyone: counted then, and kept until the next."""
         if not rule.baseline:
             return {}
         sql = baseline_sql(site, rule, suffix)

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from aggregator.jobs.signals import SignalsJob
+from aggregator.signals.effort import EFFORT_COUNTS
 from aggregator.store.client import Store
 from clearsignal.purposes import Purpose
 from clearsignal.settings import Settings
@@ -21,6 +24,7 @@ class Shop:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.ledger = ConsentLedger(store, settings, SiteKeys(settings.site_key_dir))
+        self.settings = settings
         self.job = SignalsJob(store, settings, clock=lambda: NOW)
 
     def visitor(self, consent: bool = True) -> Visitor:
@@ -75,6 +79,33 @@ def test_an_event_of_the_sites_systems_alone_brings_its_visitor_into_the_next_ru
     customer.server_events.clear()
     complaint(customer, 0.01)
     assert shop.found(customer).get("repeated_complaints") == {"0"}
+
+
+def test_the_medians_are_counted_at_each_look_at_everyone_and_kept_in_between(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [NOW]
+    shop.job = SignalsJob(shop.store, shop.settings, clock=lambda: now[0])
+    counted: list[datetime] = []
+    rows = Store.rows
+
+    def recorded(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        if EFFORT_COUNTS in sql:
+            counted.append(now[0])
+        return rows(store, sql, parameters)
+
+    monkeypatch.setattr(Store, "rows", recorded)
+    customer = shop.visitor()
+    contact(customer, 3)
+    shop.found(customer)  # the first run looks at everyone
+    assert counted == [NOW]
+    now[0] = NOW + timedelta(minutes=30)
+    contact(customer, 0.01, "reopened")
+    shop.found(customer)  # its new contact is judged against the medians of the last look
+    assert counted == [NOW]
+    now[0] = NOW + timedelta(minutes=61)
+    shop.found(customer)
+    assert counted == [NOW, now[0]]
 
 
 def test_repeat_contact_without_resolution_on_one_topic(shop: Shop) -> None:
