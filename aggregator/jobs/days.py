@@ -59,7 +59,13 @@ class DayJob(StoreJob, Generic[RunT]):
         """Recompute the days with new events; ``since`` recomputes every day from then."""
         with self._lock:
             run = self._new_run()
-            work = [(site, self._days(site, since)) for site in self._settings.sites]
+            readings = {site.id: self._watermarks.reading(site.id) for site in self._settings.sites}
+            work = [
+                (site, self._days(site, since))
+                for site in self._settings.sites
+                if since is not None
+                or not self._watermarks.already_read(site.id, readings[site.id])
+            ]
             progress.begin(sum(len(days) for _, days in work), self.job)
             for site, days in work:
                 newest = self._watermarks.newest(site.id)
@@ -70,6 +76,7 @@ class DayJob(StoreJob, Generic[RunT]):
                             progress.advance(f"{site.id} {day}")
                     run.days += len(days)
                 self._watermarks.advance(site.id, newest, self._clock())
+                self._watermarks.read(site.id, readings[site.id])
                 run.sites += 1
             return run
 

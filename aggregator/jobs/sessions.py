@@ -90,6 +90,9 @@ class SessionsJob(StoreJob):
 
     def _run_site(self, site: SiteSettings, since: datetime | None, run: SessionsRun) -> None:
         now = self._clock()
+        reading = self._watermarks.reading(site.id)
+        if since is None and self._watermarks.already_read(site.id, reading):
+            return
         newest = self._watermarks.newest(site.id)
         if newest is None:
             return
@@ -131,3 +134,4 @@ class SessionsJob(StoreJob):
                 )
             )
         self._watermarks.advance(site.id, newest, now)
+        self._watermarks.read(site.id, reading)

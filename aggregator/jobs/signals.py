@@ -181,9 +181,12 @@ class SignalsJob(StoreJob):
         progress: Progress,
     ) -> None:
         as_of = self._clock()
+        reading = self._watermarks.reading(site.id)
+        recheck = full or as_of - self._rechecks.get(site.id) >= RECHECK
+        if not recheck and self._watermarks.already_read(site.id, reading):
+            return
         newest = self._watermarks.newest(site.id)
         changed_since = EPOCH if full else self._watermarks.changed_since(site.id)
-        recheck = full or as_of - self._rechecks.get(site.id) >= RECHECK
         before = self._counts(site.id)
         for rule in RULES:
             scoped = not full and (rule.incremental or not recheck)
@@ -209,6 +212,7 @@ class SignalsJob(StoreJob):
             new = after.get(rule.id, 0) - before.get(rule.id, 0)
             run.found[rule.id] = run.found.get(rule.id, 0) + new
         self._watermarks.advance(site.id, newest, as_of)
+        self._watermarks.read(site.id, reading)
         if recheck:
             self._rechecks.advance(site.id, as_of, as_of)
 

@@ -3,6 +3,13 @@
 A watermark is the newest ``ingested_at`` a job has taken into account. The next run
 looks again at what was ingested after it, minus ``LATE_GRACE`` for events that reach the
 store late (a browser retrying, a spool replayed after an outage).
+
+When nothing arrives, that would be the same last hour of events at every run, every few
+minutes, for as long as a site is quiet (a whole night of a small server's one thread,
+over a busy site's last hour). So a job skips a site whose ``Reading`` (the watermark and
+how many events and server events came after its grace) is the one its previous run in
+this process started from: that run read those very rows, and anything that came late
+since would have changed the count.
 """
 
 from __future__ import annotations
@@ -12,15 +19,18 @@ from datetime import datetime, timedelta
 from aggregator.store.client import Store
 from clearsignal.clock import EPOCH
 
-__all__ = ["LATE_GRACE", "Watermarks"]
+__all__ = ["LATE_GRACE", "Reading", "Watermarks"]
 
 LATE_GRACE = timedelta(hours=1)
+Reading = tuple[datetime, int]
+"""What a run reads anew: the watermark, and the rows ingested after its grace."""
 
 
 class Watermarks:
     def __init__(self, store: Store, job: str) -> None:
         self._store = store
         self.job = job
+        self._read: dict[str, Reading] = {}  # per site, what this process's last run read
 
     def get(self, site: str) -> datetime:
         """The watermark of ``site``, or the epoch when the job never ran for it."""
@@ -34,6 +44,26 @@ class Watermarks:
     def changed_since(self, site: str) -> datetime:
         """Where the next run starts reading: the watermark minus the late grace."""
         return max(EPOCH, self.get(site) - LATE_GRACE)
+
+    def reading(self, site: str) -> Reading:
+        """What a run of ``site`` starting now reads anew (take it before the run)."""
+        watermark = self.get(site)
+        since = max(EPOCH, watermark - LATE_GRACE)
+        count = self._store.scalar(
+            "SELECT (SELECT count() FROM events WHERE site = {site:String} "
+            "AND ingested_at > {since:DateTime64(3, 'UTC')}) + (SELECT count() FROM server_events "
+            "WHERE site = {site:String} AND ingested_at > {since:DateTime64(3, 'UTC')})",
+            {"site": site, "since": since},
+        )
+        return watermark, int(count or 0)
+
+    def already_read(self, site: str, reading: Reading) -> bool:
+        """Whether this process's last run of ``site`` read just this (nothing came since)."""
+        return self._read.get(site) == reading
+
+    def read(self, site: str, reading: Reading) -> None:
+        """A run of ``site`` that started at ``reading`` is done."""
+        self._read[site] = reading
 
     def newest(self, site: str) -> datetime | None:
         """The newest ``ingested_at`` of ``site``'s events and server events, to advance to

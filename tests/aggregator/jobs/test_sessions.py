@@ -101,3 +101,22 @@ def test_running_twice_or_overlapping_writes_the_same_rows(
         thread.join()
     assert sessions(migrated_store) == once
     assert len(once) == 60  # every visitor came back after more than 30 minutes
+
+
+def test_a_quiet_site_is_not_read_again_until_something_comes(
+    migrated_store: Store, job: SessionsJob
+) -> None:
+    visitor = Visitor("c" * 32)
+    visit(visitor, days_ago(0.1), [0, 5])  # ingested as they happened, minutes ago
+    save(migrated_store, visitor)
+    assert job.run_once().visitors == 1
+    # The next run reads the last hour again, for events that reach the store late ...
+    assert job.run_once().visitors == 1
+    # ... and then, with nothing come since, not again at every run.
+    assert job.run_once().visitors == 0
+    assert job.run_once().visitors == 0
+    late = Visitor(visitor.key)  # received before the last event, stored after the runs
+    late.add(days_ago(0.1, 3), path="/demo/late", ingested_at=days_ago(0.1, 4))
+    save(migrated_store, late)
+    assert job.run_once().visitors == 1
+    assert [row[3] for row in sessions(migrated_store)] == [3]
