@@ -116,9 +116,9 @@ def main() -> int:
 
     since = datetime(2000, 1, 1, tzinfo=UTC)
     clock = lambda: datetime.combine(last, datetime.min.time(), UTC) + timedelta(days=1)  # noqa: E731
-    # The jobs' own clock moves on (never before the data's last day), as a server's does:
-    # each run's rows replace the last run's, as they would there, over reused data too.
-    jobs_clock = lambda: max(clock(), utc_now())  # noqa: E731
+    # The jobs' clock is a day ahead, as the reads' is (the data's last day is over), and
+    # moves on, as a server's does: each run's rows replace the last run's (reused data).
+    jobs_clock = lambda: utc_now() + timedelta(days=1)  # noqa: E731
     for job in (
         SessionsJob(store, settings, jobs_clock),
         AnalyticsJob(store, settings, jobs_clock),
