@@ -43,12 +43,12 @@ class Watermarks:
 
     def changed_since(self, site: str) -> datetime:
         """Where the next run starts reading: the watermark minus the late grace."""
-        return max(EPOCH, self.get(site) - LATE_GRACE)
+        return _after_grace(self.get(site))
 
     def reading(self, site: str) -> Reading:
         """What a run of ``site`` starting now reads anew (take it before the run)."""
         watermark = self.get(site)
-        since = max(EPOCH, watermark - LATE_GRACE)
+        since = _after_grace(watermark)
         count = self._store.scalar(
             "SELECT (SELECT count() FROM events WHERE site = {site:String} "
             "AND ingested_at > {since:DateTime64(3, 'UTC')}) + (SELECT count() FROM server_events "
@@ -82,3 +82,8 @@ class Watermarks:
                 [(self.job, site, newest, now)],
                 ("job", "site", "watermark", "updated_at"),
             )
+
+
+def _after_grace(watermark: datetime) -> datetime:
+    """Where a run reads from: ``watermark`` minus the late grace."""
+    return max(EPOCH, watermark - LATE_GRACE)
