@@ -199,11 +199,13 @@ class SignalsJob(StoreJob):
                 "changed_since": changed_since,
             }
             shares = self._shares(parameters, scoped)
+            everyone = shares if not scoped else None  # a baseline's shares, counted once
             for shard, (target, suffix) in enumerate(self._store.shard_targets()):
                 key = (site.id, rule.id, shard)
-                if recheck or key not in self._medians:
-                    self._medians[key] = self._usual(target, site, rule, suffix, parameters)
-                usual = self._medians[key]
+                if rule.baseline and (recheck or key not in self._medians):
+                    everyone = everyone or self._shares(parameters, scoped=False)
+                    self._medians[key] = self._usual(target, site, rule, suffix, everyone)
+                usual = self._medians.get(key, {})
                 for bucket in shares:
                     target.command(rule_insert_sql(site, rule, scoped, suffix, usual), bucket)
             progress.advance(f"{site.id} {rule.id}")
@@ -225,22 +227,19 @@ class SignalsJob(StoreJob):
         )
         return each_bucket(parameters, bucket_count(self._store, read, parameters))
 
+    @staticmethod
     def _usual(
-        self,
         target: Store,
         site: SiteSettings,
         rule: SignalRule,
         suffix: str,
-        parameters: dict[str, Any],
+        everyone: list[dict[str, Any]],
     ) -> dict[str, float]:
-        """The medians of ``rule``'s baseline, over every consented visitor (a share at a
-        time), whichever visitors its findings are for; none without a baseline. As
-        costly as a look at everyone: counted then, and kept until the next."""
-        if not rule.baseline:
-            return {}
+        """The medians of ``rule``'s baseline over every consented visitor (``everyone``:
+        their shares), whichever visitors its findings are for. As costly as a look at
+        everyone: counted then, and kept until the next."""
         sql = baseline_sql(site, rule, suffix)
-        shares = self._shares(parameters, scoped=False)
-        return medians(row for bucket in shares for row in target.rows(sql, bucket))
+        return medians(row for bucket in everyone for row in target.rows(sql, bucket))
 
     def _counts(self, site: str) -> dict[str, int]:
         """Stored findings per rule of one site."""
