@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
 from typing import Any
 
 from aggregator.reports.breakdowns import BREAKDOWNS, Breakdown
@@ -38,6 +37,8 @@ __all__ = ["REALTIME_MINUTES", "Question", "Row", "SiteAnalytics", "Summary", "T
 REALTIME_MINUTES = 5
 MATERIALIZED_CTE = "enable_materialized_cte"
 RULE_IDS = frozenset(rule.id for rule in RULES)
+_TOTAL = "_total"  # a read's branch of the filtered total (table names have no "_" first)
+_VISITS = "_visits"  # and of the summary's visit figures
 
 
 def _days(table: str = "") -> str:
@@ -111,6 +112,7 @@ class _Answer:
         bits, parameters = filters.bits_sql()
         self.bits = bits
         self.full = filters.full
+        self._totals: tuple[Cells, int] | None = None  # visitors per mask; pageviews
         self.parameters: dict[str, Any] = {
             "site": analytics.site.id,
             "first": period.first,
@@ -141,7 +143,7 @@ class _Answer:
         names it in ``_statement``), and the mask column."""
         if not self.question.filters:
             return rows, "toUInt32(0)"
-        return f"{rows} LEFT JOIN matched AS m ON {visitor} = m.visitor", "m.mask"
+        return f"{rows} ANY LEFT JOIN matched AS m ON {visitor} = m.visitor", "m.mask"
 
     def _statement(self, select: str, materialized: bool = False) -> str:
         """``select`` with the masks it refers to as ``matched``; ``materialized``: they are
@@ -151,90 +153,132 @@ class _Answer:
         kind = "MATERIALIZED " if materialized else ""
         return f"WITH matched AS {kind}({self._matched()}) {select}"
 
-    @cached_property
-    def _totals(self) -> tuple[Cells, int]:
-        """Visitors per mask; pageviews of the visitors who match every filter."""
+    def _total_sql(self) -> str:
+        """Visitors per mask, and pageviews (the value of the visitors who match every
+        filter)."""
         source, mask = self._with_masks(
             f"(SELECT visitor, sum(pageviews) AS pageviews FROM visitor_days WHERE {_days()} "
             "GROUP BY visitor) AS v",
             "v.visitor",
         )
-        cells: Cells = {}
-        pageviews = 0
-        for found, visitors, views in self._store.rows(
-            self._statement(
-                f"SELECT {mask} AS mask, count(), sum(v.pageviews) FROM {source} GROUP BY mask"
-            ),
-            self.parameters,
-        ):
-            cells[int(found)] = int(visitors)
-            if int(found) == self.full:
-                pageviews = int(views)
-        return cells, pageviews
+        return (
+            f"SELECT '' AS row, {mask} AS mask, count() AS visitors, sum(v.pageviews) AS value "
+            f"FROM {source} GROUP BY mask"
+        )
 
-    @cached_property
+    def _visits_sql(self) -> str:
+        """The summary's visit figures (visits, bounces, milliseconds, pageviews), summed
+        over the visits of the visitors who match every filter: a row each."""
+        figures = ", ".join(
+            f"('{name}', toInt64({sql}))"
+            for name, sql in (
+                ("visits", "count()"),
+                ("bounces", "countIf(pageviews <= 1)"),
+                ("milliseconds", "sum(dateDiff('millisecond', session_start, session_end))"),
+                ("pageviews", "sum(pageviews)"),
+            )
+        )
+        return (
+            "SELECT figure.1 AS row, {full:UInt32} AS mask, 0 AS visitors, figure.2 AS value "
+            f"FROM (SELECT [{figures}] AS figures FROM sessions FINAL "
+            f"WHERE {_visits()}{self._matching_visitors()}) ARRAY JOIN figures AS figure"
+        )
+
+    @property
     def total(self) -> int | None:
-        cells, _ = self._totals
+        """The filtered visitors; None: fewer than k (nothing under the filters is shown)."""
+        cells, _ = self._read_totals()
         if not cells_safe(self._all_masks(cells), self._k):
             return None
         return cells.get(self.full, 0)
 
+    def _read_totals(self) -> tuple[Cells, int]:
+        if self._totals is None:
+            self.read([], 0, summary=False)
+        assert self._totals is not None
+        return self._totals
+
     def _all_masks(self, cells: Cells) -> list[int]:
         return [cells.get(mask, 0) for mask in range(self.full + 1)]
-
-    def summary(self) -> Summary:
-        total = self.total
-        if total is None:
-            return Summary(None, None, None, None, None, None)
-        visits, bounces, seconds, pages = self._store.rows(
-            "SELECT count(), countIf(pageviews <= 1), "
-            "avg(dateDiff('millisecond', session_start, session_end)) / 1000, avg(pageviews) "
-            f"FROM sessions FINAL WHERE {_visits()}" + self._matching_visitors(),
-            self.parameters | {"full": self.full},
-        )[0]
-        return Summary(
-            visitors=total,
-            pageviews=self._totals[1],
-            visits=int(visits),
-            bounce_rate=int(bounces) / int(visits) if visits else None,
-            visit_seconds=float(seconds) if visits else None,
-            pages_per_visit=float(pages) if visits else None,
-        )
 
     def _matching_visitors(self) -> str:
         if not self.question.filters:
             return ""
-        matching = f"SELECT visitor FROM ({self._matched()}) WHERE mask = {{full:UInt32}}"
+        matching = "SELECT visitor FROM matched WHERE mask = {full:UInt32}"
         return f" AND sipHash64(visitor_key) IN ({matching})"
+
+    def summary(self) -> Summary:
+        summary, _ = self.read([], 0, summary=True)
+        assert summary is not None
+        return summary
 
     def table(self, name: str, limit: int) -> Table:
         return self.tables([name], limit)[name]
 
     def tables(self, names: list[str], limit: int) -> dict[str, Table]:
-        """The tables named, read in one statement (the masks computed once for all)."""
-        if not names:
-            return {}
+        _, tables = self.read(names, limit, summary=False)
+        return tables
+
+    def read(
+        self, names: list[str], limit: int, summary: bool
+    ) -> tuple[Summary | None, dict[str, Table]]:
+        """The tables named (up to ``limit`` rows each) and, with ``summary``, the summary:
+        read in one statement, with the visitors' masks computed once for all, and the
+        filtered total unless an earlier read gave it."""
+        branches = {name: self._row_sql(BREAKDOWNS[name]) for name in names}
+        if self._totals is None:
+            branches[_TOTAL] = self._total_sql()
+        if summary:
+            branches[_VISITS] = self._visits_sql()
+        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in branches}
+        if branches:
+            for name, row, mask, visitors, value in self._store.rows(
+                self._union(branches), self.parameters | {"full": self.full}
+            ):
+                cells, full_value = found[name].get(row, ({}, 0))
+                cells[int(mask)] = int(visitors)
+                found[name][row] = (cells, int(value) if int(mask) == self.full else full_value)
+        if _TOTAL in found:
+            counted = found[_TOTAL].get("", ({}, 0))
+            self._totals = (counted[0], counted[1])
         total = self.total
-        if total is None:  # nothing under these filters is shown
-            return {name: Table(BREAKDOWNS[name], None, [], 0) for name in names}
-        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in names}
-        branches = " UNION ALL ".join(
-            f"SELECT '{name}' AS t, toString(row) AS row, toUInt32(mask) AS mask, "
-            f"toUInt64(visitors) AS visitors, toUInt64(value) AS value "
-            f"FROM ({self._row_sql(BREAKDOWNS[name])})"
+        tables = {
+            name: self._published(BREAKDOWNS[name], total, found[name], limit)
+            if total is not None
+            else Table(BREAKDOWNS[name], None, [], 0)
             for name in names
-        )
-        materialized = len(names) > 1 and self._analytics.materialized_cte
-        statement = self._statement(f"SELECT * FROM ({branches})", materialized)
-        if materialized:
-            statement += f" SETTINGS {MATERIALIZED_CTE} = 1"
-        for name, row, mask, visitors, value in self._store.rows(statement, self.parameters):
-            cells, full_value = found[name].get(row, ({}, 0))
-            cells[int(mask)] = int(visitors)
-            found[name][row] = (cells, int(value) if int(mask) == self.full else full_value)
-        return {
-            name: self._published(BREAKDOWNS[name], total, found[name], limit) for name in names
         }
+        if not summary:
+            return None, tables
+        visits = {row: value for row, (_, value) in found[_VISITS].items()}
+        return self._summary(total, visits), tables
+
+    def _union(self, branches: dict[str, str]) -> str:
+        """One statement of the ``branches`` (name: a SELECT of row, mask, visitors and
+        value), rows tagged with their branch's name."""
+        union = " UNION ALL ".join(
+            f"SELECT '{name}' AS t, toString(row) AS row, toUInt32(mask) AS mask, "
+            f"toUInt64(visitors) AS visitors, toInt64(value) AS value FROM ({select})"
+            for name, select in branches.items()
+        )
+        materialized = len(branches) > 1 and self._analytics.materialized_cte
+        statement = self._statement(f"SELECT * FROM ({union})", materialized)
+        if materialized and self.question.filters:
+            statement += f" SETTINGS {MATERIALIZED_CTE} = 1"
+        return statement
+
+    def _summary(self, total: int | None, sums: dict[str, int]) -> Summary:
+        visits = sums.get("visits", 0)
+        if total is None:
+            return Summary(None, None, None, None, None, None)
+        return Summary(
+            visitors=total,
+            pageviews=self._read_totals()[1],
+            visits=visits,
+            bounce_rate=sums.get("bounces", 0) / visits if visits else None,
+            visit_seconds=sums.get("milliseconds", 0) / visits / 1000 if visits else None,
+            pages_per_visit=sums.get("pageviews", 0) / visits if visits else None,
+        )
 
     def _row_sql(self, breakdown: Breakdown) -> str:
         if breakdown.from_sessions:
@@ -255,19 +299,27 @@ class _Answer:
         else:
             rows = "visitor_days AS v"
             where = _days("v")
-        source, mask = self._with_masks(
-            f"{rows} ARRAY JOIN {breakdown.keys} AS row, {breakdown.values} AS hits", "v.visitor"
-        )
+        if not self.question.filters:
+            return (
+                "SELECT row, toUInt32(0) AS mask, uniqExact(v.visitor) AS visitors, "
+                f"sum(hit) AS value FROM {rows} ARRAY JOIN {breakdown.keys} AS row, "
+                f"{breakdown.values} AS hit WHERE {where} GROUP BY row"
+            )
+        # Each visitor's day gets its mask before its arrays are spread into rows: a
+        # lookup a day, not one per page of the day.
+        source, mask = self._with_masks(rows, "v.visitor")
         return (
-            f"SELECT row, {mask} AS mask, uniqExact(v.visitor) AS visitors, sum(hits) AS value "
-            f"FROM {source} WHERE {where} GROUP BY row, mask"
+            "SELECT row, mask, uniqExact(visitor) AS visitors, sum(hit) AS value FROM "
+            f"(SELECT v.visitor AS visitor, {mask} AS mask, {breakdown.keys} AS keys, "
+            f"{breakdown.values} AS hits FROM {source} WHERE {where}) "
+            "ARRAY JOIN keys AS row, hits AS hit GROUP BY row, mask"
         )
 
     def _published(
         self, breakdown: Breakdown, total: int, counts: dict[str, tuple[Cells, int]], limit: int
     ) -> Table:
         full = self.full
-        all_cells, _ = self._totals
+        all_cells, _ = self._read_totals()
         keys = [key for key, (cells, _) in counts.items() if cells.get(full, 0) > 0]
         allowed = []
         for key in keys:

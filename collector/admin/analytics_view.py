@@ -114,13 +114,17 @@ def read_analytics(
     names = list(BREAKDOWNS) if only is None else [name for name in only if name in BREAKDOWNS]
     with_summary = only is None or SUMMARY in only
     before = analytics.answer(Question(question.period.previous(), question.filters))
+    summary, tables = answer.read(names, rows, with_summary)
+    previous, previous_tables = (
+        before.read(names, CSV_ROWS, with_summary) if compare else (None, {})
+    )
     return AnalyticsView(
         site=site,
         question=question,
         compare=compare,
-        summary=answer.summary() if with_summary else None,
-        previous=before.summary() if compare and with_summary else None,
+        summary=summary,
+        previous=previous,
         realtime=analytics.realtime() if only is None else None,
-        tables=answer.tables(names, rows),
-        previous_tables=before.tables(names, CSV_ROWS) if compare else {},
+        tables=tables,
+        previous_tables=previous_tables,
     )

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from aggregator.jobs.analytics import AnalyticsJob
+from aggregator.jobs.sessions import SessionsJob
 from aggregator.reports.analytics import Question, SiteAnalytics
+from aggregator.reports.breakdowns import BREAKDOWNS
 from aggregator.reports.filters import Dimension, Filters
 from aggregator.reports.periods import Period
 from aggregator.store.client import Store
@@ -202,3 +204,46 @@ def test_signal_filter_counts_visitors_with_the_signal(
         Filters.parse({"signal": "price_uncertainty"}, ["price_uncertainty"]).items[0].dimension
         is Dimension.SIGNAL
     )
+
+
+def _visit(visitor: str, pages: list[tuple[int, str]]) -> list[list[Any]]:
+    """A visitor's pageviews on DAY, at the minutes given (one visit)."""
+    return [
+        event_row(
+            f"e{next(_counter)}", ts_ms=_ms(DAY, minute), visitor_key=visitor, type="pageview",
+            path=path, url=f"https://shop.example{path}", expires_at=_ms(DAY) // 1000 + 400 * 86_400,
+        )
+        for minute, path in pages
+    ]  # fmt: skip
+
+
+def test_the_summary_counts_the_visits_of_the_visitors_who_match_every_filter(
+    migrated_store: Store, settings: Settings
+) -> None:
+    rows = [row for n in range(6) for row in _visit(f"bounced{n}", [(0, "/a")])]
+    rows += [row for n in range(6) for row in _visit(f"read{n}", [(0, "/a"), (2, "/b"), (4, "/b")])]
+    found = analytics(migrated_store, settings, rows)
+    SessionsJob(migrated_store, settings).run_once(since=_day_time(DAY) - timedelta(days=30))
+    everyone = found.answer(Question(PERIOD)).summary()
+    assert (everyone.visitors, everyone.pageviews, everyone.visits) == (12, 24, 12)
+    assert (everyone.bounce_rate, everyone.pages_per_visit, everyone.visit_seconds) == (
+        0.5, 2.0, 120.0,  # 6 visits of 0 s and 6 of 240 s
+    )  # fmt: skip
+    on_b = found.answer(Question(PERIOD, Filters.parse({"page": "/b"}, []))).summary()
+    assert (on_b.visitors, on_b.pageviews, on_b.visits) == (6, 18, 6)
+    assert (on_b.bounce_rate, on_b.pages_per_visit, on_b.visit_seconds) == (0.0, 3.0, 240.0)
+
+
+def test_the_summary_and_every_table_are_read_in_one_statement(
+    shop: SiteAnalytics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The visitors' masks are computed once for the whole page, not once per part."""
+    assert shop.materialized_cte is not None  # the engine's settings are asked once, now
+    statements: list[str] = []
+    rows = shop.store.rows
+    monkeypatch.setattr(shop.store, "rows", lambda sql, *a: statements.append(sql) or rows(sql, *a))
+    answer = shop.answer(Question(PERIOD, Filters.parse({"country": "DE"}, [])))
+    summary, tables = answer.read(list(BREAKDOWNS), 10, summary=True)
+    assert len(statements) == 1
+    assert statements[0].count("groupBitOr") == 1
+    assert (summary.visitors if summary else None, tables["countries"].rows[0].key) == (20, "DE")
