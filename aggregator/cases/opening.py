@@ -28,22 +28,36 @@ __all__ = ["CASE_TABLES", "RECENT", "forget_unconsented", "open_cases"]
 
 RECENT = timedelta(days=7)
 CASE_TABLES = ("cases", "case_actions", "customer_references")
-_CONSENTED = consented_sql(
-    Purpose.PERSONALIZATION, "site = {site:String}", "{now:DateTime64(3, 'UTC')}"
-)
+_FINDINGS = """
+    SELECT site, visitor_key, rule_id, rule_version, window_start, window_end
+    FROM signals FINAL
+    WHERE site = {site:String} AND rule_id IN {rules:Array(String)}
+      AND window_end >= {recent:DateTime64(3, 'UTC')}
+      AND window_end <= {now:DateTime64(3, 'UTC')}
+      AND expires_at > {now:DateTime64(3, 'UTC')}"""
+_HOLDERS = """
+    SELECT site, visitor_key FROM cases WHERE site = {site:String}
+    UNION ALL
+    SELECT site, visitor_key FROM customer_references WHERE site = {site:String}"""
+
+
+def _consented(visitors: str) -> str:
+    """The visitors of ``visitors`` (a SELECT of visitor keys) whose current consent
+    grants personalization now: only theirs is read, not every visitor's of the site."""
+    return consented_sql(
+        Purpose.PERSONALIZATION,
+        f"site = {{site:String}} AND visitor_key IN (SELECT visitor_key FROM ({visitors}))",
+        "{now:DateTime64(3, 'UTC')}",
+    )
+
+
 _CANDIDATES = f"""
-WITH consented AS ({_CONSENTED})
+WITH consented AS ({_consented(_FINDINGS)})
 SELECT s.visitor_key, l.customer_key, s.rule_id, s.rule_version, s.window_start,
        s.window_end, s.case_id
 FROM (
-    SELECT visitor_key, rule_id, rule_version, window_start, window_end,
-           {FINDING_ID_SQL} AS case_id
-    FROM signals FINAL
-    WHERE site = {{site:String}} AND rule_id IN {{rules:Array(String)}}
-      AND window_end >= {{recent:DateTime64(3, 'UTC')}}
-      AND window_end <= {{now:DateTime64(3, 'UTC')}}
-      AND expires_at > {{now:DateTime64(3, 'UTC')}}
-      AND (site, visitor_key) IN consented
+    SELECT *, {FINDING_ID_SQL} AS case_id FROM ({_FINDINGS})
+    WHERE (site, visitor_key) IN consented
 ) AS s
 INNER JOIN (
     SELECT visitor_key, argMax(customer_key, linked_at) AS customer_key
@@ -55,12 +69,8 @@ WHERE s.case_id NOT IN (SELECT case_id FROM cases WHERE site = {{site:String}})
 ORDER BY s.window_end, s.case_id
 """
 _UNCONSENTED = f"""
-WITH consented AS ({_CONSENTED})
-SELECT DISTINCT visitor_key FROM (
-    SELECT site, visitor_key FROM cases WHERE site = {{site:String}}
-    UNION ALL
-    SELECT site, visitor_key FROM customer_references WHERE site = {{site:String}}
-)
+WITH consented AS ({_consented(_HOLDERS)})
+SELECT DISTINCT visitor_key FROM ({_HOLDERS})
 WHERE (site, visitor_key) NOT IN consented
 ORDER BY visitor_key
 """

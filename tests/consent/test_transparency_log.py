@@ -206,3 +206,20 @@ def test_a_decision_inserted_hours_after_it_was_recorded_is_still_sequenced(
     assert run.integrated == 1
     assert TransparencyLog(world.store).leaf_by_receipt(late.receipt_id) is not None
     assert world.sequencer.run_once().integrated == 0  # and only once
+
+
+def test_a_run_looks_for_pending_records_only_when_a_record_came(
+    world: ConsentWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet deployment's sequencer runs every few seconds: it must not read the last
+    hour's records each time, yet must take a record that came since at once."""
+    world.decide()
+    looks: list[int] = []
+    pending = world.sequencer._pending
+    monkeypatch.setattr(world.sequencer, "_pending", lambda: looks.append(1) or pending())
+    assert world.sequencer.run_once().integrated == 1
+    assert world.sequencer.run_once().integrated == 0
+    assert len(looks) == 1
+    late = world.decide()
+    assert world.sequencer.run_once().integrated == 1
+    assert entries_in_log(world)[-1] == late.entry
