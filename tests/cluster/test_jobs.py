@@ -19,7 +19,8 @@ from simulator.simulation import simulate
 from tests.support.webhook_receiver import WebhookReceiver
 
 JOBS = (
-    "consent.sequence", "analytics.rollup", "sessions.compute", "signals.compute", "summaries.compute",
+    "consent.sequence", "analytics.rollup", "sessions.compute", "signals.compute", "cases.open",
+    "summaries.compute",
     "signals.validate", "retention.purge", "salts.rotate", "consent.erase", "webhooks.deliver",
 )  # fmt: skip
 INPUTS = (
@@ -28,13 +29,14 @@ INPUTS = (
 COMPARED = (
     "sessions", "signals", "site_summaries", "signal_validation", "consent_log",
     "consent_log_nodes", "consent_log_receipts", "events", "salts", "webhook_deliveries",
-    "server_events", "customer_links", "visitor_days",
+    "server_events", "customer_links", "visitor_days", "cases",
 )  # fmt: skip
 # A new day's salt is random: compare its days. A delivery's times are the sender's clock.
 RANDOM = {
     "salts": ("salt", "created_at"),
     "webhook_deliveries": ("attempted_at", "next_attempt_at"),
     "visitor_days": ("computed_at",),
+    "cases": ("opened_at", "expires_at"),
 }
 END = datetime.now(UTC).replace(microsecond=0)
 VISITORS, DAYS, SEED = 200, 30, 5
