@@ -27,7 +27,6 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from aggregator.errors import StoreError, StoreUnavailable
-from aggregator.store.clients import Clients
 from aggregator.store.engine_options import cgroup_memory_limit, engine_options, within_cgroup
 from clearsignal.settings import Settings
 
@@ -151,13 +150,13 @@ class Store:
 
     def __init__(
         self,
-        clients: Clients,
+        client: Client,
         target: StoreTarget,
         database: str,
         cluster: str | None,
         nodes: Sequence[Store] = (),
     ) -> None:
-        self._clients = clients
+        self._client = client
         self.target = target
         self.database = database
         self.cluster = cluster
@@ -229,16 +228,18 @@ class Store:
             self.command(statement(f"{table}_local", f" ON CLUSTER `{self.cluster}`"), parameters)
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
-        with _wrapped(_first_line(sql), self.target.password), self._clients.lent() as client:
-            return client.command(sql, parameters=parameters)
+        with _wrapped(_first_line(sql), self.target.password):
+            return self._client.command(sql, parameters=parameters)
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        with _wrapped(_first_line(sql), self.target.password), self._clients.lent() as client:
-            return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
+        with _wrapped(_first_line(sql), self.target.password):
+            return [
+                tuple(row) for row in self._client.query(sql, parameters=parameters).result_rows
+            ]
 
     def dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with _wrapped(_first_line(sql), self.target.password), self._clients.lent() as client:
-            return list(client.query(sql, parameters=parameters).named_results())
+        with _wrapped(_first_line(sql), self.target.password):
+            return list(self._client.query(sql, parameters=parameters).named_results())
 
     def scalar(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         rows = self.rows(sql, parameters)
@@ -246,8 +247,8 @@ class Store:
 
     def arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         """The result as a pyarrow Table."""
-        with _wrapped(_first_line(sql), self.target.password), self._clients.lent() as client:
-            return client.query_arrow(sql, parameters=parameters)
+        with _wrapped(_first_line(sql), self.target.password):
+            return self._client.query_arrow(sql, parameters=parameters)
 
     def insert(
         self,
@@ -256,11 +257,8 @@ class Store:
         column_names: Sequence[str],
         settings: dict[str, Any] | None = None,
     ) -> None:
-        with (
-            _wrapped(f"inserting into {table}", self.target.password),
-            self._clients.lent() as client,
-        ):
-            client.insert(
+        with _wrapped(f"inserting into {table}", self.target.password):
+            self._client.insert(
                 table,
                 [list(row) for row in rows],
                 column_names=list(column_names),
@@ -270,11 +268,8 @@ class Store:
     def insert_arrow(
         self, table: str, arrow_table: Any, settings: dict[str, Any] | None = None
     ) -> None:
-        with (
-            _wrapped(f"inserting into {table}", self.target.password),
-            self._clients.lent() as client,
-        ):
-            client.insert_arrow(table, arrow_table, settings=settings)
+        with _wrapped(f"inserting into {table}", self.target.password):
+            self._client.insert_arrow(table, arrow_table, settings=settings)
 
     def insert_formatted(
         self,
@@ -286,11 +281,8 @@ class Store:
     ) -> None:
         """Insert rows already encoded in a ClickHouse input format (e.g. JSONCompactEachRow):
         ClickHouse parses them, so no Python work per row."""
-        with (
-            _wrapped(f"inserting into {table}", self.target.password),
-            self._clients.lent() as client,
-        ):
-            client.raw_insert(
+        with _wrapped(f"inserting into {table}", self.target.password):
+            self._client.raw_insert(
                 table, list(column_names), insert_block=data, settings=settings, fmt=fmt
             )
 
@@ -309,7 +301,7 @@ class Store:
     def close(self) -> None:
         for node in self.nodes:
             node.close()
-        self._clients.close()
+        self._client.close()
 
 
 def _first_line(sql: str) -> str:
@@ -342,8 +334,7 @@ def open_store(
                 bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{name}`{on_cluster}")
         finally:
             bootstrap.close()
-    clients = Clients(lambda: _connect(target, name, cluster), shared=target.embedded_path is None)
-    return Store(clients, target, name, cluster, node_stores)
+    return Store(_connect(target, name, cluster), target, name, cluster, node_stores)
 
 
 def open_configured_store(settings: Settings, create: bool = True) -> Store:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -108,22 +106,3 @@ def test_the_embedded_engine_gives_back_its_memory_and_a_server_is_left_alone(
     assert not store.has_setting("no_such_setting_anywhere")
     assert int(store.setting("max_memory_usage") or "x") >= 0
     assert store.ping()
-
-
-def test_a_statement_is_not_held_behind_another_threads(store: Store) -> None:
-    """A job's long statement must not hold up a dashboard read or an insert: on one
-    embedded client they ran one at a time. Here a 2-second statement starts first, and
-    a short one started after it must finish before it."""
-    finished: list[str] = []
-
-    def slow() -> None:
-        store.rows("SELECT sum(sleepEachRow(0.5)) FROM numbers(4) SETTINGS max_block_size = 1")
-        finished.append("slow")
-
-    worker = threading.Thread(target=slow)
-    worker.start()
-    time.sleep(0.3)  # the slow statement is running
-    assert store.scalar("SELECT 1") == 1
-    finished.append("short")
-    worker.join()
-    assert finished == ["short", "slow"]
