@@ -46,14 +46,13 @@ class AnalyticsJob(DayJob[DaysRun]):
     def _new_run(self) -> DaysRun:
         return DaysRun()
 
-    def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
+    def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
         oldest = self._clock().date() - timedelta(days=site.retention_days)
-        changed = self._watermarks.changed_since(site.id) if since is None else since
         rows = self._store.rows(
             "SELECT DISTINCT toDate(ts) AS day FROM events WHERE site = {site:String} "
             "AND ingested_at > {changed:DateTime64(3, 'UTC')} AND day >= {oldest:Date} "
             "ORDER BY day",
-            {"site": site.id, "changed": changed, "oldest": oldest},
+            {"site": site.id, "changed": changed if since is None else since, "oldest": oldest},
         )
         return [day for (day,) in rows]
 

@@ -47,8 +47,9 @@ class DayJob(StoreJob, Generic[RunT]):
     def _new_run(self) -> RunT:
         raise NotImplementedError
 
-    def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
-        """The days of ``site`` to recompute, oldest first."""
+    def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
+        """The days of ``site`` to recompute, oldest first: with ``since`` every day from
+        then, else the days of events ingested after ``changed`` (the run's reading)."""
         raise NotImplementedError
 
     def _compute(self, site: SiteSettings, days: list[date], newest: datetime, run: RunT) -> None:
@@ -61,7 +62,7 @@ class DayJob(StoreJob, Generic[RunT]):
             run = self._new_run()
             readings = {site.id: self._watermarks.reading(site.id) for site in self._settings.sites}
             work = [
-                (site, self._days(site, since))
+                (site, self._days(site, since, readings[site.id].since))
                 for site in self._settings.sites
                 if since is not None
                 or not self._watermarks.already_read(site.id, readings[site.id])

@@ -100,9 +100,7 @@ class SessionsJob(StoreJob):
         parameters = {
             "site": site.id,
             "since": utc_text(max(lookback, since) if since is not None else lookback),
-            "changed_since": utc_text(
-                EPOCH if since is not None else self._watermarks.changed_since(site.id)
-            ),
+            "changed_since": utc_text(EPOCH if since is not None else reading.since),
         }
         visitors = int(
             self._store.scalar(

@@ -186,7 +186,7 @@ class SignalsJob(StoreJob):
         if not recheck and self._watermarks.already_read(site.id, reading):
             return
         newest = self._watermarks.newest(site.id)
-        changed_since = EPOCH if full else self._watermarks.changed_since(site.id)
+        changed_since = EPOCH if full else reading.since
         before = self._counts(site.id)
         for rule in RULES:
             scoped = not full and (rule.incremental or not recheck)

@@ -69,7 +69,7 @@ class SummariesJob(DayJob[SummariesRun]):
     def _new_run(self) -> SummariesRun:
         return SummariesRun()
 
-    def _days(self, site: SiteSettings, since: datetime | None) -> list[date]:
+    def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
         today = self._clock().date()
         if since is not None:
             first = max(since.date(), today - timedelta(days=site.retention_days))
@@ -80,7 +80,7 @@ class SummariesJob(DayJob[SummariesRun]):
             "AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
             "UNION DISTINCT SELECT DISTINCT toDate(ts) FROM server_events "
             "WHERE site = {site:String} AND ingested_at > {changed_since:DateTime64(3, 'UTC')}",
-            {"site": site.id, "changed_since": self._watermarks.changed_since(site.id)},
+            {"site": site.id, "changed_since": changed},
         )
         # A checkout (a session) that crosses midnight is counted on the day it ends: a
         # day's events can change its neighbours' too.

@@ -15,6 +15,7 @@ since would have changed the count.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from aggregator.store.client import Store
 from clearsignal.clock import EPOCH
@@ -22,8 +23,18 @@ from clearsignal.clock import EPOCH
 __all__ = ["LATE_GRACE", "Reading", "Watermarks"]
 
 LATE_GRACE = timedelta(hours=1)
-Reading = tuple[datetime, int]
-"""What a run reads anew: the watermark, and the rows ingested after its grace."""
+
+
+class Reading(NamedTuple):
+    """What a run reads anew: the watermark, and the rows ingested after its grace."""
+
+    watermark: datetime
+    rows: int  # ingested after the grace
+
+    @property
+    def since(self) -> datetime:
+        """Where the run reads from: the watermark minus the late grace."""
+        return _after_grace(self.watermark)
 
 
 class Watermarks:
@@ -41,10 +52,6 @@ class Watermarks:
         )
         return found if isinstance(found, datetime) and found > EPOCH else EPOCH
 
-    def changed_since(self, site: str) -> datetime:
-        """Where the next run starts reading: the watermark minus the late grace."""
-        return _after_grace(self.get(site))
-
     def reading(self, site: str) -> Reading:
         """What a run of ``site`` starting now reads anew (take it before the run)."""
         watermark = self.get(site)
@@ -55,7 +62,7 @@ class Watermarks:
             "WHERE site = {site:String} AND ingested_at > {since:DateTime64(3, 'UTC')})",
             {"site": site, "since": since},
         )
-        return watermark, int(count or 0)
+        return Reading(watermark, int(count or 0))
 
     def already_read(self, site: str, reading: Reading) -> bool:
         """Whether this process's last run of ``site`` read just this (nothing came since)."""
@@ -85,5 +92,4 @@ class Watermarks:
 
 
 def _after_grace(watermark: datetime) -> datetime:
-    """Where a run reads from: ``watermark`` minus the late grace."""
     return max(EPOCH, watermark - LATE_GRACE)
