@@ -239,8 +239,7 @@ class _Answer:
                 cells[int(mask)] = int(visitors)
                 found[name][row] = (cells, int(value) if int(mask) == self.full else full_value)
         if _TOTAL in found:
-            counted = found[_TOTAL].get("", ({}, 0))
-            self._totals = (counted[0], counted[1])
+            self._totals = found[_TOTAL].get("", ({}, 0))
         total = self.total
         tables = {
             name: self._published(BREAKDOWNS[name], total, found[name], limit)
