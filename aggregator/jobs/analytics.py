@@ -6,6 +6,10 @@ rollup's arrays (``aggregator.reports.breakdowns.rollup_select``), then the rows
 earlier runs of those days are deleted. Until they are, a visitor's day is there twice:
 distinct counts do not change. A month of 10 M events is some 800 k rows, which the
 analytics read instead of the events (bench/dashboard.py measures both).
+
+Each recomputed day is then counted into the visitor sets (``row_visitors``, per table
+and row a bitmap of the visitors' numbers: ``aggregator.jobs.visitor_sets``), and every
+run counts again the days whose bitmaps hold a visitor erased since.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from aggregator.jobs.days import DayJob, DaysRun
+from aggregator.jobs.progress import SILENT, Progress
+from aggregator.jobs.visitor_sets import count_sql, number_sql, stale_days
 from aggregator.reports.breakdowns import rollup_columns, rollup_select
 from aggregator.store.deletes import utc_text
 from clearsignal.settings import SiteSettings
@@ -46,6 +52,15 @@ class AnalyticsJob(DayJob[DaysRun]):
     def _new_run(self) -> DaysRun:
         return DaysRun()
 
+    def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> DaysRun:
+        run = super().run_once(since, progress)
+        with self._lock:
+            for site in self._settings.sites:
+                oldest = self._clock().date() - timedelta(days=site.retention_days)
+                for day in stale_days(self._store, site.id, oldest):
+                    self._count(self._parameters(site, day))
+        return run
+
     def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
         oldest = self._clock().date() - timedelta(days=site.retention_days)
         rows = self._store.rows(
@@ -60,11 +75,22 @@ class AnalyticsJob(DayJob[DaysRun]):
         self, site: SiteSettings, days: list[date], newest: datetime, run: DaysRun
     ) -> None:
         (day,) = days
-        parameters = {"site": site.id, "day": day, "computed_at": utc_text(self._clock())}
+        parameters = self._parameters(site, day)
         self._store.on_each_shard(rollup_insert_sql, parameters)
-        self._store.delete_where(
-            "visitor_days",
-            "site = {site:String} AND day = {day:Date} "
-            "AND computed_at < toDateTime64({computed_at:String}, 3, 'UTC')",
-            parameters,
-        )
+        self._store.delete_where("visitor_days", _OLDER, parameters)
+        self._store.command(number_sql(), parameters)
+        self._count(parameters)
+
+    def _count(self, parameters: dict[str, object]) -> None:
+        """Count ``day`` into the visitor sets, in place of what was counted before."""
+        self._store.on_each_shard(count_sql, parameters)
+        self._store.delete_where("row_visitors", _OLDER, parameters)
+
+    def _parameters(self, site: SiteSettings, day: date) -> dict[str, object]:
+        return {"site": site.id, "day": day, "computed_at": utc_text(self._clock())}
+
+
+_OLDER = (
+    "site = {site:String} AND day = {day:Date} "
+    "AND computed_at < toDateTime64({computed_at:String}, 3, 'UTC')"
+)

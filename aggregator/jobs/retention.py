@@ -4,7 +4,7 @@ Every row holding personal data carries ``expires_at`` (fixed when it is written
 tables' TTL removes expired rows when ClickHouse next merges their parts. This job makes
 that deterministic and follows a retention that was *shortened* since: per site and
 table, it deletes rows whose ``expires_at`` has passed or whose own time (an event's
-``ts``, a finding's ``window_end``, a session's end, a rollup row's day) is older than the site's current
+``ts``, a finding's ``window_end``, a session's end, a rollup row's or bitmap's day, a visitor number's last day) is older than the site's current
 ``retention_days``. Tables are found in ``system.columns`` (every MergeTree table with
 ``site`` and ``expires_at``), except the proof of consent (``consent.erasure.KEPT_TABLES``),
 which is kept as long as the log. Measurement salts are destroyed by the ``salts.rotate``
@@ -29,6 +29,8 @@ AGE_COLUMNS = {
     "signals": "window_end",
     "sessions": "session_end",
     "visitor_days": "day",
+    "row_visitors": "day",
+    "visitor_numbers": "last_day",
     "webhook_deliveries": "attempted_at",
 }
 

@@ -1,14 +1,17 @@
 """A site's web analytics for any period and filters, k-anonymous under every combination.
 
 Everything is counted in distinct visitors (a visitor with analytics consent across days,
-an anonymous one per day) from ``visitor_days`` (one row per visitor and day, kept by the
-analytics job: ``aggregator.reports.breakdowns``), the entry and exit pages and the visits
-from ``sessions``, the visitors of the last minutes from ``events``.
+an anonymous one per day). The tables of days (pages, sources, countries, ...) and the
+total come from the visitor sets the analytics job keeps (``row_visitors``: per day and
+row a bitmap of the visitors' numbers; ``aggregator.reports.visitor_sets``), what their
+rows count and the engaged time from ``visitor_days`` (one row per visitor and day:
+``aggregator.reports.breakdowns``), the entry and exit pages and the visits from
+``sessions``, the visitors of the last minutes from ``events``.
 
-How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): one pass over
-the period's rows gives each visitor who matched a filter a bit mask of the filters they
-matched (``aggregator.reports.filters``); every other visitor has mask 0. The visitors per mask are the cells of the filtered
-total; a table's row adds one more condition, so its cells are the row's visitors per mask
+How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): each visitor
+who matched a filter has a bit mask of the filters they matched (``aggregator.reports.
+filters``); every other visitor has mask 0. The visitors per mask are the cells of the
+filtered total; a table's row adds one more condition, so its cells are the row's visitors per mask
 and the rest of each mask's visitors. A number is published only when all its cells are 0
 or at least k, so no subtraction between answers under fewer filters singles anyone out.
 Besides, a table's rows are shown only while the filtered total is, and the rows of an
@@ -23,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from aggregator.reports.breakdowns import BREAKDOWNS, Breakdown
+from aggregator.reports.breakdowns import BREAKDOWNS, DAY_TABLES, Breakdown
 from aggregator.reports.filters import Filters
 from aggregator.reports.periods import Period
+from aggregator.reports.visitor_sets import DAYS, VisitorSets
 from aggregator.signals.k_anonymity import Group, cells_safe, partition
 from aggregator.signals.rules import RULES
 from aggregator.store.client import Store
@@ -39,12 +43,7 @@ MATERIALIZED_CTE = "enable_materialized_cte"
 RULE_IDS = frozenset(rule.id for rule in RULES)
 _TOTAL = "_total"  # a read's branch of the filtered total (table names have no "_" first)
 _VISITS = "_visits"  # and of the summary's visit figures
-
-
-def _days(table: str = "") -> str:
-    """The visitors' days of the period (``table``: an alias to qualify the columns with)."""
-    at = f"{table}." if table else ""
-    return f"{at}site = {{site:String}} AND {at}day >= {{first:Date}} AND {at}day <= {{last:Date}}"
+_DAY_TABLES = "_day_tables"  # and of the tables of days, all in one
 
 
 def _visits(table: str = "") -> str:
@@ -109,8 +108,8 @@ class _Answer:
         self._analytics = analytics
         self.question = question
         period, filters = question.period, question.filters
-        bits, parameters = filters.bits_sql()
-        self.bits = bits
+        self.sets = VisitorSets(filters)
+        self._aliases, parameters = self.sets.aliases()
         self.full = filters.full
         self._totals: tuple[Cells, int] | None = None  # visitors per mask; pageviews
         self.parameters: dict[str, Any] = {
@@ -130,14 +129,6 @@ class _Answer:
     def _k(self) -> int:
         return self._analytics.site.k_anonymity
 
-    def _matched(self) -> str:
-        """Each visitor who matched at least one filter in the period, and their mask: the
-        visitors who matched none have mask 0 and are the rest of every count."""
-        return (
-            f"SELECT visitor, groupBitOr({self.bits}) AS mask FROM visitor_days "
-            f"WHERE {_days()} AND ({self.bits}) != 0 GROUP BY visitor"
-        )
-
     def _with_masks(self, rows: str, visitor: str) -> tuple[str, str]:
         """``rows`` (a FROM clause) joined to the visitors' masks (``matched``: a statement
         names it in ``_statement``), and the mask column."""
@@ -146,25 +137,13 @@ class _Answer:
         return f"{rows} ANY LEFT JOIN matched AS m ON {visitor} = m.visitor", "m.mask"
 
     def _statement(self, select: str, materialized: bool = False) -> str:
-        """``select`` with the masks it refers to as ``matched``; ``materialized``: they are
-        computed once for the whole statement (several tables at once)."""
+        """``select`` with the visitor sets and the masks it refers to (``matched``);
+        ``materialized``: the masks are computed once for the whole statement (several
+        tables at once)."""
         if not self.question.filters:
             return select
         kind = "MATERIALIZED " if materialized else ""
-        return f"WITH matched AS {kind}({self._matched()}) {select}"
-
-    def _total_sql(self) -> str:
-        """Visitors per mask, and pageviews (the value of the visitors who match every
-        filter)."""
-        source, mask = self._with_masks(
-            f"(SELECT visitor, sum(pageviews) AS pageviews FROM visitor_days WHERE {_days()} "
-            "GROUP BY visitor) AS v",
-            "v.visitor",
-        )
-        return (
-            f"SELECT '' AS row, {mask} AS mask, count() AS visitors, sum(v.pageviews) AS value "
-            f"FROM {source} GROUP BY mask"
-        )
+        return f"WITH {self._aliases}, matched AS {kind}({self.sets.matched()}) {select}"
 
     def _visits_sql(self) -> str:
         """The summary's visit figures (visits, bounces, milliseconds, pageviews), summed
@@ -204,8 +183,7 @@ class _Answer:
     def _matching_visitors(self) -> str:
         if not self.question.filters:
             return ""
-        matching = "SELECT visitor FROM matched WHERE mask = {full:UInt32}"
-        return f" AND sipHash64(visitor_key) IN ({matching})"
+        return f" AND sipHash64(visitor_key) IN ({self.sets.matching()})"
 
     def summary(self) -> Summary:
         summary, _ = self.read([], 0, summary=True)
@@ -225,12 +203,16 @@ class _Answer:
         """The tables named (up to ``limit`` rows each) and, with ``summary``, the summary:
         read in one statement, with the visitors' masks computed once for all, and the
         filtered total unless an earlier read gave it."""
-        branches = {name: self._row_sql(BREAKDOWNS[name]) for name in names}
+        asked = [BREAKDOWNS[name] for name in names]
+        by_day = [b for b in asked if b in DAY_TABLES]
+        branches = {b.name: self._row_sql(b) for b in asked if b not in by_day}
+        if by_day:
+            branches[_DAY_TABLES] = self.sets.tables_sql(by_day)
         if self._totals is None:
-            branches[_TOTAL] = self._total_sql()
+            branches[_TOTAL] = self.sets.total_sql()
         if summary:
             branches[_VISITS] = self._visits_sql()
-        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in branches}
+        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in [*names, *branches]}
         if branches:
             for name, row, mask, visitors, value in self._store.rows(
                 self._union(branches), self.parameters | {"full": self.full}
@@ -254,9 +236,11 @@ class _Answer:
 
     def _union(self, branches: dict[str, str]) -> str:
         """One statement of the ``branches`` (name: a SELECT of row, mask, visitors and
-        value), rows tagged with their branch's name."""
+        value), rows tagged with their branch's name (the tables of days': with each row's
+        table)."""
         union = " UNION ALL ".join(
-            f"SELECT '{name}' AS t, toString(row) AS row, toUInt32(mask) AS mask, "
+            f"SELECT {'t' if name == _DAY_TABLES else repr(name)} AS t, toString(row) AS row, "
+            "toUInt32(mask) AS mask, "
             f"toUInt64(visitors) AS visitors, toInt64(value) AS value FROM ({select})"
             for name, select in branches.items()
         )
@@ -280,6 +264,8 @@ class _Answer:
         )
 
     def _row_sql(self, breakdown: Breakdown) -> str:
+        """A table counted per visit (``sessions``) or per visitor of the period (engaged
+        time), its visitors' masks from ``matched``."""
         if breakdown.from_sessions:
             source, mask = self._with_masks("sessions AS v FINAL", "sipHash64(v.visitor_key)")
             return (
@@ -289,28 +275,16 @@ class _Answer:
                 f"{_visits('v')} "
                 "GROUP BY row, mask"
             )
-        if breakdown.per_visitor:
-            rows = (
-                "(SELECT visitor, sum(engaged_ms) AS engaged_ms, sum(engagements) AS engagements "
-                f"FROM visitor_days WHERE {_days()} GROUP BY visitor) AS v"
-            )
-            where = "1"
-        else:
-            rows = "visitor_days AS v"
-            where = _days("v")
-        if not self.question.filters:
-            return (
-                "SELECT row, toUInt32(0) AS mask, uniqExact(v.visitor) AS visitors, "
-                f"sum(hit) AS value FROM {rows} ARRAY JOIN {breakdown.keys} AS row, "
-                f"{breakdown.values} AS hit WHERE {where} GROUP BY row"
-            )
-        # Each visitor's day gets its mask before its arrays are spread into rows: a
-        # lookup a day, not one per page of the day.
+        rows = (
+            "(SELECT visitor, sum(engaged_ms) AS engaged_ms, sum(engagements) AS engagements "
+            f"FROM visitor_days WHERE {DAYS} GROUP BY visitor) AS v"
+        )
+        # Each visitor gets its mask before its arrays are spread into rows.
         source, mask = self._with_masks(rows, "v.visitor")
         return (
             "SELECT row, mask, uniqExact(visitor) AS visitors, sum(hit) AS value FROM "
             f"(SELECT v.visitor AS visitor, {mask} AS mask, {breakdown.keys} AS keys, "
-            f"{breakdown.values} AS hits FROM {source} WHERE {where}) "
+            f"{breakdown.values} AS hits FROM {source}) "
             "ARRAY JOIN keys AS row, hits AS hit GROUP BY row, mask"
         )
 

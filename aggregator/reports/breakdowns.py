@@ -15,11 +15,23 @@ without a value ("(none)") are counted too, as the total minus the rows would gi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aggregator.reports.filters import Dimension
 
-__all__ = ["BREAKDOWNS", "ROLLUP", "Breakdown", "Pair", "rollup_columns", "rollup_select"]
+__all__ = [
+    "BREAKDOWNS",
+    "DAY_TABLES",
+    "EVERYONE",
+    "ROLLUP",
+    "Breakdown",
+    "Pair",
+    "day_table",
+    "entries_sql",
+    "rollup_columns",
+    "rollup_select",
+]
 
 
 @dataclass(frozen=True)
@@ -146,3 +158,27 @@ BREAKDOWNS = {
                   "[pageviews]"),
     )
 }  # fmt: skip
+
+EVERYONE = "days"
+"""The day table whose rows, the days, hold every visitor of the day."""
+
+DAY_TABLES = tuple(b for b in BREAKDOWNS.values() if not b.from_sessions and not b.per_visitor)
+"""The tables counted per day, whose visitors per row are kept as bitmaps too
+(``row_visitors``, ``aggregator.jobs.visitor_sets``)."""
+
+
+def day_table(dimension: Dimension) -> str:
+    """The day table whose rows are the values of ``dimension`` (a filter on it keeps the
+    visitors of that row); "" for a dimension without one (a signal)."""
+    column = dimension.rollup_column
+    return next((b.name for b in DAY_TABLES if column and b.keys == column), "")
+
+
+def entries_sql(tables: Iterable[Breakdown]) -> str:
+    """An array over a ``visitor_days`` row: for each of the day ``tables``, each of its
+    rows there as (table, row, hits)."""
+    return "arrayConcat({})".format(", ".join(
+        f"arrayMap((k, h) -> ('{table.name}', toString(k), toUInt64(h)), "
+        f"{table.keys}, {table.values})"
+        for table in tables
+    ))  # fmt: skip

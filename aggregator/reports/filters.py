@@ -2,12 +2,12 @@
 
 A filter keeps the visitors who, in the period, did something: viewed a page, came from a
 source, used a device, were in a country, had a signal. Filters combine (all must hold),
-one per dimension. Each is a condition on one day of a visitor (``visitor_days``: the
-day's values of each dimension; for a signal, the ``signals`` table), so that a visitor's
-matches fold into a bit mask in one pass over the period (``aggregator.reports.analytics``):
-bit ``i`` is set when the visitor matched filter ``i``. The dimensions' values are made
-from events by the SQL here (``event_sql``, ``where_sql``), which the rollup applies. A
-bad dimension or value is a ``QueryError`` naming the field.
+one per dimension. Each keeps the visitors of one row of a table of days (a page of
+"pages", a country of "countries": ``breakdowns.day_table``), or for a signal the visitors
+with it in the period; a visitor's matches make a bit mask, bit ``i`` set when the visitor
+matched filter ``i`` (``aggregator.reports.visitor_sets``). The dimensions' values are
+made from events by the SQL here (``event_sql``, ``where_sql``), which the rollup applies.
+A bad dimension or value is a ``QueryError`` naming the field.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from aggregator.reports.query_errors import QueryError
 
@@ -78,7 +77,7 @@ _EVENT_SQL = {
     Dimension.OS: "os",
     Dimension.COUNTRY: "country",
     Dimension.EVENT: "name",
-    Dimension.SIGNAL: "",  # not an event's: the visitor's signals (Filters.bits_sql)
+    Dimension.SIGNAL: "",  # not an event's: the visitor's signals (reports.visitor_sets)
 }
 _ROLLUP_COLUMNS = {
     Dimension.PAGE: "pages", Dimension.SOURCE: "sources", Dimension.UTM_SOURCE: "utm_sources",
@@ -146,22 +145,3 @@ class Filters:
 
     def as_query(self) -> dict[str, str]:
         return {f.dimension.value: f.value for f in self.items}
-
-    def bits_sql(self) -> tuple[str, dict[str, Any]]:
-        """A UInt32 expression over one ``visitor_days`` row: the filters the visitor
-        matched that day, as bits; and its parameters. ``groupBitOr`` of it over the
-        period's rows of a visitor is the visitor's mask."""
-        terms, parameters = [], {}
-        for bit, item in enumerate(self.items):
-            name = f"filter_{bit}"
-            parameters[name] = item.value
-            if item.dimension is Dimension.SIGNAL:
-                matched = (
-                    "visitor_key IN (SELECT visitor_key FROM signals WHERE site = {site:String} "
-                    f"AND rule_id = {{{name}:String}} AND window_end >= {{start:DateTime}} "
-                    "AND window_end < {end:DateTime})"
-                )
-            else:
-                matched = f"has({item.dimension.rollup_column}, {{{name}:String}})"
-            terms.append(f"bitShiftLeft(toUInt32({matched}), {bit})")
-        return (" + ".join(terms) or "toUInt32(0)"), parameters

@@ -29,7 +29,7 @@ INPUTS = (
 COMPARED = (
     "sessions", "signals", "site_summaries", "signal_validation", "consent_log",
     "consent_log_nodes", "consent_log_receipts", "events", "salts", "webhook_deliveries",
-    "server_events", "customer_links", "visitor_days", "cases",
+    "server_events", "customer_links", "visitor_days", "visitor_numbers", "cases",
 )  # fmt: skip
 # A new day's salt is random: compare its days. A delivery's times are the sender's clock.
 RANDOM = {
@@ -67,6 +67,14 @@ def snapshot(store: Store, table: str) -> list[tuple[Any, ...]]:
     return store.rows(f"SELECT {', '.join(columns)} FROM {table}{final} ORDER BY ALL")
 
 
+def visitor_sets(store: Store) -> list[tuple[Any, ...]]:
+    """The bitmaps of ``row_visitors`` as the numbers they hold."""
+    return store.rows(
+        "SELECT site, day, breakdown, row, hits, arraySort(bitmapToArray(visitors)) "
+        "FROM row_visitors FINAL ORDER BY ALL"
+    )
+
+
 def hooked(settings: Settings, receiver: WebhookReceiver) -> Settings:
     """``settings`` with the site's webhook pointing at ``receiver``."""
     webhook = WebhookSettings(url=receiver.url, secret=SecretStr("s" * 32))
@@ -99,6 +107,9 @@ def compare_jobs(single_node: Settings, cluster_settings: Settings, cluster_stor
             expected = snapshot(reference, table)
             assert expected or table in ("consent_log_receipts",), f"{table} is empty"
             assert snapshot(cluster_store, table) == expected, table
+        expected = visitor_sets(reference)
+        assert expected
+        assert visitor_sets(cluster_store) == expected
     finally:
         reference.close()
     for table in ("sessions", "signals"):

@@ -93,10 +93,17 @@ def test_a_visitor_who_withdraws_has_nothing_derived_after_the_next_cycle(
         if v.browser_id is not None and simulated.visitor_key("demo", v.browser_id) in with_signals
     )
     key = simulated.visitor_key("demo", browser_id)
+    number = migrated_store.scalar(
+        "SELECT any(number) FROM visitor_numbers WHERE visitor_key = {k:String}", {"k": key}
+    )
+    holding = "SELECT count() FROM row_visitors WHERE bitmapContains(visitors, {n:UInt32})"
+    assert number
+    assert migrated_store.scalar(holding, {"n": number}) > 0
     simulated.record(ConsentDecision("demo", browser_id, {Purpose.ANALYTICS: False}, "1", "banner"))
     for name in ("consent.erase", *DERIVED):
         assert jobs.run(name).status == "ok"
-    for table in ("events", *TABLES[:2]):
+    assert migrated_store.scalar(holding, {"n": number}) == 0  # no bitmap counts them
+    for table in ("events", "visitor_numbers", *TABLES[:2]):
         left = migrated_store.scalar(
             f"SELECT count() FROM {table} WHERE visitor_key = {{k:String}}", {"k": key}
         )

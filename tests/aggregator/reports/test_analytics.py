@@ -245,5 +245,8 @@ def test_the_summary_and_every_table_are_read_in_one_statement(
     answer = shop.answer(Question(PERIOD, Filters.parse({"country": "DE"}, [])))
     summary, tables = answer.read(list(BREAKDOWNS), 10, summary=True)
     assert len(statements) == 1
-    assert statements[0].count("groupBitOr") == 1
+    assert statements[0].count("AS mask FROM visitor_numbers") == 1  # the masks, once
+    # No table counts distinct visitors of the period's rows of visitor_days: the tables
+    # of days are bitmaps (engaged time is per visitor of the period, entry pages per visit).
+    assert statements[0].count("uniqExact") == 3
     assert (summary.visitors if summary else None, tables["countries"].rows[0].key) == (20, "DE")

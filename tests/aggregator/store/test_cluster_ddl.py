@@ -97,7 +97,7 @@ def test_every_shipped_migration_translates_and_shards_visitor_tables_by_visitor
     distributed = {sql.split()[5]: sql for sql in statements if "ENGINE = Distributed(" in sql}
     visitor_tables = {
         "events", "signals", "sessions", "webhook_deliveries", "server_events", "customer_links",
-        "customer_references", "cases", "case_actions", "visitor_days",
+        "customer_references", "cases", "case_actions", "visitor_days", "visitor_numbers",
     }  # fmt: skip
     assert all(distributed[t].endswith("cityHash64(visitor_key))") for t in visitor_tables)
     assert all(sql.endswith(", 0)") for t, sql in distributed.items() if t not in visitor_tables)
