@@ -121,16 +121,18 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
         Chore("the coming days' measurement salts", 600.0, salts.prepare),
     ])  # fmt: skip
 
+    # The jobs' statements run in a lane of their own: beside the requests', not ahead.
+    jobs_store = store.lane()
     jobs = JobRunner(
-        store,
+        jobs_store,
         deployment_jobs(
-            store,
+            jobs_store,
             settings,
             ledger,
             partial(flush_spools, writer, server_writer),
             log_reader.forget_latest,
         ),
-        JobLease(store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
+        JobLease(jobs_store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
     )
     services = Services(
         store, spool, writer, unverified, unverified_writer, server_spool, server_writer,

@@ -14,6 +14,7 @@ run counts again the days whose bitmaps hold a visitor erased since.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 from aggregator.jobs.days import DayJob, DaysRun
@@ -78,8 +79,9 @@ class AnalyticsJob(DayJob[DaysRun]):
         parameters = self._parameters(site, day)
         self._store.on_each_shard(rollup_insert_sql, parameters)
         self._store.delete_where("visitor_days", _OLDER, parameters)
-        self._store.command(number_sql(), parameters)
-        self._count(parameters)
+        with _NUMBERING:
+            self._store.command(number_sql(), parameters)
+            self._count(parameters)
 
     def _count(self, parameters: dict[str, object]) -> None:
         """Count ``day`` into the visitor sets, in place of what was counted before."""
@@ -90,6 +92,9 @@ class AnalyticsJob(DayJob[DaysRun]):
         return {"site": site.id, "day": day, "computed_at": utc_text(self._clock())}
 
 
+# Numbers are given from the site's highest so far: by one run at a time (across processes
+# the job lease sees to it; within one, two runners of the job would otherwise race).
+_NUMBERING = threading.Lock()
 _OLDER = (
     "site = {site:String} AND day = {day:Date} "
     "AND computed_at < toDateTime64({computed_at:String}, 3, 'UTC')"

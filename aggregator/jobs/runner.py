@@ -8,6 +8,11 @@ manual run may pass ``since`` (recompute from then on, a backfill) and a progres
 
 With a lease (``aggregator.jobs.lease``), a job runs only while this process holds it;
 otherwise the run is answered ``standby`` and nothing is done or recorded.
+
+``stop`` (the server shutting down) ends a running job at its next step (a day, a site, a
+rule: wherever it reports progress), so that a shutdown does not wait out a backfill; the
+run is recorded ``stopped``, its watermark where it was, and the next run does the rest.
+No run starts after it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from aggregator.jobs.progress import SILENT, Progress
 from aggregator.store.client import Store
 from clearsignal.process_memory import trim_heap
 
-__all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner"]
+__all__ = ["Job", "JobContext", "JobOutcome", "JobResult", "JobRunner", "JobStopped"]
 
 log = logging.getLogger("clearsignal.jobs")
 RELEASE_AFTER_SECONDS = 1.0
@@ -64,10 +69,32 @@ class Job:
     personal: bool = False
 
 
+class JobStopped(Exception):
+    """The runner is stopping: raised at a job's next step."""
+
+
+class _Stoppable:
+    """``progress``, raising ``JobStopped`` at a step once ``stopping`` is set."""
+
+    def __init__(self, progress: Progress, stopping: threading.Event) -> None:
+        self._progress = progress
+        self._stopping = stopping
+        self.steps = 0
+
+    def begin(self, total: int, label: str) -> None:
+        self._progress.begin(total, label)
+
+    def advance(self, label: str) -> None:
+        self._progress.advance(label)
+        self.steps += 1
+        if self._stopping.is_set():
+            raise JobStopped(f"the jobs are stopping: ended after {self.steps} steps")
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     job: str
-    status: str  # ok | failed | standby (another process holds the lease)
+    status: str  # ok | failed | stopped | standby (another process holds the lease)
     result: JobResult
     error: str
     seconds: float
@@ -84,6 +111,11 @@ class JobRunner:
         self.lease = lease
         self._released = time.monotonic()
         self._personal = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End the running jobs at their next step, and run none after."""
+        self._stopping.set()
 
     def standby_reason(self) -> str | None:
         """Why this process may not run jobs now (another holds the lease), else None."""
@@ -101,13 +133,19 @@ class JobRunner:
             known = ", ".join(sorted(self.jobs))
             raise KeyError(f"no job named {name!r}; the jobs are: {known}")
         started_at, started = datetime.now(UTC), time.perf_counter()
+        if self._stopping.is_set():
+            return JobOutcome(name, "stopped", JobResult(), "the jobs are stopping", 0.0)
         standby = self.standby_reason()
         if standby is not None:
             log.debug("job %s not run: %s", name, standby)
             return JobOutcome(name, "standby", JobResult(), standby, 0.0)
+        steps = _Stoppable(progress, self._stopping)
         try:
             with self._personal if job.personal else nullcontext():
-                result, status, error = job.run(JobContext(since, progress)), "ok", ""
+                result, status, error = job.run(JobContext(since, steps)), "ok", ""
+        except JobStopped as stopped:
+            log.info("job %s: %s", name, stopped)
+            result, status, error = JobResult(), "stopped", str(stopped)
         except Exception as exc:  # a job's failure is recorded, and the next run retries
             log.exception("job %s failed", name)
             result, status, error = JobResult(), "failed", f"{type(exc).__name__}: {exc}"

@@ -76,6 +76,9 @@ class Scheduler:
         self._scheduler.start()
 
     def stop(self) -> None:
+        """Stop: a running job ends at its next step (``JobRunner.stop``), and this returns
+        once it has."""
+        self._runner.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         if self._runner.lease is not None:

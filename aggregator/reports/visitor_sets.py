@@ -38,7 +38,7 @@ def _union(table: str, row: str = "") -> str:
     """The period's bitmap of ``table``'s ``row``, or of the whole table."""
     which = f" AND row = {row}" if row else ""
     return (
-        "(SELECT groupBitmapOrState(visitors) FROM row_visitors "
+        "(SELECT groupBitmapOrState(visitors) FROM row_visitors FINAL "
         f"WHERE {DAYS} AND breakdown = '{table}'{which})"
     )
 

@@ -163,6 +163,20 @@ class Store:
         self.nodes = tuple(nodes)
         """Each node's own database, where the cluster has no distributed DDL; else empty."""
         self._settings: dict[str, str | None] = {}
+        self._lanes: list[Client] = []
+        self._owns_nodes = True
+
+    def lane(self) -> Store:
+        """This store over a connection of its own, closed with this one. The embedded
+        engine runs one statement at a time per connection, so a lane's statements run
+        beside this store's, not behind them: the runtime gives the jobs one, and a job's
+        long statement no longer holds up the dashboard, ingest and consent lookups, while
+        the jobs still run their statements one at a time among themselves."""
+        client = _connect(self.target, self.database, self.cluster)
+        self._lanes.append(client)
+        lane = Store(client, self.target, self.database, self.cluster, self.nodes)
+        lane._owns_nodes = False  # the nodes' stores are this store's to close
+        return lane
 
     def setting(self, name: str) -> str | None:
         """The value of the engine's setting ``name`` for this store's queries, or None
@@ -299,8 +313,10 @@ class Store:
             return False
 
     def close(self) -> None:
-        for node in self.nodes:
+        for node in self.nodes if self._owns_nodes else ():
             node.close()
+        for client in self._lanes:
+            client.close()
         self._client.close()
 
 

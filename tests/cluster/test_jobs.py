@@ -68,10 +68,12 @@ def snapshot(store: Store, table: str) -> list[tuple[Any, ...]]:
 
 
 def visitor_sets(store: Store) -> list[tuple[Any, ...]]:
-    """The bitmaps of ``row_visitors`` as the numbers they hold."""
+    """The bitmaps of ``row_visitors`` as the numbers they hold (a shard holds those of
+    its own visitors)."""
     return store.rows(
-        "SELECT site, day, breakdown, row, hits, arraySort(bitmapToArray(visitors)) "
-        "FROM row_visitors FINAL ORDER BY ALL"
+        "SELECT site, day, breakdown, row, hits, "
+        "arraySort(bitmapToArray(groupBitmapOrState(visitors))) "
+        "FROM row_visitors FINAL GROUP BY ALL ORDER BY ALL"
     )
 
 

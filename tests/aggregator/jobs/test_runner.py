@@ -7,14 +7,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from aggregator.jobs import runner as runner_module
+from aggregator.jobs.analytics import AnalyticsJob
+from aggregator.jobs.progress import Progress
 from aggregator.jobs.runner import RELEASE_AFTER_SECONDS, Job, JobContext, JobResult, JobRunner
 from aggregator.jobs.scheduler import Scheduler
 from aggregator.store.client import Store
 from clearsignal.cli.main import configure_logging
+from clearsignal.settings import Settings
+from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, rows_json
+from tests.aggregator.reports.test_analytics import DAY, pageview
 
 
 def quiet(_: JobContext) -> JobResult:
@@ -157,3 +163,44 @@ def test_memory_is_given_back_after_a_long_run_only(
     time.sleep(0.5)
     assert jobs.run("quiet").status == "ok"
     assert released == ["released", "released"]
+
+
+def test_stopping_ends_a_backfill_at_its_next_day_and_the_next_run_does_the_rest(
+    migrated_store: Store, settings: Settings
+) -> None:
+    """On main the scheduler's stop (a server's SIGTERM) waited for the running job to
+    end: minutes, in a backfill."""
+    days = 10
+    rows = [pageview(f"v{n}", "/a", day=DAY - timedelta(days=n)) for n in range(days)]
+    migrated_store.insert_formatted("events", EVENT_COLUMNS, rows_json(rows), ROW_FORMAT)
+    first_day = threading.Event()
+
+    class FirstDay:
+        def __init__(self, inner: Progress) -> None:
+            self.inner = inner
+
+        def begin(self, total: int, label: str) -> None:
+            self.inner.begin(total, label)
+
+        def advance(self, label: str) -> None:
+            first_day.set()
+            self.inner.advance(label)
+
+    def backfill(context: JobContext) -> JobResult:
+        run = AnalyticsJob(migrated_store, settings).run_once(
+            context.since, FirstDay(context.progress)
+        )
+        return JobResult(run.days, run.days)
+
+    jobs = JobRunner(migrated_store, [Job("backfill", "every day again", 3600, backfill)])
+    scheduler = Scheduler(jobs)
+    scheduler.start()
+    assert first_day.wait(timeout=60)
+    scheduler.stop()
+    counted = "SELECT uniqExact(day) FROM visitor_days"
+    assert 1 <= migrated_store.scalar(counted) < days
+    status, error = migrated_store.rows("SELECT status, error FROM job_runs")[0]
+    assert (status, error.split(":")[0]) == ("stopped", "the jobs are stopping")
+    assert jobs.run("backfill").status == "stopped"  # nothing starts after the stop
+    AnalyticsJob(migrated_store, settings).run_once()  # its watermark was not advanced
+    assert migrated_store.scalar(counted) == days

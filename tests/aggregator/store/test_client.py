@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -106,3 +108,24 @@ def test_the_embedded_engine_gives_back_its_memory_and_a_server_is_left_alone(
     assert not store.has_setting("no_such_setting_anywhere")
     assert int(store.setting("max_memory_usage") or "x") >= 0
     assert store.ping()
+
+
+def test_a_lanes_statement_runs_beside_the_stores_not_behind_it(store: Store) -> None:
+    """On main one connection carried every statement of the process, and the embedded
+    engine runs one at a time per connection: a job's long statement held every
+    dashboard answer behind it. The runtime now gives the jobs a lane."""
+    lane = store.lane()
+    finished: list[str] = []
+
+    def slow() -> None:
+        lane.scalar("SELECT sum(sleepEachRow(0.5)) FROM numbers(4) SETTINGS max_block_size = 4")
+        finished.append("slow")
+
+    running = threading.Thread(target=slow)
+    running.start()
+    time.sleep(0.3)  # the 2-second statement has begun
+    assert store.scalar("SELECT 1") == 1
+    finished.append("short")
+    running.join()
+    assert finished == ["short", "slow"]
+    assert lane.scalar("SELECT currentDatabase()") == store.database
