@@ -10,7 +10,10 @@ holder and an expiry, stored in ``job_leases``:
   claim the next term: the claim is inserted with the deduplication token
   ``claim:<name>:<term>``, so the store keeps only the first claim of a term, and every
   claimant reads back (on every replica) which holder that is;
-- a holder that stops releases its term at once.
+- a holder that stops releases its term at once;
+- a job run asks ``holds``: while the expiry this process last wrote or read is more than
+  a third of ``ttl`` away, no other process can have claimed a term, so it answers
+  without a query (a quiet server runs a job every few seconds).
 
 ClickHouse has no compare-and-set; insert deduplication is the one atomic decision
 it makes, exact on one node and on ClickHouse Keeper's replicated tables. The lease
@@ -64,7 +67,17 @@ class JobLease:
         """The term this process holds, as of the last ``acquire``; None: it holds none."""
         self.other: LeaseState | None = None
         """Another process's unexpired term, as the last ``acquire`` found it."""
+        self._until: datetime | None = None  # when this process's term expires, as known
         self._lock = threading.Lock()
+
+    def holds(self) -> bool:
+        """Whether this process holds the lease: from what it knows while its term has more
+        than a third of ``ttl`` to run, else as ``acquire`` finds it."""
+        with self._lock:
+            until = self._until if self.term is not None else None
+            if until is not None and until - self._clock() > self.ttl / 3:
+                return True
+        return self.acquire()
 
     def current(self) -> LeaseState | None:
         """The newest term, its holder, and the expiry the holder last wrote (a release
@@ -89,18 +102,21 @@ class JobLease:
         while this process holds the lease."""
         with self._lock:
             state, now = self.current(), self._clock()
-            self.other = None
+            self.other, self._until = None, None
             if state is not None and state.expires_at > now:
                 if state.holder != self.holder:
                     self.term, self.other = None, state
                     return False
+                self._until = state.expires_at
                 if state.expires_at - now < self.ttl * 2 / 3:
                     self._write(state.term, "renewal", now, now + self.ttl)
+                    self._until = now + self.ttl
                 self.term = state.term
                 return True
             term = (state.term if state is not None else 0) + 1
             self._write(term, "claim", now, now + self.ttl)
             self.term = term if self._winners(term) == [self.holder] else None
+            self._until = now + self.ttl if self.term is not None else None
             return self.term is not None
 
     def release(self) -> None:
@@ -113,7 +129,7 @@ class JobLease:
                     self._write(self.term, "renewal", now, now)
                 except StoreError as exc:
                     log.warning("could not release the job lease (it expires by itself): %s", exc)
-                self.term = None
+                self.term, self._until = None, None
 
     def _write(self, term: int, kind: str, now: datetime, expires_at: datetime) -> None:
         settings = {"insert_deduplication_token": f"claim:{self.name}:{term}"}

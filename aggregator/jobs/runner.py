@@ -119,7 +119,7 @@ class JobRunner:
 
     def standby_reason(self) -> str | None:
         """Why this process may not run jobs now (another holds the lease), else None."""
-        if self.lease is None or self.lease.acquire():
+        if self.lease is None or self.lease.holds():
             return None
         state = self.lease.other or self.lease.current()  # current(): a claim lost to a race
         holder = f"{state.holder} until {state.expires_at:%H:%M:%S} UTC" if state else "nobody"

@@ -11,8 +11,8 @@ rows count and the engaged time from ``visitor_days`` (one row per visitor and d
 How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): each visitor
 who matched a filter has a bit mask of the filters they matched (``aggregator.reports.
 filters``); every other visitor has mask 0. The visitors per mask are the cells of the
-filtered total; a table's row adds one more condition, so its cells are the row's visitors per mask
-and the rest of each mask's visitors. A number is published only when all its cells are 0
+filtered total; a table's row adds one more condition, so its cells are the row's
+visitors per mask and the rest of each mask's visitors. A number is published only when all its cells are 0
 or at least k, so no subtraction between answers under fewer filters singles anyone out.
 Besides, a table's rows are shown only while the filtered total is, and the rows of an
 ``exclusive`` table (each visitor mostly in one) are kept from giving away what they hide

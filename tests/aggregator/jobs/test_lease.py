@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from aggregator.jobs.lease import JobLease
 from aggregator.jobs.runner import Job, JobResult, JobRunner
@@ -86,3 +89,34 @@ def test_a_runner_whose_lease_is_held_elsewhere_stands_by_and_records_nothing(
     holder.release()
     assert JobRunner(migrated_store, [job], JobLease(migrated_store)).run("x.y").status == "ok"
     assert ran == ["x.y"]
+
+
+def test_a_holder_runs_its_jobs_without_asking_the_store_while_its_term_has_time_to_run(
+    migrated_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On main every job run read the lease (two queries), every few seconds on a quiet
+    server; no other process can claim a term before it expires."""
+    clock = Clock()
+    clock.now = clock.now.replace(microsecond=0)  # as the store keeps it, to the millisecond
+    lease = JobLease(migrated_store, ttl=TTL, clock=clock)
+    job = Job("x.y", "a job", 60, lambda _: JobResult())
+    runner = JobRunner(migrated_store, [job], lease)
+    assert runner.run("x.y").status == "ok"  # claims the term
+    asked: list[str] = []
+    rows = migrated_store.rows
+
+    def counted(sql: str, *more: Any) -> Any:
+        asked.append(sql)
+        return rows(sql, *more)
+
+    monkeypatch.setattr(migrated_store, "rows", counted)
+    clock.now += TTL / 2  # more than a third of the term left
+    assert runner.run("x.y").status == "ok"
+    assert not [sql for sql in asked if "job_leases" in sql]
+    clock.now += TTL / 4  # under a third left: it asks, and renews
+    assert runner.run("x.y").status == "ok"
+    assert [sql for sql in asked if "job_leases" in sql]
+    assert lease.current() is not None
+    assert lease.current().expires_at == clock.now + TTL  # type: ignore[union-attr]
+    other = JobLease(migrated_store, ttl=TTL, clock=clock)
+    assert not other.acquire()  # the renewed term is still this runner's
