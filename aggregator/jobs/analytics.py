@@ -57,18 +57,24 @@ class AnalyticsJob(DayJob[DaysRun]):
         run = super().run_once(since, progress)
         with self._lock:
             for site in self._settings.sites:
-                oldest = self._clock().date() - timedelta(days=site.retention_days)
-                for day in stale_days(self._store, site.id, oldest):
+                for day in stale_days(self._store, site.id, self._oldest(site)):
                     self._count(self._parameters(site, day))
         return run
 
+    def _oldest(self, site: SiteSettings) -> date:
+        """The site's oldest day within its retention: nothing older is counted."""
+        return self._clock().date() - timedelta(days=site.retention_days)
+
     def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
-        oldest = self._clock().date() - timedelta(days=site.retention_days)
         rows = self._store.rows(
             "SELECT DISTINCT toDate(ts) AS day FROM events WHERE site = {site:String} "
             "AND ingested_at > {changed:DateTime64(3, 'UTC')} AND day >= {oldest:Date} "
             "ORDER BY day",
-            {"site": site.id, "changed": changed if since is None else since, "oldest": oldest},
+            {
+                "site": site.id,
+                "changed": changed if since is None else since,
+                "oldest": self._oldest(site),
+            },
         )
         return [day for (day,) in rows]
 
