@@ -293,7 +293,7 @@ def test_one_visitors_page_shows_nothing_of_another(make_visit: Callable[..., Vi
     exported = json.loads(Path(download_info.value.path()).read_text())
     urls = [event["url"] for event in exported["events"]["items"]]
     assert urls
-    assert all(f"/{alice.run}/" in url for url in urls)
+    assert all(f"/{alice.run}/" in url for url in urls), urls
     assert bob_key not in json.dumps(exported)
     assert alice_key != bob_key
     assert rows_of(bob, "events", bob_key) > 0  # Bob's data is there, just not Alice's to see

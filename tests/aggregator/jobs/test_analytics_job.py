@@ -45,11 +45,22 @@ def test_a_visitors_day_holds_what_the_tables_count(
     }
 
 
+def deletes(store: Store) -> int:
+    """The deletes run on the analytics' tables (each is a mutation, however few rows)."""
+    found: int = store.scalar(
+        "SELECT count() FROM system.mutations WHERE database = currentDatabase() "
+        "AND table IN ('visitor_days', 'row_visitors')"
+    )
+    return found
+
+
 def test_a_late_event_recomputes_its_day_and_leaves_one_row_per_visitor_and_day(
     migrated_store: Store, settings: Settings
 ) -> None:
     roll_up(migrated_store, settings, [pageview(f"v{n}", "/a") for n in range(5)])
+    assert deletes(migrated_store) == 0  # a day's first run has nothing of before to delete
     roll_up(migrated_store, settings, [pageview("v0", "/late")])
+    assert deletes(migrated_store) == 2  # the day's rows and visitor sets of the first run
     assert migrated_store.scalar("SELECT count() FROM visitor_days") == 5
     pages = migrated_store.scalar("SELECT pages FROM visitor_days WHERE visitor_key = 'v0'")
     assert pages == ["/a", "/late"]
