@@ -1,7 +1,8 @@
 """A client's country, from its network address, at ingest: the address is never stored.
 
 By default the country data that ships with geoip2fast (MaxMind's GeoLite2 Country,
-IPv4 and IPv6) is read, loaded on the first lookup. ``[ingest] country_database`` names a
+IPv4 and IPv6) is read, loaded on the first lookup into compact arrays
+(``collector.ingest.country_ranges``: some 10 MB where geoip2fast's own lists hold 48). ``[ingest] country_database`` names a
 MaxMind-format file instead (GeoLite2-Country, DB-IP's country lite, or a commercial one
 kept up to date by the operator): it is memory-mapped, so it costs file-backed pages, not
 private memory. The answer is an ISO 3166-1 alpha-2 code, or "" for a private, reserved or
@@ -16,7 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from collector.ingest.country_ranges import CountryRanges, bundled_data_file
+
 __all__ = ["CountryLookup"]
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _code(value: object) -> str:
@@ -27,7 +32,7 @@ def _code(value: object) -> str:
 class CountryLookup:
     def __init__(self, database: Path | None = None) -> None:
         self._database = database
-        self._find: Callable[[str], str] | None = None
+        self._find: Callable[[Address], str] | None = None
         self._lock = threading.Lock()
 
     def country(self, address: str) -> str:
@@ -38,21 +43,21 @@ class CountryLookup:
         if not ip.is_global:
             return ""
         find = self._find or self._load()
-        return find(str(ip))
+        return find(ip)
 
-    def _load(self) -> Callable[[str], str]:
+    def _load(self) -> Callable[[Address], str]:
         with self._lock:
             if self._find is None:
                 self._find = self._open_file() if self._database else self._open_bundled()
             return self._find
 
-    def _open_file(self) -> Callable[[str], str]:
+    def _open_file(self) -> Callable[[Address], str]:
         import maxminddb
 
         assert self._database is not None
         reader = maxminddb.open_database(str(self._database), maxminddb.MODE_MMAP)
 
-        def find(address: str) -> str:
+        def find(address: Address) -> str:
             record: Any = reader.get(address) or {}
             place = record.get("country") or record.get("registered_country") or {}
             return _code(place.get("iso_code"))
@@ -60,8 +65,6 @@ class CountryLookup:
         return find
 
     @staticmethod
-    def _open_bundled() -> Callable[[str], str]:
-        from geoip2fast import GeoIP2Fast
-
-        data = GeoIP2Fast(geoip2fast_data_file="geoip2fast-ipv6.dat.gz")
-        return lambda address: _code(data.lookup(address).country_code)
+    def _open_bundled() -> Callable[[Address], str]:
+        ranges = CountryRanges(bundled_data_file())
+        return lambda address: _code(ranges.country(int(address)))

@@ -3,9 +3,14 @@ from the GeoLite2 data geoip2fast ships, or from a MaxMind-format file the opera
 
 from __future__ import annotations
 
+import gzip
+import ipaddress
+import pickle
+import random
 from pathlib import Path
 
 import pytest
+from geoip2fast import GeoIP2Fast
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 from starlette.testclient import TestClient
@@ -13,6 +18,7 @@ from starlette.testclient import TestClient
 from clearsignal.settings import Settings
 from collector.app import create_app
 from collector.ingest.country import CountryLookup
+from collector.ingest.country_ranges import CountryRanges, bundled_data_file
 from tests.collector.ingest.test_endpoint import batch, event, stored
 from tests.support.site_requests import HEADERS
 
@@ -23,6 +29,37 @@ def test_the_bundled_data_places_public_addresses_in_their_country() -> None:
     lookup = CountryLookup()
     assert lookup.country(GERMAN) == "DE"
     assert lookup.country(AMERICAN_V6) == "US"
+
+
+def test_the_compact_ranges_answer_as_geoip2fast_itself_for_every_kind_of_address() -> None:
+    """Random public addresses of both families, and the first address of networks and
+    the one before it (where a network ends, or a gap begins), against geoip2fast's own
+    lookup over the same file."""
+    reference, ours = GeoIP2Fast(geoip2fast_data_file="geoip2fast-ipv6.dat.gz"), CountryLookup()
+    with gzip.open(bundled_data_file(), "rb") as opened:
+        firsts = [first for chunk in pickle.load(opened)[3][2] for first in chunk]
+    rng = random.Random(18)
+    edges = [first + step for first in rng.sample(firsts, 4000) for step in (-1, 0)]
+    addresses = [
+        *(ipaddress.IPv4Address(rng.getrandbits(32)) for _ in range(30_000)),
+        *(ipaddress.IPv6Address((1 << 125) | rng.getrandbits(125)) for _ in range(10_000)),
+        *(ipaddress.ip_address(edge) for edge in edges if 0 <= edge < 1 << 128),
+    ]
+    public = [str(a) for a in addresses if a.is_global]
+    answers = {a: ours.country(a) for a in public}
+    expected = {
+        a: code if (code := reference.lookup(a).country_code).isalpha() else "" for a in public
+    }
+    assert answers == expected
+    assert len(set(answers.values())) > 150  # the whole world, not a few countries
+
+
+def test_a_file_of_another_layout_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.dat.gz"
+    with gzip.open(other, "wb") as written:
+        pickle.dump((120, {"country": False, "city": True, "asn": False}, 0, ()), written)
+    with pytest.raises(ValueError, match="not geoip2fast's country-only data"):
+        CountryRanges(other)
 
 
 @pytest.mark.parametrize(
