@@ -42,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ingest import ORIGIN as INGEST_ORIGIN
 from ingest import free_port, http_get, stop, wait_until
 
 from clearsignal.settings import AdminRole, AdminUser
@@ -217,9 +218,43 @@ def serve_env(directory: Path, engine: str) -> dict[str, str]:
     return env
 
 
-def busy(client: Client) -> list[str]:
-    """Sign in, the dashboard thrice, every job, the dashboard again: what each answered."""
+# Visitors as a site's snippet sends them, from public addresses behind the loopback proxy
+# (X-Forwarded-For): a server that has taken events holds the country data and the
+# user-agent rules, and its idle memory should say so.
+VISITORS = [
+    ("5.9.12.34", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+    ("2001:4860:4860::8888", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
+     "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"),
+    ("81.2.69.160", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+]  # fmt: skip
+
+
+def ingest(origin: str) -> list[str]:
+    """A pageview from each of ``VISITORS``; what the collector answered."""
     lines = []
+    for number, (address, agent) in enumerate(VISITORS):
+        event = {"id": f"{number:016x}", "type": "pageview", "ts": int(time.time() * 1000),
+                 "url": f"{INGEST_ORIGIN}/bench/{number}", "ref": None}  # fmt: skip
+        request = urllib.request.Request(
+            origin + "/api/events",
+            data=json.dumps({"site": "demo", "visitor": None, "events": [event]}).encode(),
+            headers={
+                "Origin": INGEST_ORIGIN,
+                "Content-Type": "application/json",
+                "User-Agent": agent,
+                "X-Forwarded-For": address,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            lines.append(f"event from {address}: {response.status}")
+    return lines
+
+
+def busy(client: Client) -> list[str]:
+    """Events from three visitors, sign in, the dashboard thrice, every job, the dashboard
+    again: what each answered."""
+    lines = ingest(client.origin)
     status, page, _ = client.call("/admin/login")
     found = CSRF.search(page)
     if status != 200 or found is None:
