@@ -72,19 +72,22 @@ def _flags(pages: PageSettings) -> str:
     return ",\n           ".join([*flags, FUNNEL_STEP])
 
 
-def _scope(incremental: bool, suffix: str = "") -> str:
-    """Which visitors a run looks at: those with new events, from the browser or the
-    site's systems, or (a backfill) all."""
-    if not incremental:
-        return ""
+def _new_visitors(suffix: str = "") -> str:
+    """The visitors with events ingested since ``changed_since``: from the browser (with
+    analytics consent when they were taken) or from the site's systems."""
     return (
-        f"AND visitor_key IN (SELECT visitor_key FROM events{suffix} "
-        "  WHERE site = {site:String} AND identity = 'analytics' "
-        "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
-        f"  UNION DISTINCT SELECT visitor_key FROM server_events{suffix} "
-        "  WHERE site = {site:String} AND visitor_key != '' "
-        "  AND ingested_at > {changed_since:DateTime64(3, 'UTC')})"
+        f"SELECT visitor_key FROM events{suffix} "
+        "WHERE site = {site:String} AND identity = 'analytics' "
+        "AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
+        f"UNION DISTINCT SELECT visitor_key FROM server_events{suffix} "
+        "WHERE site = {site:String} AND visitor_key != '' "
+        "AND ingested_at > {changed_since:DateTime64(3, 'UTC')}"
     )
+
+
+def _scope(incremental: bool, suffix: str = "") -> str:
+    """Which visitors a run looks at: those with new events, or (a backfill) all."""
+    return f"AND visitor_key IN ({_new_visitors(suffix)})" if incremental else ""
 
 
 def _events_sql(site: SiteSettings, rule: SignalRule, incremental: bool, suffix: str) -> str:
@@ -188,8 +191,15 @@ class SignalsJob(StoreJob):
         newest = self._watermarks.newest(site.id)
         changed_since = EPOCH if full else reading.since
         before = self._counts(site.id)
+        # New events of visitors without analytics consent (most of a site's traffic)
+        # move the watermark but give the rules no one to look at: a scoped statement
+        # would still read the whole window's events to find nobody.
+        anyone_new = full or self._anyone_new(site.id, changed_since)
         for rule in RULES:
             scoped = not full and (rule.incremental or not recheck)
+            if scoped and not anyone_new:
+                progress.advance(f"{site.id} {rule.id}")
+                continue
             lookback = as_of - timedelta(days=max(site.retention_days, rule.window_days))
             parameters = {
                 "site": site.id,
@@ -217,6 +227,14 @@ class SignalsJob(StoreJob):
         self._watermarks.read(site.id, reading)
         if recheck:
             self._rechecks.advance(site.id, as_of, as_of)
+
+    def _anyone_new(self, site: str, changed_since: datetime) -> bool:
+        """Whether a scoped rule has anyone to look at (``_new_visitors``)."""
+        found = self._store.scalar(
+            f"SELECT count() > 0 FROM ({_new_visitors()})",
+            {"site": site, "changed_since": changed_since},
+        )
+        return bool(found)
 
     def _shares(self, parameters: dict[str, Any], scoped: bool) -> list[dict[str, Any]]:
         """``parameters`` once per bucket of the visitors a statement reads (those with

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from clearsignal.settings import Settings
 from consent.entries import ConsentDecision
 from consent.ledger import ConsentLedger
 from consent.pseudonyms import SiteKeys
-from tests.support.event_history import NOW, Visitor, days_ago, save
+from tests.support.event_history import NOW, Visitor, anonymous_visitor, days_ago, save
 
 
 @dataclass
@@ -182,3 +183,36 @@ def test_visitors_without_a_current_grant_get_no_signals(shop: Shop) -> None:
     shop.save(withdrawn)
     shop.job.run_once()
     assert shop.found("price_uncertainty") == {}
+
+
+def test_a_run_after_only_anonymous_events_reads_no_visitors_events(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Traffic without analytics consent moves the watermark but gives the rules no one to
+    look at: no rule reads the window's events to find nobody."""
+    visitor, earlier = shop.visitor(), anonymous_visitor()
+    for day in (6, 4, 1):
+        visitor.add(days_ago(day), path="/demo/pricing")
+    earlier.add(NOW)  # the newest event: the watermark, over an hour after the visitor's
+    shop.save(visitor, earlier)
+    shop.job.run_once()
+    passer_by = anonymous_visitor()
+    passer_by.add(NOW, ingested_at=NOW + timedelta(minutes=1))
+    shop.save(passer_by)
+    statements: list[str] = []
+    command = Store.command
+
+    def counted(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        statements.append(sql)
+        return command(store, sql, parameters)
+
+    monkeypatch.setattr(Store, "command", counted)
+    shop.job.run_once()
+    assert not [sql for sql in statements if "INSERT INTO signals" in sql]
+    late = shop.visitor()  # and a consented visitor's new events are still looked at
+    for day in (3, 2, 1):
+        late.add(days_ago(day), path="/demo/pricing", ingested_at=NOW + timedelta(minutes=2))
+    shop.save(late)
+    shop.job.run_once()
+    assert [sql for sql in statements if "INSERT INTO signals" in sql]
+    assert set(shop.found("price_uncertainty")) == {visitor.key, late.key}
