@@ -84,7 +84,7 @@ class AnalyticsJob(DayJob[DaysRun]):
         (day,) = days
         parameters = self._parameters(site, day)
         self._store.on_each_shard(rollup_insert_sql, parameters)
-        self._delete_older("visitor_days", parameters)
+        self._store.delete_where("visitor_days", _OLDER, parameters)
         with _NUMBERING:
             self._store.command(number_sql(), parameters)
             self._count(parameters)
@@ -92,15 +92,7 @@ class AnalyticsJob(DayJob[DaysRun]):
     def _count(self, parameters: dict[str, object]) -> None:
         """Count ``day`` into the visitor sets, in place of what was counted before."""
         self._store.on_each_shard(count_sql, parameters)
-        self._delete_older("row_visitors", parameters)
-
-    def _delete_older(self, table: str, parameters: dict[str, object]) -> None:
-        """Delete what earlier runs made of the day, if they made any: a ``DELETE`` is a
-        mutation, some hundreds of milliseconds even when nothing matches, and a day's
-        first run (every day of a backfill into an empty table) has nothing to delete."""
-        older = f"SELECT count() > 0 FROM {self._store.everywhere(table)} WHERE {_OLDER}"
-        if self._store.scalar(older, parameters):
-            self._store.delete_where(table, _OLDER, parameters)
+        self._store.delete_where("row_visitors", _OLDER, parameters)
 
     def _parameters(self, site: SiteSettings, day: date) -> dict[str, object]:
         return {"site": site.id, "day": day, "computed_at": utc_text(self._clock())}

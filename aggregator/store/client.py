@@ -204,9 +204,16 @@ class Store:
 
     def delete_where(
         self, table: str, where: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        """A lightweight ``DELETE`` of the rows of ``table`` wherever they are stored."""
+    ) -> bool:
+        """A lightweight ``DELETE`` of the rows of ``table`` wherever they are stored, run
+        only when a replica holds such a row: a ``DELETE`` is a mutation, some hundreds of
+        milliseconds even when nothing matches (a job's first run over a day, a visitor
+        with nothing derived yet). Whether it ran."""
+        held = f"SELECT count() > 0 FROM {self.everywhere(table)} WHERE {where}"
+        if not self.scalar(held, parameters):
+            return False
         self._on_every_node(table, lambda t, on: f"DELETE FROM `{t}`{on} WHERE {where}", parameters)
+        return True
 
     def on_each_shard(
         self, statement: Callable[[str], str], parameters: dict[str, Any] | None = None
