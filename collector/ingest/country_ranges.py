@@ -20,9 +20,7 @@ import itertools
 import pickle
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
 from pathlib import Path
-from typing import overload
 
 __all__ = ["CountryRanges", "bundled_data_file"]
 
@@ -39,28 +37,21 @@ def bundled_data_file() -> Path:
     return Path(geoip2fast.__file__).with_name("geoip2fast-ipv6.dat.gz")
 
 
-class _Wide(Sequence[int]):
-    """Unsigned big-endian integers of ``width`` bytes each, one after another in a bytes
-    object: a sequence ``bisect`` can search."""
+class _Wide:
+    """Unsigned big-endian integers of ``width`` bytes each, one after another in a byte
+    array: what ``bisect`` searches for IPv6 networks, which no ``array`` type holds."""
 
-    def __init__(self, data: bytes, width: int) -> None:
-        self._data = data
+    def __init__(self, width: int) -> None:
+        self._data = bytearray()
         self._width = width
+
+    def append(self, value: int) -> None:
+        self._data += value.to_bytes(self._width, "big")
 
     def __len__(self) -> int:
         return len(self._data) // self._width
 
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-
-    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
+    def __getitem__(self, index: int) -> int:
         start = index * self._width
         if not 0 <= start < len(self._data):
             raise IndexError(index)
@@ -73,23 +64,14 @@ class _Family:
 
     def __init__(self, bits: int) -> None:
         self.bits = bits
-        self._firsts = array("I") if bits == 32 else bytearray()
+        self.firsts: array[int] | _Wide = array("I") if bits == 32 else _Wide(bits // 8)
         self.lengths = array("B")
         self.codes = array("H")
-        self.firsts: Sequence[int] = self._firsts if bits == 32 else _Wide(b"", 16)
 
     def add(self, first: int, length: int, code: int) -> None:
-        if isinstance(self._firsts, array):
-            self._firsts.append(first)
-        else:
-            self._firsts += first.to_bytes(16, "big")
+        self.firsts.append(first)
         self.lengths.append(length)
         self.codes.append(code)
-
-    def seal(self) -> None:
-        if isinstance(self._firsts, bytearray):
-            self.firsts = _Wide(bytes(self._firsts), 16)
-            self._firsts = bytearray()
 
     def find(self, address: int) -> int | None:
         """The country index of the network holding ``address``, or None outside them."""
@@ -121,7 +103,6 @@ class CountryRanges:
         )
         for first, length, code in rows:
             (self._v4 if first < _IPV4_END else self._v6).add(first, length, code)
-        self._v6.seal()
 
     def country(self, address: int) -> str:
         """The country code of ``address`` (an IPv4 or IPv6 address as an integer; IPv4
