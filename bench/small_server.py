@@ -230,7 +230,7 @@ VISITORS = [
 ]  # fmt: skip
 
 
-def ingest(origin: str) -> list[str]:
+def take_events(origin: str) -> list[str]:
     """A pageview from each of ``VISITORS``; what the collector answered."""
     lines = []
     for number, (address, agent) in enumerate(VISITORS):
@@ -254,7 +254,7 @@ def ingest(origin: str) -> list[str]:
 def busy(client: Client) -> list[str]:
     """Events from three visitors, sign in, the dashboard thrice, every job, the dashboard
     again: what each answered."""
-    lines = ingest(client.origin)
+    lines = take_events(client.origin)
     status, page, _ = client.call("/admin/login")
     found = CSRF.search(page)
     if status != 200 or found is None:

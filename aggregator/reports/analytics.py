@@ -12,8 +12,9 @@ How filters keep the k rule (``aggregator.signals.k_anonymity``, "cells"): each 
 who matched a filter has a bit mask of the filters they matched (``aggregator.reports.
 filters``); every other visitor has mask 0. The visitors per mask are the cells of the
 filtered total; a table's row adds one more condition, so its cells are the row's
-visitors per mask and the rest of each mask's visitors. A number is published only when all its cells are 0
-or at least k, so no subtraction between answers under fewer filters singles anyone out.
+visitors per mask and the rest of each mask's visitors. A number is published only when
+all its cells are 0 or at least k, so no subtraction between answers under fewer filters
+singles anyone out.
 Besides, a table's rows are shown only while the filtered total is, and the rows of an
 ``exclusive`` table (each visitor mostly in one) are kept from giving away what they hide
 together (``partition``). A hidden number is ``None``: "fewer than k" on the page.
