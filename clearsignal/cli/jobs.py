@@ -66,6 +66,9 @@ def _run_once(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    from clearsignal.process_memory import decline_data_frame_libraries
+
+    decline_data_frame_libraries()  # before the store's clients are imported
     from aggregator.jobs.scheduler import Scheduler
     from collector.ingest.metrics import CollectorMetrics
     from collector.runtime import open_runtime

@@ -33,6 +33,9 @@ log = logging.getLogger("clearsignal")
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from clearsignal.process_memory import decline_data_frame_libraries
+
+    decline_data_frame_libraries()  # before the store's clients are imported
     from collector.admin.demo_accounts import announce_demo_accounts
     from collector.app import create_app
 

@@ -52,6 +52,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clearsignal.process_memory import decline_data_frame_libraries
 from clearsignal.settings import load_settings
 from collector.app import CollectorApp, create_app
 from collector.visitor.snippet_files import snippet_routes
@@ -234,6 +235,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--snippet-dir", type=Path, required=True)
     args = parser.parse_args()
+    decline_data_frame_libraries()  # as in clearsignal serve
     uvicorn.run(
         build_app(args.snippet_dir),
         host=args.host,
