@@ -1,6 +1,6 @@
 """The analytics job: ``visitor_days``, one row per visitor and day, what the analytics count.
 
-Per site, the days with events ingested since the job's watermark are recomputed inside
+Per site, the days with events stored since the job's watermark are recomputed inside
 ClickHouse: one ``INSERT ... SELECT`` per day groups the day's events by visitor into the
 rollup's arrays (``aggregator.reports.breakdowns.rollup_select``), then the rows of the
 earlier runs of those days are deleted. Until they are, a visitor's day is there twice:
@@ -68,7 +68,7 @@ class AnalyticsJob(DayJob[DaysRun]):
     def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
         rows = self._store.rows(
             "SELECT DISTINCT toDate(ts) AS day FROM events WHERE site = {site:String} "
-            "AND ingested_at > {changed:DateTime64(3, 'UTC')} AND day >= {oldest:Date} "
+            "AND stored_at > {changed:DateTime64(3, 'UTC')} AND day >= {oldest:Date} "
             "ORDER BY day",
             {
                 "site": site.id,

@@ -2,9 +2,9 @@
 watermark after them.
 
 A run finds, per site, the days a job must recompute (``_days``: those with events
-ingested since its watermark, or every day from ``since``), hands them to ``_compute``
+stored since its watermark, or every day from ``since``), hands them to ``_compute``
 ``days_per_call`` at a time, then advances the site's watermark to the newest event seen
-before the run began, so that nothing ingested meanwhile is skipped next time.
+before the run began, so that nothing stored meanwhile is skipped next time.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class DayJob(StoreJob, Generic[RunT]):
 
     def _days(self, site: SiteSettings, since: datetime | None, changed: datetime) -> list[date]:
         """The days of ``site`` to recompute, oldest first: with ``since`` every day from
-        then, else the days of events ingested after ``changed`` (the run's reading)."""
+        then, else the days of events stored after ``changed`` (the run's reading)."""
         raise NotImplementedError
 
     def _compute(self, site: SiteSettings, days: list[date], newest: datetime, run: RunT) -> None:

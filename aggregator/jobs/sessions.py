@@ -1,6 +1,6 @@
 """The sessions job: a row per visit in ``sessions``, computed inside ClickHouse.
 
-Per site, the visitors with events ingested since the job's watermark (minus the late
+Per site, the visitors with events stored since the job's watermark (minus the late
 grace) are recomputed over the site's retention: their rows are deleted, then one
 ``INSERT ... SELECT`` groups their events into sessions (``aggregator.signals.sessionise``) with
 counts, entry and exit pages and the funnel steps reached in order. Deleting first means
@@ -37,7 +37,7 @@ def _affected(events: str = "events") -> str:
     return (
         f"(identity, visitor_key) IN (SELECT DISTINCT identity, visitor_key FROM {events} "
         "WHERE site = {site:String} "
-        "AND ingested_at > toDateTime64({changed_since:String}, 3, 'UTC') "
+        "AND stored_at > toDateTime64({changed_since:String}, 3, 'UTC') "
         f"AND ts >= {_SINCE})"
     )
 

@@ -13,8 +13,8 @@ compares a visitor with the others (``high_effort``: the site's median effort) f
 up its ``baseline`` counts over every share, then runs share by share with the medians.
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
-taken into account; a run looks only at visitors with events ingested since then (minus
-``LATE_GRACE``, for events that reach the store late). The rules that time alone can
+taken into account; a run looks only at visitors with events stored since then (minus
+``LATE_GRACE``, for inserts still under way when the last run began). The rules that time alone can
 change (declining activity, a request left unresolved) look at every consented visitor
 once every ``RECHECK`` (a watermark of its own, ``signals.recheck``), and in between at
 the visitors with new events like the others: over 10 M events a look at everyone takes
@@ -73,15 +73,15 @@ def _flags(pages: PageSettings) -> str:
 
 
 def _new_visitors(suffix: str = "") -> str:
-    """The visitors with events ingested since ``changed_since``: from the browser (with
+    """The visitors with events stored since ``changed_since``: from the browser (with
     analytics consent when they were taken) or from the site's systems."""
     return (
         f"SELECT visitor_key FROM events{suffix} "
         "WHERE site = {site:String} AND identity = 'analytics' "
-        "AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
+        "AND stored_at > {changed_since:DateTime64(3, 'UTC')} "
         f"UNION DISTINCT SELECT visitor_key FROM server_events{suffix} "
         "WHERE site = {site:String} AND visitor_key != '' "
-        "AND ingested_at > {changed_since:DateTime64(3, 'UTC')}"
+        "AND stored_at > {changed_since:DateTime64(3, 'UTC')}"
     )
 
 

@@ -1,6 +1,6 @@
 """The site summaries job: each day's aggregates for the dashboard, k-anonymous.
 
-Per site, the days with events or server events ingested since the job's watermark (minus
+Per site, the days with events or server events stored since the job's watermark (minus
 the late grace) and the days either side of them, plus today and yesterday, are
 recomputed inside ClickHouse (a handful of ``GROUP BY`` queries, each returning a few rows
 per day), then ``aggregator.signals.k_anonymity`` decides what may be published and
@@ -77,9 +77,9 @@ class SummariesJob(DayJob[SummariesRun]):
         # Server events make findings on their own days (signal_visitors), browser or not.
         touched = self._store.rows(
             "SELECT DISTINCT toDate(ts) FROM events WHERE site = {site:String} "
-            "AND ingested_at > {changed_since:DateTime64(3, 'UTC')} "
+            "AND stored_at > {changed_since:DateTime64(3, 'UTC')} "
             "UNION DISTINCT SELECT DISTINCT toDate(ts) FROM server_events "
-            "WHERE site = {site:String} AND ingested_at > {changed_since:DateTime64(3, 'UTC')}",
+            "WHERE site = {site:String} AND stored_at > {changed_since:DateTime64(3, 'UTC')}",
             {"site": site.id, "changed_since": changed},
         )
         # A checkout (a session) that crosses midnight is counted on the day it ends: a

@@ -1,15 +1,19 @@
 """Per job and site, how far a job has read the events (``signal_watermarks``).
 
-A watermark is the newest ``ingested_at`` a job has taken into account. The next run
-looks again at what was ingested after it, minus ``LATE_GRACE`` for events that reach the
-store late (a browser retrying, a spool replayed after an outage).
+A watermark is the newest ``stored_at`` a job has taken into account: when a row reached
+the store, by the store's clock (migration 0028). The next run looks at what was stored
+after it, whenever its events happened or were taken by a collector: a spool replayed
+after a day's outage, events held until their consent was checked, are read by the next
+run. ``LATE_GRACE`` goes back a little further, for the rows of an insert that was under
+way when a run took the watermark: their ``stored_at`` is the insert's start, and they
+show once it is done. (By ``ingested_at``, a collector's time, the grace had to cover the
+longest outage, and an hour's grace re-read the last hour's visitors at every run.)
 
-When nothing arrives, that would be the same last hour of events at every run, every few
-minutes, for as long as a site is quiet (a whole night of a small server's one thread,
-over a busy site's last hour). So a job skips a site whose ``Reading`` (the watermark and
-how many events and server events came after its grace) is the one its previous run in
-this process started from: that run read those very rows, and anything that came late
-since would have changed the count.
+When nothing arrives, a run would still read what was stored within the grace, every few
+minutes, for as long as a site is quiet. So a job skips a site whose ``Reading`` (the
+watermark and how many events and server events came after its grace) is the one its
+previous run in this process started from: that run read those very rows, and anything
+that came late since would have changed the count.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from clearsignal.clock import EPOCH
 
 __all__ = ["LATE_GRACE", "Reading", "Watermarks"]
 
-LATE_GRACE = timedelta(hours=1)
+LATE_GRACE = timedelta(minutes=5)
+"""Longer than an insert takes, and than the clocks of a cluster's nodes differ."""
 
 
 class Reading(NamedTuple):
@@ -58,8 +63,8 @@ class Watermarks:
         since = _after_grace(watermark)
         count = self._store.scalar(
             "SELECT (SELECT count() FROM events WHERE site = {site:String} "
-            "AND ingested_at > {since:DateTime64(3, 'UTC')}) + (SELECT count() FROM server_events "
-            "WHERE site = {site:String} AND ingested_at > {since:DateTime64(3, 'UTC')})",
+            "AND stored_at > {since:DateTime64(3, 'UTC')}) + (SELECT count() FROM server_events "
+            "WHERE site = {site:String} AND stored_at > {since:DateTime64(3, 'UTC')})",
             {"site": site, "since": since},
         )
         return Reading(watermark, int(count or 0))
@@ -73,11 +78,11 @@ class Watermarks:
         self._read[site] = reading
 
     def newest(self, site: str) -> datetime | None:
-        """The newest ``ingested_at`` of ``site``'s events and server events, to advance to
+        """The newest ``stored_at`` of ``site``'s events and server events, to advance to
         after a run."""
         found = self._store.scalar(
-            "SELECT greatest((SELECT max(ingested_at) FROM events WHERE site = {site:String}), "
-            "(SELECT max(ingested_at) FROM server_events WHERE site = {site:String}))",
+            "SELECT greatest((SELECT max(stored_at) FROM events WHERE site = {site:String}), "
+            "(SELECT max(stored_at) FROM server_events WHERE site = {site:String}))",
             {"site": site},
         )
         return found if isinstance(found, datetime) and found > EPOCH else None

@@ -1,5 +1,8 @@
 """Hand-made event histories written straight into ``events`` and ``server_events``, for
-job tests."""
+job tests.
+
+A row's ``stored_at`` (what the jobs' watermarks follow) is its ``ingested_at`` unless a
+test gives one: a test's clock, not the time it happens to run."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 COLUMNS = [
     "site", "visitor_key", "identity", "event_id", "type", "name", "ts", "url", "path",
-    "props", "element", "ingested_at", "expires_at",
+    "props", "element", "ingested_at", "stored_at", "expires_at",
 ]  # fmt: skip
 
 
@@ -25,7 +28,8 @@ def days_ago(days: float, minutes: float = 0) -> datetime:
 
 SERVER_COLUMNS = [
     "site", "visitor_key", "customer_key", "event_id", "kind", "action", "ts", "attributes",
-    "amount", "currency", "quantity", "basis", "source", "ingested_at", "expires_at",
+    "amount", "currency", "quantity", "basis", "source", "ingested_at", "stored_at",
+    "expires_at",
 ]  # fmt: skip
 
 
@@ -44,7 +48,7 @@ class Visitor:
         self.server_events.append([
             "demo", self.key, f"c-{self.key}", f"sv-{secrets.token_hex(8)}", kind, action, at,
             attributes, amount, "EUR" if kind in ("order", "subscription") else "", quantity,
-            "consent", "api", at, at + timedelta(days=180),
+            "consent", "api", at, at, at + timedelta(days=180),
         ])  # fmt: skip
 
     def add(
@@ -53,7 +57,8 @@ class Visitor:
         self.events.append([
             "demo", self.key, self.identity, secrets.token_hex(8), type_, extra.get("name", ""),
             at, ORIGIN + path, path, extra.get("props", {}), extra.get("element", {}),
-            extra.get("ingested_at", at), at + timedelta(days=180),
+            extra.get("ingested_at", at), extra.get("stored_at", extra.get("ingested_at", at)),
+            at + timedelta(days=180),
         ])  # fmt: skip
 
 

@@ -216,3 +216,25 @@ def test_a_run_after_only_anonymous_events_reads_no_visitors_events(
     shop.job.run_once()
     assert [sql for sql in statements if "INSERT INTO signals" in sql]
     assert set(shop.found("price_uncertainty")) == {visitor.key, late.key}
+
+
+def test_events_stored_after_the_watermark_are_read_however_long_ago_they_were_taken(
+    shop: Shop,
+) -> None:
+    """A spool replayed after a two-hour outage: a collector took its events long before
+    the last run's watermark, and they reach the store after it."""
+    earlier = shop.visitor()
+    earlier.add(NOW)  # the first run's watermark
+    shop.save(earlier)
+    shop.job.run_once()
+    replayed = shop.visitor()
+    for day in (3, 2, 1):
+        replayed.add(
+            days_ago(day),
+            path="/demo/pricing",
+            ingested_at=NOW - timedelta(hours=2),
+            stored_at=NOW + timedelta(minutes=1),
+        )
+    shop.save(replayed)
+    shop.job.run_once()
+    assert set(shop.found("price_uncertainty")) == {replayed.key}

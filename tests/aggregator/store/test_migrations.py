@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -142,3 +142,26 @@ def test_consent_records_are_found_by_id_through_skip_indexes(migrated_store: St
             {"id": "0a0b0c0d-0000-4000-8000-000000000000"},
         )
         assert found == 0
+
+
+def test_stored_at_is_the_ingest_time_of_older_rows_and_the_insert_time_of_new_ones(
+    store: Store, tmp_path: Path
+) -> None:
+    directory = copy_migrations(tmp_path)
+    added = directory / "0028_add_stored_at.sql"
+    text = added.read_text()
+    added.unlink()
+    migrate(store, directory)
+    columns = ("site", "visitor_key", "event_id", "ts", "ingested_at", "expires_at")
+    taken = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    store.insert("events", [("demo", "k1", "e1", taken, taken, datetime(2027, 5, 1))], columns)
+    added.write_text(text)
+    migrate(store, directory)  # the older row keeps its ingest time
+    before = datetime.now(UTC)
+    store.insert("events", [("demo", "k2", "e2", taken, taken, datetime(2027, 5, 1))], columns)
+    stored = dict(store.rows("SELECT event_id, stored_at FROM events ORDER BY event_id"))
+    assert stored["e1"] == taken
+    assert before - timedelta(seconds=1) <= stored["e2"] <= datetime.now(UTC)
+    # A second process's run of the migration, after the first's: no row changes.
+    store.command("ALTER TABLE events MATERIALIZE COLUMN stored_at SETTINGS mutations_sync = 2")
+    assert dict(store.rows("SELECT event_id, stored_at FROM events ORDER BY event_id")) == stored
