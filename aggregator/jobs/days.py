@@ -3,8 +3,8 @@ watermark after them.
 
 A run finds, per site, the days a job must recompute (``_days``: those with events
 stored since its watermark, or every day from ``since``), hands them to ``_compute``
-``days_per_call`` at a time, then advances the site's watermark to the newest event seen
-before the run began, so that nothing stored meanwhile is skipped next time.
+``days_per_call`` at a time, then advances the site's watermark to the store's clock as
+the run began (``Reading.mark``), so that nothing stored meanwhile is skipped next time.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class DayJob(StoreJob, Generic[RunT]):
         raise NotImplementedError
 
     def _compute(self, site: SiteSettings, days: list[date], newest: datetime, run: RunT) -> None:
-        """Recompute ``days`` (at most ``days_per_call``) with events up to ``newest``."""
+        """Recompute ``days`` (at most ``days_per_call``); ``newest``, the newest row stored
+        as the run began, is the version of what it writes: a rerun over the same rows
+        writes the same."""
         raise NotImplementedError
 
     def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> RunT:
@@ -69,14 +71,14 @@ class DayJob(StoreJob, Generic[RunT]):
             ]
             progress.begin(sum(len(days) for _, days in work), self.job)
             for site, days in work:
-                newest = self._watermarks.newest(site.id)
-                if newest is not None:
+                reading = readings[site.id]
+                if reading.mark is not None:
                     for chunk in _chunks(days, self.days_per_call):
-                        self._compute(site, chunk, newest, run)
+                        self._compute(site, chunk, reading.newest, run)
                         for day in chunk:
                             progress.advance(f"{site.id} {day}")
                     run.days += len(days)
-                self._watermarks.advance(site.id, newest, self._clock())
+                self._watermarks.advance(site.id, reading.mark, self._clock())
                 self._watermarks.read(site.id, readings[site.id])
                 run.sites += 1
             return run

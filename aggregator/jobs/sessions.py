@@ -93,8 +93,7 @@ class SessionsJob(StoreJob):
         reading = self._watermarks.reading(site.id)
         if since is None and self._watermarks.already_read(site.id, reading):
             return
-        newest = self._watermarks.newest(site.id)
-        if newest is None:
+        if reading.mark is None:  # no events yet
             return
         lookback = now - timedelta(days=site.retention_days)
         parameters = {
@@ -131,5 +130,5 @@ class SessionsJob(StoreJob):
                     parameters,
                 )
             )
-        self._watermarks.advance(site.id, newest, now)
+        self._watermarks.advance(site.id, reading.mark, now)
         self._watermarks.read(site.id, reading)

@@ -158,6 +158,13 @@ class SignalsJob(StoreJob):
         self._rechecks = Watermarks(store, "signals.recheck")
         self._medians: dict[tuple[str, str, int], dict[str, float]] = {}
         """A baseline's medians per site, rule and shard, from the last look at everyone."""
+        self._next_recheck: dict[str, datetime] = {}  # per site, from its last run
+
+    def recheck_due(self) -> bool:
+        """Whether a site's look at everyone is due, with nothing new to read (``Job.due``):
+        as far as this process's runs know."""
+        now = self._clock()
+        return any(due <= now for due in self._next_recheck.values())
 
     def run_once(
         self, full: bool = False, since: datetime | None = None, progress: Progress = SILENT
@@ -185,10 +192,11 @@ class SignalsJob(StoreJob):
     ) -> None:
         as_of = self._clock()
         reading = self._watermarks.reading(site.id)
-        recheck = full or as_of - self._rechecks.get(site.id) >= RECHECK
+        last_recheck = self._rechecks.get(site.id)
+        recheck = full or as_of - last_recheck >= RECHECK
+        self._next_recheck[site.id] = (as_of if recheck else last_recheck) + RECHECK
         if not recheck and self._watermarks.already_read(site.id, reading):
             return
-        newest = self._watermarks.newest(site.id)
         changed_since = EPOCH if full else reading.since
         before = self._counts(site.id)
         # New events of visitors without analytics consent (most of a site's traffic)
@@ -223,7 +231,7 @@ class SignalsJob(StoreJob):
         for rule in RULES:
             new = after.get(rule.id, 0) - before.get(rule.id, 0)
             run.found[rule.id] = run.found.get(rule.id, 0) + new
-        self._watermarks.advance(site.id, newest, as_of)
+        self._watermarks.advance(site.id, reading.mark, as_of)
         self._watermarks.read(site.id, reading)
         if recheck:
             self._rechecks.advance(site.id, as_of, as_of)

@@ -1,8 +1,8 @@
 """Hand-made event histories written straight into ``events`` and ``server_events``, for
 job tests.
 
-A row's ``stored_at`` (what the jobs' watermarks follow) is its ``ingested_at`` unless a
-test gives one: a test's clock, not the time it happens to run."""
+A row's ``stored_at`` (what the jobs' watermarks follow, by the store's clock) is the
+time it is added here, as the store would stamp it, unless a test gives one."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Visitor:
         self.server_events.append([
             "demo", self.key, f"c-{self.key}", f"sv-{secrets.token_hex(8)}", kind, action, at,
             attributes, amount, "EUR" if kind in ("order", "subscription") else "", quantity,
-            "consent", "api", at, at, at + timedelta(days=180),
+            "consent", "api", at, datetime.now(UTC), at + timedelta(days=180),
         ])  # fmt: skip
 
     def add(
@@ -57,7 +57,7 @@ class Visitor:
         self.events.append([
             "demo", self.key, self.identity, secrets.token_hex(8), type_, extra.get("name", ""),
             at, ORIGIN + path, path, extra.get("props", {}), extra.get("element", {}),
-            extra.get("ingested_at", at), extra.get("stored_at", extra.get("ingested_at", at)),
+            extra.get("ingested_at", at), extra.get("stored_at") or datetime.now(UTC),
             at + timedelta(days=180),
         ])  # fmt: skip
 

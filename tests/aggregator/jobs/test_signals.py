@@ -142,12 +142,11 @@ def test_rules_that_time_alone_changes_look_at_every_visitor_once_an_hour(
     now = [datetime(2026, 11, 24, 23, 30, tzinfo=UTC)]
     ledger = ConsentLedger(migrated_store, settings, SiteKeys(settings.site_key_dir))
     shop = Shop(migrated_store, ledger, SignalsJob(migrated_store, settings, lambda: now[0]))
+    stored = datetime.now(UTC) - timedelta(hours=1)  # before the next run's grace
     gone = shop.visitor()  # four visits, 13 to 10 days before NOW (20 November), none since
     for day in (13, 12, 11, 10):
-        gone.add(days_ago(day))
-    other = shop.visitor()  # the site's newest events: the run's watermark
-    other.add(days_ago(1))
-    shop.save(gone, other)
+        gone.add(days_ago(day), stored_at=stored)
+    shop.save(gone)
     shop.job.run_once()
     assert shop.found("declining_activity") == {}  # on the 24th the last visit is recent
     # From the 25th all four are in the fortnight before the last: a look would find it,
@@ -190,14 +189,14 @@ def test_a_run_after_only_anonymous_events_reads_no_visitors_events(
 ) -> None:
     """Traffic without analytics consent moves the watermark but gives the rules no one to
     look at: no rule reads the window's events to find nobody."""
-    visitor, earlier = shop.visitor(), anonymous_visitor()
+    visitor = shop.visitor()
+    stored = datetime.now(UTC) - timedelta(hours=1)  # before the next run's grace
     for day in (6, 4, 1):
-        visitor.add(days_ago(day), path="/demo/pricing")
-    earlier.add(NOW)  # the newest event: the watermark, over an hour after the visitor's
-    shop.save(visitor, earlier)
+        visitor.add(days_ago(day), path="/demo/pricing", stored_at=stored)
+    shop.save(visitor)
     shop.job.run_once()
     passer_by = anonymous_visitor()
-    passer_by.add(NOW, ingested_at=NOW + timedelta(minutes=1))
+    passer_by.add(NOW)
     shop.save(passer_by)
     statements: list[str] = []
     command = Store.command
@@ -211,7 +210,7 @@ def test_a_run_after_only_anonymous_events_reads_no_visitors_events(
     assert not [sql for sql in statements if "INSERT INTO signals" in sql]
     late = shop.visitor()  # and a consented visitor's new events are still looked at
     for day in (3, 2, 1):
-        late.add(days_ago(day), path="/demo/pricing", ingested_at=NOW + timedelta(minutes=2))
+        late.add(days_ago(day), path="/demo/pricing")
     shop.save(late)
     shop.job.run_once()
     assert [sql for sql in statements if "INSERT INTO signals" in sql]
@@ -224,17 +223,12 @@ def test_events_stored_after_the_watermark_are_read_however_long_ago_they_were_t
     """A spool replayed after a two-hour outage: a collector took its events long before
     the last run's watermark, and they reach the store after it."""
     earlier = shop.visitor()
-    earlier.add(NOW)  # the first run's watermark
+    earlier.add(NOW)
     shop.save(earlier)
     shop.job.run_once()
     replayed = shop.visitor()
-    for day in (3, 2, 1):
-        replayed.add(
-            days_ago(day),
-            path="/demo/pricing",
-            ingested_at=NOW - timedelta(hours=2),
-            stored_at=NOW + timedelta(minutes=1),
-        )
+    for day in (3, 2, 1):  # stored now, after the first run
+        replayed.add(days_ago(day), path="/demo/pricing", ingested_at=NOW - timedelta(hours=2))
     shop.save(replayed)
     shop.job.run_once()
     assert set(shop.found("price_uncertainty")) == {replayed.key}
