@@ -11,8 +11,10 @@ cgroup, answering the dashboard and running every job, with its memory measured.
    ``--limit-mib`` (needs root), with the small-server engine profile of
    docs/configuration.md in its DSN, in demo mode (for ``POST /demo/run-jobs``).
 3. Idle: once it has been quiet for ``--idle-seconds`` (under 2% of a core: the jobs it
-   starts with, a backfill over the stored events, are done), its private
-   (``RssAnon``), file-backed (``RssFile``) and total resident memory.
+   starts with, a backfill over the stored events, are done), and the engine's own
+   process (the profile's ``engine_idle_seconds``) has stopped for want of use, its
+   private (``RssAnon``), file-backed (``RssFile``) and total resident memory: of the
+   server's process and, while it runs, the engine's, summed.
 4. Busy: an owner signs in and loads the dashboard for 7, 30 and 90 days, every job runs
    once (``/demo/run-jobs``: the analytics' rollup, sessions, signals, summaries,
    validation, consent log, cases, ...), and the dashboard is loaded again, then the
@@ -37,20 +39,20 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest import ORIGIN as INGEST_ORIGIN
 from ingest import free_port, http_get, stop, wait_until
+from process_family import Memory, Sampler, quiet, rest
 
 from clearsignal.settings import AdminRole, AdminUser
 from collector.admin.accounts import hash_password
 
 CGROUPS = Path("/sys/fs/cgroup/memory")
 SMALL_PROFILE = (
-    "max_server_memory_usage=402653184&mark_cache_size=33554432&index_mark_cache_size=16777216"
+    "engine_idle_seconds=60&max_server_memory_usage=402653184&mark_cache_size=33554432&index_mark_cache_size=16777216"
     "&uncompressed_cache_size=0&max_thread_pool_size=64"
     "&background_merges_mutations_concurrency_ratio=1&max_threads=1"
     "&max_memory_usage=268435456&max_bytes_before_external_group_by=67108864"
@@ -82,54 +84,6 @@ store.close()
 """
 
 
-def mb(kilobytes: int) -> str:
-    return f"{kilobytes * 1024 / 1e6:6.0f}"
-
-
-@dataclass
-class Memory:
-    """Of one process, from /proc/<pid>/status, in kB."""
-
-    anon: int = 0
-    file: int = 0
-    total: int = 0
-
-    @classmethod
-    def of(cls, pid: int) -> Memory:
-        fields = {}
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("RssAnon", "RssFile", "VmRSS"):
-                fields[name] = int(value.split()[0])
-        return cls(fields["RssAnon"], fields["RssFile"], fields["VmRSS"])
-
-    def __str__(self) -> str:
-        return (
-            f"private {mb(self.anon)} MB, file-backed {mb(self.file)} MB, "
-            f"resident {mb(self.total)} MB"
-        )
-
-
-@dataclass
-class Sampler:
-    pid: int
-    peak: Memory = field(default_factory=Memory)
-    running: bool = True
-
-    def run(self) -> None:
-        while self.running:
-            try:
-                now = Memory.of(self.pid)
-            except (OSError, KeyError):
-                return
-            self.peak = Memory(
-                max(self.peak.anon, now.anon),
-                max(self.peak.file, now.file),
-                max(self.peak.total, now.total),
-            )
-            time.sleep(0.05)
-
-
 class Client:
     """HTTP with a cookie jar, against the bench's own server."""
 
@@ -155,26 +109,6 @@ class Client:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def quiet(process: subprocess.Popen[bytes], seconds: float, limit: float = 1800) -> float:
-    """Wait until ``process`` has used under 2% of a core for ``seconds``; how long it took."""
-    started = time.monotonic()
-    samples = [(started, cpu_seconds(process.pid))]
-    while time.monotonic() - started < limit and process.poll() is None:
-        time.sleep(1)
-        samples.append((time.monotonic(), cpu_seconds(process.pid)))
-        earlier = [sample for sample in samples if sample[0] <= samples[-1][0] - seconds]
-        if earlier:
-            (then, used_then), (now, used_now) = earlier[-1], samples[-1]
-            if (used_now - used_then) / (now - then) < 0.02:
-                break
-    return time.monotonic() - started
 
 
 def cgroup_value(group: Path, name: str) -> int:
@@ -328,9 +262,10 @@ def main() -> int:
                 f"{oom_kills(group)}, its peak {cgroup_value(group, 'memory.max_usage_in_bytes') / MIB:.0f} MiB"
             )
             return 1
+        rested = rest(process.pid, args.engine)
         idle = Memory.of(process.pid)
         print(f"memory cgroup limit: {args.limit_mib} MiB; engine: {args.engine or 'defaults'}")
-        print(f"idle, quiet after {waited:4.0f} s: {idle}")
+        print(f"idle, quiet after {waited:4.0f} s, {rested}: {idle}")
         sampler = Sampler(process.pid)
         watching = threading.Thread(target=sampler.run, daemon=True)
         watching.start()
@@ -348,8 +283,9 @@ def main() -> int:
         again = None
         if alive:
             waited = quiet(process, args.idle_seconds)
+            rested = rest(process.pid, args.engine)
             again = Memory.of(process.pid)
-            print(f"idle again, quiet after {waited:4.0f} s: {again}")
+            print(f"idle again, quiet after {waited:4.0f} s, {rested}: {again}")
         verdicts = {
             "alive inside the limit": alive,
             "peak private <= 800 MB": sampler.peak.anon * 1024 <= 800e6,

@@ -132,7 +132,11 @@ def open_runtime(settings: Settings, metrics: CollectorMetrics, serving: bool) -
             partial(flush_spools, writer, server_writer),
             log_reader.forget_latest,
         ),
-        JobLease(jobs_store, ttl=timedelta(seconds=settings.jobs.lease_seconds)),
+        # The embedded engine is one process's: no other can run the jobs, and a lease kept
+        # every few seconds would keep an engine that stops when unused from stopping.
+        JobLease(jobs_store, ttl=timedelta(seconds=settings.jobs.lease_seconds))
+        if store.target.embedded_path is None
+        else None,
     )
     services = Services(
         store, spool, writer, unverified, unverified_writer, server_spool, server_writer,

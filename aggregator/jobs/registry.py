@@ -135,6 +135,7 @@ def deployment_jobs(
             "integrate recorded consent decisions into the transparency log and sign a checkpoint",
             every.sequencer_seconds,
             sequence,
+            after_writes=True,
         ),
         Job(
             "consent.erase",
@@ -143,6 +144,8 @@ def deployment_jobs(
             every.erasure_seconds,
             erase,
             personal=True,
+            after_writes=True,
+            due=lambda: settings.jobs.erasure_settle_seconds > 0,
         ),
         Job(
             "analytics.rollup",
@@ -150,6 +153,7 @@ def deployment_jobs(
             every.analytics_seconds,
             roll_up,
             personal=True,
+            after_writes=True,
         ),
         Job(
             "sessions.compute",
@@ -158,6 +162,7 @@ def deployment_jobs(
             every.sessions_seconds,
             compute_sessions,
             personal=True,
+            after_writes=True,
         ),
         Job(
             "signals.compute",
@@ -166,6 +171,8 @@ def deployment_jobs(
             every.signals_seconds,
             compute_signals,
             personal=True,
+            after_writes=True,
+            due=signals.recheck_due,
         ),
         Job(
             "cases.open",
@@ -174,6 +181,7 @@ def deployment_jobs(
             every.cases_seconds,
             open_the_cases,
             personal=True,
+            after_writes=True,
         ),
         Job(
             "summaries.compute",
@@ -181,6 +189,7 @@ def deployment_jobs(
             "under the site's k",
             every.summaries_seconds,
             compute_summaries,
+            after_writes=True,
         ),
         Job(
             "signals.validate",
@@ -226,5 +235,7 @@ def deployment_jobs(
             every.webhooks_seconds,
             deliver,
             personal=True,
+            after_writes=True,
+            due=webhooks.retry_due,
         ),
     ]

@@ -67,6 +67,12 @@ class Job:
     # as another such job of this runner, so no derivation reads a visitor's events before
     # an erasure and writes after it.
     personal: bool = False
+    # Has nothing to do unless the store was written since its last run (new events,
+    # decisions, requests, another job's findings): where the store can tell
+    # (``Store.writes``), a scheduled run is left out until then, and reads nothing ...
+    after_writes: bool = False
+    # ... unless this says the job has something due all the same (a recheck, a retry).
+    due: Callable[[], bool] | None = None
 
 
 class JobStopped(Exception):
@@ -112,6 +118,9 @@ class JobRunner:
         self._released = time.monotonic()
         self._personal = threading.Lock()
         self._stopping = threading.Event()
+        self._writes_seen: dict[
+            str, int
+        ] = {}  # per job, the store's writes when its last run began
 
     def stop(self) -> None:
         """End the running jobs at their next step, and run none after."""
@@ -124,6 +133,20 @@ class JobRunner:
         state = self.lease.other or self.lease.current()  # current(): a claim lost to a race
         holder = f"{state.holder} until {state.expires_at:%H:%M:%S} UTC" if state else "nobody"
         return f"another process runs the jobs (lease held by {holder})"
+
+    def run_scheduled(self, name: str) -> JobOutcome | None:
+        """A run on the job's schedule, or None where it waits for writes
+        (``Job.after_writes``) and none came since its last run began: then nothing is
+        read or recorded, and a store whose engine stops when unused may stay stopped."""
+        job = self.jobs[name]
+        writes = self._store.writes()
+        quiet = writes is not None and self._writes_seen.get(name) == writes
+        if job.after_writes and quiet and not (job.due is not None and job.due()):
+            return None
+        outcome = self.run(name)
+        if outcome.status == "ok" and writes is not None:
+            self._writes_seen[name] = writes
+        return outcome
 
     def run(
         self, name: str, since: datetime | None = None, progress: Progress = SILENT
@@ -169,22 +192,24 @@ class JobRunner:
         self._released = time.monotonic()
         trim_heap()
         try:
-            self._store.release_memory()
+            with self._store.bookkeeping():
+                self._store.release_memory()
         except Exception:
             log.debug("the store kept its memory", exc_info=True)
 
     def _record(self, outcome: JobOutcome, started_at: datetime) -> None:
         finished_at = started_at + timedelta(seconds=outcome.seconds)
         try:
-            self._store.insert(
-                "job_runs",
-                [(
-                    uuid.uuid4(), outcome.job, "", started_at, finished_at, outcome.status,
-                    outcome.result.rows_in, outcome.result.rows_out, finished_at,
-                    outcome.error[:2000],
-                )],
-                ("run_id", "job", "site", "started_at", "finished_at", "status", "rows_in",
-                 "rows_out", "watermark", "error"),
-            )  # fmt: skip
+            with self._store.bookkeeping():
+                self._store.insert(
+                    "job_runs",
+                    [(
+                        uuid.uuid4(), outcome.job, "", started_at, finished_at, outcome.status,
+                        outcome.result.rows_in, outcome.result.rows_out, finished_at,
+                        outcome.error[:2000],
+                    )],
+                    ("run_id", "job", "site", "started_at", "finished_at", "status", "rows_in",
+                     "rows_out", "watermark", "error"),
+                )  # fmt: skip
         except Exception:
             log.exception("could not record the run of job %s", outcome.job)

@@ -42,7 +42,7 @@ class Scheduler:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         for job in runner.jobs.values():
             self._scheduler.add_job(
-                runner.run,
+                runner.run_scheduled,
                 IntervalTrigger(
                     seconds=job.seconds, timezone=UTC, start_date=EPOCH if job.aligned else None
                 ),

@@ -188,6 +188,7 @@ class WebhookJob:
         self._send = send
         self._batch_size = batch_size
         self._lock = threading.Lock()
+        self._next_retry: datetime | None = None
 
     def run_once(self) -> WebhookRun:
         with self._lock:
@@ -199,9 +200,24 @@ class WebhookJob:
             parameters: dict[str, Any] = {"sites": sorted(webhooks), "now": now}
             run.queued = self._queue(parameters | {"rules": [r.id for r in RULES]}, now)
             run.cancelled = self._cancel(parameters, now)
-            for due in self._due(parameters):
-                self._attempt(due, webhooks[due.delivery.site], run)
+            due = self._due(parameters)
+            for delivery in due:
+                self._attempt(delivery, webhooks[delivery.delivery.site], run)
+            more = len(due) >= self._batch_size  # the batch left some that are due already
+            self._next_retry = (
+                now
+                if more
+                else self._store.scalar(
+                    f"WITH {_OPEN} SELECT minOrNull(due_at) FROM open WHERE last_status = 'retrying'",
+                    parameters,
+                )
+            )
             return run
+
+    def retry_due(self) -> bool:
+        """Whether a delivery waits for a retry whose time has come, with nothing new to
+        deliver (``Job.due``): as far as this process's last run knows."""
+        return self._next_retry is not None and self._next_retry <= self._clock()
 
     def _due(self, parameters: dict[str, Any]) -> list[_Due]:
         due = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -27,7 +27,13 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from aggregator.errors import StoreError, StoreUnavailable
-from aggregator.store.engine_options import cgroup_memory_limit, engine_options, within_cgroup
+from aggregator.store.engine_options import (
+    IDLE_SECONDS,
+    cgroup_memory_limit,
+    engine_options,
+    within_cgroup,
+)
+from aggregator.store.engine_process import EngineClient, bookkeeping, engine_for
 from clearsignal.settings import Settings
 
 __all__ = ["Store", "StoreTarget", "open_configured_store", "open_store", "parse_dsn"]
@@ -57,6 +63,9 @@ class StoreTarget:
     database: str | None = None
     engine: tuple[tuple[str, str], ...] = ()
     """The embedded engine's settings from the DSN's query string (``engine_options``)."""
+    idle_seconds: float | None = None
+    """``engine_idle_seconds`` from the DSN: the embedded engine in a process of its own,
+    stopped after that many seconds unused (``engine_process``); None: in this process."""
 
     @property
     def description(self) -> str:
@@ -73,7 +82,13 @@ def parse_dsn(dsn: str) -> StoreTarget:
         path = unquote(parts.netloc + parts.path)
         if not path:
             raise StoreError(f"DSN {dsn!r} names no data directory; use chdb:///absolute/path")
-        return StoreTarget(embedded_path=path, engine=tuple(engine_options(parts.query).items()))
+        options = engine_options(parts.query)
+        idle = options.pop(IDLE_SECONDS, None)
+        return StoreTarget(
+            embedded_path=path,
+            engine=tuple(options.items()),
+            idle_seconds=float(idle) if idle is not None else None,
+        )
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise StoreError(f"DSN {dsn!r} names no host; use http(s)://user:pass@host:port/db")
@@ -122,6 +137,9 @@ def _connect(target: StoreTarget, database: str | None, cluster: str | None = No
             if cluster:
                 raise StoreError("a cluster is reached over http(s)://, not the embedded engine")
             options = within_cgroup(dict(target.engine), cgroup_memory_limit())
+            if target.idle_seconds is not None:
+                engine = engine_for(target.embedded_path, options, target.idle_seconds)
+                return EngineClient(engine, database)  # type: ignore[return-value]
             return clickhouse_connect.get_client(
                 dsn=f"chdb://{target.embedded_path}",
                 database=database,
@@ -313,7 +331,23 @@ class Store:
         if self.target.embedded_path is not None:
             self.command("SYSTEM JEMALLOC PURGE")
 
+    def writes(self) -> int | None:
+        """How many statements that may have written the store ran since this process
+        started it, where no other process can write it meanwhile (the embedded engine in
+        a process of its own: ``engine_process``), not counting ``bookkeeping``; else None:
+        a job with nothing written since its last run need not look (``JobRunner``)."""
+        if isinstance(self._client, EngineClient):
+            return self._client.engine.writes
+        return None
+
+    def bookkeeping(self) -> AbstractContextManager[None]:
+        """A block whose writes ``writes`` does not count: a job's run recorded, the
+        memory given back."""
+        return bookkeeping() if isinstance(self._client, EngineClient) else nullcontext()
+
     def ping(self) -> bool:
+        if isinstance(self._client, EngineClient) and self._client.engine.resting:
+            return True  # stopped when unused, it starts with the next statement
         try:
             return bool(self.scalar("SELECT 1") == 1)
         except StoreError:

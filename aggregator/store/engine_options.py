@@ -7,7 +7,9 @@ itself ignores a misspelled one without a word. Two kinds:
 * engine-wide (memory limit, caches, thread pools): they count for the first connection
   a process opens, so every connection of the process passes the same ones (every
   ``open_store`` of one DSN does);
-* per query (memory per query, spilling GROUP BY and ORDER BY to disk, threads).
+* per query (memory per query, spilling GROUP BY and ORDER BY to disk, threads);
+* ``engine_idle_seconds``: the engine in a process of its own, stopped after that many
+  seconds unused (``aggregator.store.engine_process``).
 
 The engine sizes its memory limit from the host's RAM and does not see a container's or
 cgroup's limit. Without ``max_server_memory_usage`` in the DSN, a process in a memory
@@ -27,6 +29,7 @@ from aggregator.errors import StoreError
 __all__ = [
     "CGROUP_SHARE",
     "ENGINE_SETTINGS",
+    "IDLE_SECONDS",
     "cgroup_memory_limit",
     "engine_options",
     "within_cgroup",
@@ -48,8 +51,11 @@ ENGINE_SETTINGS = frozenset(
         "max_bytes_before_external_group_by",
         "max_bytes_before_external_sort",
         "max_threads",
+        # where the engine runs (aggregator.store.engine_process)
+        "engine_idle_seconds",
     }
 )
+IDLE_SECONDS = "engine_idle_seconds"
 CGROUP_SHARE = 0.6
 _VALUE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _UNLIMITED = 1 << 60  # cgroup v1 writes a number about this large for "no limit"
