@@ -28,6 +28,8 @@ import tempfile
 import threading
 import uuid
 from base64 import b64decode
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -94,6 +96,18 @@ class Engine:
                 connection.query(f"SET {_identifier(name)} = DEFAULT", "TabSeparated")
 
 
+def _form_fields(kind: str, body: bytes) -> dict[str, str]:
+    """The fields of a ``multipart/form-data`` body: the statement and its parameters."""
+    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + body)
+    fields = {}
+    for part in form.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode()
+    return fields
+
+
 def _identifier(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"not a name: {name!r}")
@@ -128,6 +142,10 @@ class Handler(BaseHTTPRequestHandler):
                          {"X-ClickHouse-Exception-Code": "516"})  # fmt: skip
             return
         request = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        kind = self.headers.get("Content-Type", "")
+        if kind.startswith("multipart/form-data"):  # the client's way with long parameters
+            request |= _form_fields(kind, body)
+            body = b""
         parameters = {k[6:]: v for k, v in request.items() if k.startswith("param_")}
         settings = {
             k: v for k, v in request.items()

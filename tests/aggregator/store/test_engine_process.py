@@ -66,6 +66,8 @@ def test_it_answers_as_the_engine_in_the_process_does(own_process: Store) -> Non
     )
     assert own_process.scalar("SELECT salt FROM salts") == "ab"
     assert own_process.setting("max_threads") == "1"  # the DSN's settings reach the engine
+    ids = [f"case-{n:015d}" for n in range(1000)]  # parameters too long for a URL: a form
+    assert own_process.scalar("SELECT length({ids:Array(String)})", {"ids": ids}) == 1000
     with pytest.raises(StoreError) as refused:
         own_process.rows("SELECT no_such_function(1)")
     assert refused.value.code == 46  # the engine's error code, as over HTTP
