@@ -214,9 +214,12 @@ class Spool:
                 total += max(0, size - max(cursor.offset, len(HEADER)))
         return total
 
-    def read(self, cursor: Cursor, max_rows: int, max_bytes: int) -> SpoolBatch:
+    def read(
+        self, cursor: Cursor, max_rows: int, max_bytes: int, until: Cursor | None = None
+    ) -> SpoolBatch:
         """The durable records after ``cursor``: at least one whole record when there is
-        one, then more up to ``max_rows`` rows and ``max_bytes`` bytes read per segment.
+        one, then more up to ``max_rows`` rows and ``max_bytes`` bytes read per segment,
+        and none that ends after ``until``.
 
         Only fsynced bytes are read. A torn last line of a sealed segment (a crash before
         its fsync: never acknowledged) is skipped; a segment in another format is set
@@ -227,6 +230,8 @@ class Spool:
         rows = 0
         start = cursor
         for segment in sorted(s for s in durable if s >= cursor.segment):
+            if until is not None and Cursor(segment, 0) >= until:
+                break
             offset = cursor.offset if segment == cursor.segment else 0
             size = durable[segment]
             end, read_all = max(offset, len(HEADER)), True
@@ -248,6 +253,9 @@ class Spool:
                         continue
                     data, offset = data[len(HEADER) - offset :], len(HEADER)
                 for record in read_records(data):
+                    if until is not None and Cursor(segment, offset + record.end) > until:
+                        read_all = False
+                        break
                     records.append(record.rows)
                     rows += record.count
                     end = offset + record.end

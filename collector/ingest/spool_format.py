@@ -22,6 +22,7 @@ import orjson
 
 __all__ = [
     "HEADER",
+    "INTENDED",
     "SUFFIX",
     "Cursor",
     "Record",
@@ -53,14 +54,32 @@ class Cursor:
         except FileNotFoundError:
             return cls(0, 0)
 
-    def save(self, directory: Path) -> None:
-        tmp = directory / "cursor.tmp"
+    def save(self, directory: Path, name: str = "cursor") -> None:
+        tmp = directory / f"{name}.tmp"
         with tmp.open("w") as fh:
             fh.write(f"{self.segment} {self.offset}\n")
             fh.flush()
             os.fsync(fh.fileno())
-        tmp.replace(directory / "cursor")
+        tmp.replace(directory / name)
         fsync_directory(directory)
+
+    @classmethod
+    def load_intended(cls, directory: Path, cursor: Cursor) -> Cursor | None:
+        """The end of the batch an insert was tried with and not yet known stored
+        (``save(directory, INTENDED)``), or None."""
+        try:
+            segment, offset = (directory / INTENDED).read_text().split()
+        except (FileNotFoundError, ValueError):
+            return None
+        intended = cls(int(segment), int(offset))
+        return intended if intended > cursor else None
+
+
+INTENDED = "intended"
+"""The end of the spool range an insert is being tried with: after a failure or a crash,
+the same range is tried again, with the same deduplication token, though more records
+have come since (a longer range would carry another token, and store again what the
+first try may have stored)."""
 
 
 def fsync_directory(directory: Path) -> None:

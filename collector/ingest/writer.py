@@ -4,7 +4,10 @@ A background thread asks the spool for the fsynced records after its cursor
 (``Spool.read``) and inserts their rows as they were spooled (``JSONCompactEachRow``,
 see ``collector.ingest.rows``): Python only checks each record's frame and joins the
 bytes; ClickHouse parses them, without the GIL. Each insert carries a deduplication
-token naming the spool range. Only then does the cursor move (``Spool.commit``).
+token naming the spool range, whose end is saved first (``INTENDED``): a try that
+failed, or was cut short by a crash, is tried again over the same range, with the same
+token, however much has been spooled since. Only then does the cursor move
+(``Spool.commit``).
 ``flush`` writes everything spooled so far (erasure, the demo's "Run jobs now"). When the store is down it backs off (up to 30 s) and keeps the spool;
 nothing is dropped. Rows that are replayed after a crash carry the same event ids and
 collapse in the ReplacingMergeTree.
@@ -21,7 +24,7 @@ from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS, ROW_FORMAT, ROW_SETTINGS
 from collector.ingest.spool import Spool
-from collector.ingest.spool_format import Cursor, SpoolBatch
+from collector.ingest.spool_format import INTENDED, Cursor, SpoolBatch
 
 __all__ = ["SpoolWriter"]
 
@@ -46,6 +49,7 @@ class SpoolWriter:
         self.interval = interval
         self.max_read_bytes = max_read_bytes
         self.cursor = Cursor.load(spool.directory)
+        self._intended = Cursor.load_intended(spool.directory, self.cursor)
         self._stop = threading.Event()
         self._draining = threading.Lock()
         self._sleep = sleep or self._stop.wait
@@ -101,12 +105,18 @@ class SpoolWriter:
     def drain_once(self) -> int:
         """Write one batch of durable records after the cursor; returns rows read."""
         with self._draining:
-            batch = self.spool.read(self.cursor, self.batch_rows, self.max_read_bytes)
+            batch = self.spool.read(
+                self.cursor, self.batch_rows, self.max_read_bytes, until=self._intended
+            )
+            if batch.count and self._intended is None:
+                batch.end.save(self.spool.directory, INTENDED)
+                self._intended = batch.end
             if batch.count and not self.store_batch(batch):
                 return 0  # not yet: the same records come again next time
             if batch.end != self.cursor:
                 self.spool.commit(batch.end)
                 self.cursor = batch.end
+            self._intended = None
             return batch.count
 
     def store_batch(self, batch: SpoolBatch) -> bool:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.errors import StoreUnavailable
 from aggregator.store.client import Store
 from collector.ingest.metrics import CollectorMetrics
 from collector.ingest.rows import EVENT_COLUMNS
 from collector.ingest.spool import Spool
-from collector.ingest.spool_format import HEADER, Cursor, encode
+from collector.ingest.spool_format import HEADER, Cursor, SpoolBatch, encode
 from collector.ingest.writer import SpoolWriter
 from tests.support.spooled_events import NOW_MS, event_row, spool_rows
 
@@ -125,4 +126,37 @@ def test_only_fsynced_bytes_are_read(migrated_store: Store, spool: Spool) -> Non
     assert SpoolWriter(spool, migrated_store, CollectorMetrics()).flush() == 1
     assert stored_ids(migrated_store) == ["g1"]
     assert spool.durable()[spool.current_segment] > len(HEADER)
+    spool.close()
+
+
+def rows_stored(store: Store) -> list[str]:
+    """Every row's event id, without ``FINAL``: a row stored twice shows twice."""
+    return [row[0] for row in store.rows("SELECT event_id FROM events ORDER BY event_id")]
+
+
+@pytest.mark.parametrize("then", ["tried again", "restarted"])
+def test_a_range_whose_insert_was_not_acknowledged_is_tried_again_alone(
+    migrated_store: Store, spool: Spool, then: str
+) -> None:
+    """The insert stored the rows but the writer never heard so (a lost answer, or a crash
+    before the cursor moved), and more was spooled meanwhile: the same range is tried
+    again, with its token, and what came later after it."""
+    spool_rows(spool, [event_row("d1"), event_row("d2")])
+    writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
+    store_batch = writer.store_batch
+
+    def answer_lost(batch: SpoolBatch) -> bool:
+        store_batch(batch)
+        raise StoreUnavailable("the store's answer was lost")
+
+    writer.store_batch = answer_lost  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        writer.drain_once()
+    spool_rows(spool, [event_row("d3")])
+    if then == "restarted":
+        writer = SpoolWriter(spool, migrated_store, CollectorMetrics())
+    else:
+        writer.store_batch = store_batch  # type: ignore[method-assign]
+    assert writer.flush() == 3
+    assert rows_stored(migrated_store) == ["d1", "d2", "d3"]
     spool.close()
