@@ -29,8 +29,7 @@ def test_a_quiet_servers_engine_rests_and_wakes_for_events(tmp_path: Path) -> No
     try:
         # The jobs' first runs over, and the second round the first's writes call for.
         wait_for(lambda: engines(serve) == [], 120, "the engine at rest")
-        assert serve.readyz()[0] == 200  # a health check does not wake it
-        assert engines(serve) == []
+        assert serve.readyz()[0] == 200  # ready while at rest (test_engine_process: unwoken)
         with Senders(serve.port, threads=1) as senders:
             wait_for(lambda: senders.count() >= 50, 60, "50 acknowledged events")
         wait_for(lambda: len(engines(serve)) == 1, 30, "the engine started for the events")
