@@ -133,13 +133,14 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(404, b"Only /ping and POST are answered here\n", {})
 
     def do_POST(self) -> None:
+        if not self._authorised():  # before a byte of the body is read
+            self.close_connection = True
+            self._answer(403, b"Code: 516. DB::Exception: wrong key (AUTHENTICATION_FAILED)\n",
+                         {"X-ClickHouse-Exception-Code": "516", "Connection": "close"})  # fmt: skip
+            return
         body = self._body()
         if self.headers.get("Content-Encoding", "identity") != "identity":
             self._answer(400, b"Code: 1001. Compressed requests are not read here\n", {})
-            return
-        if not self._authorised():
-            self._answer(403, b"Code: 516. DB::Exception: wrong key (AUTHENTICATION_FAILED)\n",
-                         {"X-ClickHouse-Exception-Code": "516"})  # fmt: skip
             return
         request = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         kind = self.headers.get("Content-Type", "")

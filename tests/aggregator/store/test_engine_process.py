@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,6 +85,20 @@ def test_it_answers_as_the_engine_in_the_process_does(own_process: Store) -> Non
     for thread in threads:
         thread.join()
     assert counts == [2] * 40
+
+
+def test_a_request_without_the_key_is_refused(own_process: Store) -> None:
+    with engine_of(own_process).used() as (port, key, _):
+        for password in ("", key[::-1]):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/",
+                data=b"SELECT 1",
+                headers={"X-ClickHouse-User": "default", "X-ClickHouse-Key": password},
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            refused.value.close()
+            assert refused.value.code == 403
 
 
 def test_the_engine_stops_when_unused_and_starts_again_with_the_data(
