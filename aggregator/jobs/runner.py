@@ -118,9 +118,8 @@ class JobRunner:
         self._released = time.monotonic()
         self._personal = threading.Lock()
         self._stopping = threading.Event()
-        self._writes_seen: dict[
-            str, int
-        ] = {}  # per job, the store's writes when its last run began
+        # Per job, the store's writes when its last run began (``run_scheduled``).
+        self._writes_seen: dict[str, int] = {}
 
     def stop(self) -> None:
         """End the running jobs at their next step, and run none after."""

@@ -14,11 +14,12 @@ up its ``baseline`` counts over every share, then runs share by share with the m
 
 Incremental: a watermark per site (``signal_watermarks``) says which events have been
 taken into account; a run looks only at visitors with events stored since then (minus
-``LATE_GRACE``, for inserts still under way when the last run began). The rules that time alone can
-change (declining activity, a request left unresolved) look at every consented visitor
-once every ``RECHECK`` (a watermark of its own, ``signals.recheck``), and in between at
-the visitors with new events like the others: over 10 M events a look at everyone takes
-minutes on a small server, which a run every 5 minutes would spend all its time on.
+``LATE_GRACE``, for inserts still under way when the last run began). The rules that time
+alone can change (declining activity, a request left unresolved) look at every consented
+visitor once every ``RECHECK`` (a watermark of its own, ``signals.recheck``), and in
+between at the visitors with new events like the others: over 10 M events a look at
+everyone takes minutes on a small server, which a run every 5 minutes would spend all
+its time on.
 
 Idempotent: a finding's key is (site, visitor key, rule, window start) and its
 ``computed_at`` is the time of its newest evidence, so running again, or two runs

@@ -2,7 +2,7 @@
 server of any size: ``chdb:///var/lib/clearsignal/ch?max_server_memory_usage=…``.
 
 Only the names below are taken; any other is refused with the list, because the engine
-itself ignores a misspelled one without a word. Two kinds:
+itself ignores a misspelled one without a word. Three kinds:
 
 * engine-wide (memory limit, caches, thread pools): they count for the first connection
   a process opens, so every connection of the process passes the same ones (every
@@ -35,6 +35,7 @@ __all__ = [
     "within_cgroup",
 ]
 
+IDLE_SECONDS = "engine_idle_seconds"
 ENGINE_SETTINGS = frozenset(
     {
         # engine-wide
@@ -52,10 +53,9 @@ ENGINE_SETTINGS = frozenset(
         "max_bytes_before_external_sort",
         "max_threads",
         # where the engine runs (aggregator.store.engine_process)
-        "engine_idle_seconds",
+        IDLE_SECONDS,
     }
 )
-IDLE_SECONDS = "engine_idle_seconds"
 CGROUP_SHARE = 0.6
 _VALUE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _UNLIMITED = 1 << 60  # cgroup v1 writes a number about this large for "no limit"

@@ -5,8 +5,8 @@ IPv4 and IPv6) is read, loaded on the first lookup into compact arrays
 (``collector.ingest.country_ranges``: about 14 MB private, where geoip2fast's own lists
 hold 48). ``[ingest] country_database`` names a MaxMind-format file instead
 (GeoLite2-Country, DB-IP's country lite, or a commercial one kept up to date by the
-operator): it is memory-mapped, so it costs file-backed pages, not private memory. The answer is an ISO 3166-1 alpha-2 code, or "" for a private, reserved or
-unknown address.
+operator): it is memory-mapped, so it costs file-backed pages, not private memory. The
+answer is an ISO 3166-1 alpha-2 code, or "" for a private, reserved or unknown address.
 """
 
 from __future__ import annotations

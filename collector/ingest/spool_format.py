@@ -48,11 +48,15 @@ class Cursor:
 
     @classmethod
     def load(cls, directory: Path) -> Cursor:
+        return cls._read(directory / "cursor") or cls(0, 0)
+
+    @classmethod
+    def _read(cls, path: Path) -> Cursor | None:
         try:
-            segment, offset = (directory / "cursor").read_text().split()
-            return cls(int(segment), int(offset))
+            segment, offset = path.read_text().split()
         except FileNotFoundError:
-            return cls(0, 0)
+            return None
+        return cls(int(segment), int(offset))
 
     def save(self, directory: Path, name: str = "cursor") -> None:
         tmp = directory / f"{name}.tmp"
@@ -68,11 +72,10 @@ class Cursor:
         """The end of the batch an insert was tried with and not yet known stored
         (``save(directory, INTENDED)``), or None."""
         try:
-            segment, offset = (directory / INTENDED).read_text().split()
-        except (FileNotFoundError, ValueError):
+            intended = cls._read(directory / INTENDED)
+        except ValueError:
             return None
-        intended = cls(int(segment), int(offset))
-        return intended if intended > cursor else None
+        return intended if intended is not None and intended > cursor else None
 
 
 INTENDED = "intended"
