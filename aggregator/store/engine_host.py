@@ -65,7 +65,6 @@ class Engine:
         self._address = f"{path}?{urlencode(options)}" if options else path
         self._local = threading.local()
         self.timezone = self.run("SELECT timezone()", "TabSeparated").decode().strip()
-        self.version = self.run("SELECT version()", "TabSeparated").decode().strip()
 
     def connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
