@@ -45,6 +45,8 @@ RULE_IDS = frozenset(rule.id for rule in RULES)
 _TOTAL = "_total"  # a read's branch of the filtered total (table names have no "_" first)
 _VISITS = "_visits"  # and of the summary's visit figures
 _DAY_TABLES = "_day_tables"  # and of the tables of days, all in one
+_SESSIONS = "_sessions"  # and of the tables counted per visit, with the visit figures
+_TAGGED = (_DAY_TABLES, _SESSIONS)  # the branches whose rows name their table
 
 
 def _visits(table: str = "") -> str:
@@ -54,6 +56,13 @@ def _visits(table: str = "") -> str:
         f"{at}site = {{site:String}} AND {at}session_start >= {{start:DateTime64(3, 'UTC')}} "
         f"AND {at}session_start < {{end:DateTime64(3, 'UTC')}}"
     )
+
+
+def _first(cases: list[tuple[str, str]], otherwise: str) -> str:
+    """The value of the first case whose condition holds, else ``otherwise``, in SQL."""
+    if not cases:
+        return otherwise
+    return f"multiIf({''.join(f'{when}, {then}, ' for when, then in cases)}{otherwise})"
 
 
 @dataclass(frozen=True)
@@ -146,22 +155,32 @@ class _Answer:
         kind = "MATERIALIZED " if materialized else ""
         return f"WITH {self._aliases}, matched AS {kind}({self.sets.matched()}) {select}"
 
-    def _visits_sql(self) -> str:
-        """The summary's visit figures (visits, bounces, milliseconds, pageviews), summed
-        over the visits of the visitors who match every filter: a row each."""
+    def _sessions_sql(self, tables: list[Breakdown], summary: bool) -> str:
+        """One pass over the period's visits for the tables counted per visit (``tables``:
+        their rows, with the visitors per mask and the visits) and, with ``summary``, the
+        summary's visit figures (rows of ``_VISITS``: visits, bounces, milliseconds and
+        pageviews, summed per mask; the summary takes the full mask's). Each grouping set
+        is a table's, or the summary's. Rows: t, row, mask, visitors, value."""
+        columns = [f"v.{table.from_sessions}" for table in tables]
+        sets = [f"({column}, mask)" for column in columns] + (["(mask)"] if summary else [])
+        grouped = [f"grouping({column}) = 0" for column in columns]
+        table = _first([(g, f"'{t.name}'") for g, t in zip(grouped, tables, strict=True)],
+                       f"'{_VISITS}'")  # fmt: skip
+        row = _first(list(zip(grouped, columns, strict=True)), "''")
+        source, mask = self._with_masks("sessions AS v FINAL", "sipHash64(v.visitor_key)")
         figures = ", ".join(
-            f"('{name}', toInt64({sql}))"
-            for name, sql in (
-                ("visits", "count()"),
-                ("bounces", "countIf(pageviews <= 1)"),
-                ("milliseconds", "sum(dateDiff('millisecond', session_start, session_end))"),
-                ("pageviews", "sum(pageviews)"),
-            )
+            f"('{name}', toInt64({name}))"
+            for name in ("visits", "bounces", "milliseconds", "pageviews")
         )
         return (
-            "SELECT figure.1 AS row, {full:UInt32} AS mask, 0 AS visitors, figure.2 AS value "
-            f"FROM (SELECT [{figures}] AS figures FROM sessions FINAL "
-            f"WHERE {_visits()}{self._matching_visitors()}) ARRAY JOIN figures AS figure"
+            "SELECT t, figure.1 AS row, mask, visitors, figure.2 AS value FROM ("
+            f"SELECT {table} AS t, {row} AS key, {mask} AS mask, "
+            "uniqExact(sipHash64(v.visitor_key)) AS visitors, count() AS visits, "
+            "countIf(v.pageviews <= 1) AS bounces, "
+            "sum(dateDiff('millisecond', v.session_start, v.session_end)) AS milliseconds, "
+            f"sum(v.pageviews) AS pageviews FROM {source} WHERE {_visits('v')} "
+            f"GROUP BY GROUPING SETS ({', '.join(sets)})) "
+            f"ARRAY JOIN if(t = '{_VISITS}', [{figures}], [(key, toInt64(visits))]) AS figure"
         )
 
     @property
@@ -206,14 +225,17 @@ class _Answer:
         filtered total unless an earlier read gave it."""
         asked = [BREAKDOWNS[name] for name in names]
         by_day = [b for b in asked if b in DAY_TABLES]
-        branches = {b.name: self._row_sql(b) for b in asked if b not in by_day}
+        per_visit = [b for b in asked if b.from_sessions]
+        branches = {b.name: self._visitor_sql(b) for b in asked if b.per_visitor}
         if by_day:
             branches[_DAY_TABLES] = self.sets.tables_sql(by_day)
+        if per_visit or summary:
+            branches[_SESSIONS] = self._sessions_sql(per_visit, summary)
         if self._totals is None:
             branches[_TOTAL] = self.sets.total_sql()
-        if summary:
-            branches[_VISITS] = self._visits_sql()
-        found: dict[str, dict[str, tuple[Cells, int]]] = {name: {} for name in [*names, *branches]}
+        found: dict[str, dict[str, tuple[Cells, int]]] = {
+            name: {} for name in [*names, *branches, _VISITS]
+        }
         if branches:
             for name, row, mask, visitors, value in self._store.rows(
                 self._union(branches), self.parameters | {"full": self.full}
@@ -240,7 +262,7 @@ class _Answer:
         value), rows tagged with their branch's name (the tables of days': with each row's
         table)."""
         union = " UNION ALL ".join(
-            f"SELECT {'t' if name == _DAY_TABLES else repr(name)} AS t, toString(row) AS row, "
+            f"SELECT {'t' if name in _TAGGED else repr(name)} AS t, toString(row) AS row, "
             "toUInt32(mask) AS mask, "
             f"toUInt64(visitors) AS visitors, toInt64(value) AS value FROM ({select})"
             for name, select in branches.items()
@@ -264,18 +286,9 @@ class _Answer:
             pages_per_visit=sums.get("pageviews", 0) / visits if visits else None,
         )
 
-    def _row_sql(self, breakdown: Breakdown) -> str:
-        """A table counted per visit (``sessions``) or per visitor of the period (engaged
-        time), its visitors' masks from ``matched``."""
-        if breakdown.from_sessions:
-            source, mask = self._with_masks("sessions AS v FINAL", "sipHash64(v.visitor_key)")
-            return (
-                f"SELECT v.{breakdown.from_sessions} AS row, {mask} AS mask, "
-                f"uniqExact(sipHash64(v.visitor_key)) AS visitors, count() AS value "
-                f"FROM {source} WHERE "
-                f"{_visits('v')} "
-                "GROUP BY row, mask"
-            )
+    def _visitor_sql(self, breakdown: Breakdown) -> str:
+        """A table counted per visitor of the period (engaged time), its visitors' masks
+        from ``matched``."""
         rows = (
             "(SELECT visitor, sum(engaged_ms) AS engaged_ms, sum(engagements) AS engagements "
             f"FROM visitor_days WHERE {DAYS} GROUP BY visitor) AS v"
