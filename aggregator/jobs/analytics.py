@@ -9,7 +9,9 @@ analytics read instead of the events (bench/dashboard.py measures both).
 
 Each recomputed day is then counted into the visitor sets (``row_visitors``, per table
 and row a bitmap of the visitors' numbers: ``aggregator.jobs.visitor_sets``), and every
-run counts again the days whose bitmaps hold a visitor erased since.
+run counts again the days whose bitmaps hold a visitor erased since. A run that
+recomputed days then rewrites the partitions its deletes left largely dead
+(``aggregator.store.compaction``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from aggregator.jobs.days import DayJob, DaysRun
 from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.visitor_sets import count_sql, number_sql, stale_days
 from aggregator.reports.breakdowns import rollup_columns, rollup_select
+from aggregator.store.compaction import compact
 from aggregator.store.deletes import utc_text
 from clearsignal.settings import SiteSettings
 
@@ -56,9 +59,14 @@ class AnalyticsJob(DayJob[DaysRun]):
     def run_once(self, since: datetime | None = None, progress: Progress = SILENT) -> DaysRun:
         run = super().run_once(since, progress)
         with self._lock:
+            recounted = 0
             for site in self._settings.sites:
                 for day in stale_days(self._store, site.id, self._oldest(site)):
                     self._count(self._parameters(site, day))
+                    recounted += 1
+            if run.days or recounted:
+                for table in ("visitor_days", "row_visitors"):
+                    compact(self._store, table)
         return run
 
     def _oldest(self, site: SiteSettings) -> date:

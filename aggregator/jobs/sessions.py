@@ -6,7 +6,8 @@ grace) are recomputed over the site's retention: their rows are deleted, then on
 counts, entry and exit pages and the funnel steps reached in order. Deleting first means
 a late event that joins two sessions leaves no stale row; two overlapping runs each delete
 then insert the same rows, which ``ReplacingMergeTree`` collapses. Over many events the
-insert runs a share of the visitors at a time (``aggregator.jobs.buckets``).
+insert runs a share of the visitors at a time (``aggregator.jobs.buckets``). A run then
+rewrites the partitions its deletes left largely dead (``aggregator.store.compaction``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aggregator.jobs.progress import SILENT, Progress
 from aggregator.jobs.watermarks import Watermarks
 from aggregator.signals.sessionise import sessionised_events
 from aggregator.store.client import Store
+from aggregator.store.compaction import compact
 from aggregator.store.deletes import utc_text
 from clearsignal.clock import EPOCH, utc_now
 from clearsignal.settings import Settings, SiteSettings
@@ -86,6 +88,8 @@ class SessionsJob(StoreJob):
                 self._run_site(site, since, run)
                 run.sites += 1
                 progress.advance(site.id)
+            if run.visitors:
+                compact(self._store, "sessions")
             return run
 
     def _run_site(self, site: SiteSettings, since: datetime | None, run: SessionsRun) -> None:

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from aggregator.jobs.analytics import AnalyticsJob
 from aggregator.store.client import Store
+from clearsignal.clock import EPOCH
 from clearsignal.settings import Settings
 from tests.aggregator.reports.test_analytics import DAY, pageview, roll_up
+from tests.aggregator.store.test_compaction import stored_and_live
 
 
 def test_a_visitors_day_holds_what_the_tables_count(
@@ -66,3 +68,17 @@ def test_a_late_event_recomputes_its_day_and_leaves_one_row_per_visitor_and_day(
     assert pages == ["/a", "/late"]
     AnalyticsJob(migrated_store, settings).run_once()  # again: the same rows
     assert migrated_store.scalar("SELECT count() FROM visitor_days") == 5
+
+
+def test_a_backfill_leaves_no_replaced_row_in_the_partitions(
+    migrated_store: Store, settings: Settings
+) -> None:
+    """Recomputing every day deletes every row of the rollup and the visitor sets: the
+    partitions are rewritten without them (``aggregator.store.compaction``)."""
+    roll_up(migrated_store, settings, [pageview(f"v{n}", f"/p{n % 3}") for n in range(6)])
+    AnalyticsJob(migrated_store, settings).run_once(since=EPOCH)
+    for table in ("visitor_days", "row_visitors"):
+        partitions = stored_and_live(migrated_store, table)
+        assert partitions, table
+        assert all(stored == live for stored, live in partitions.values()), (table, partitions)
+    assert migrated_store.scalar("SELECT count() FROM visitor_days") == 6

@@ -12,6 +12,7 @@ import pytest
 from aggregator.jobs.sessions import SessionsJob
 from aggregator.store.client import Store
 from clearsignal.settings import Settings
+from tests.aggregator.store.test_compaction import stored_and_live
 from tests.support.event_history import NOW, Visitor, anonymous_visitor, days_ago, save
 
 SESSION_COLUMNS = (
@@ -140,3 +141,20 @@ def test_a_quiet_site_is_not_read_again_until_something_comes(
     save(migrated_store, late)
     assert job.run_once().visitors == 1
     assert [row[3] for row in sessions(migrated_store)] == [3]
+
+
+def test_a_backfill_leaves_no_replaced_row_in_the_partitions(
+    migrated_store: Store, job: SessionsJob
+) -> None:
+    """Recomputing every visitor deletes every row: the partitions are rewritten without
+    them (``aggregator.store.compaction``), not read twice until a merge."""
+    visitors = [Visitor(f"{n:032x}") for n in range(10)]
+    for n, visitor in enumerate(visitors):
+        visit(visitor, days_ago(n % 3 + 1), [0, 5])
+    save(migrated_store, *visitors)
+    job.run_once()
+    job.run_once(since=days_ago(30))
+    partitions = stored_and_live(migrated_store, "sessions")
+    assert partitions
+    assert all(stored == live for stored, live in partitions.values()), partitions
+    assert len(sessions(migrated_store)) == 10
