@@ -49,12 +49,12 @@ _SESSIONS = "_sessions"  # and of the tables counted per visit, with the visit f
 _TAGGED = (_DAY_TABLES, _SESSIONS)  # the branches whose rows name their table
 
 
-def _visits(table: str = "") -> str:
-    """The sessions of the period (``table``: an alias to qualify the columns with)."""
-    at = f"{table}." if table else ""
+def _visits(table: str) -> str:
+    """The sessions of the period (``table``: the alias to qualify the columns with)."""
     return (
-        f"{at}site = {{site:String}} AND {at}session_start >= {{start:DateTime64(3, 'UTC')}} "
-        f"AND {at}session_start < {{end:DateTime64(3, 'UTC')}}"
+        f"{table}.site = {{site:String}} "
+        f"AND {table}.session_start >= {{start:DateTime64(3, 'UTC')}} "
+        f"AND {table}.session_start < {{end:DateTime64(3, 'UTC')}}"
     )
 
 
@@ -199,11 +199,6 @@ class _Answer:
 
     def _all_masks(self, cells: Cells) -> list[int]:
         return [cells.get(mask, 0) for mask in range(self.full + 1)]
-
-    def _matching_visitors(self) -> str:
-        if not self.question.filters:
-            return ""
-        return f" AND sipHash64(visitor_key) IN ({self.sets.matching()})"
 
     def summary(self) -> Summary:
         summary, _ = self.read([], 0, summary=True)

@@ -95,10 +95,6 @@ class VisitorSets:
             "WHERE site = {site:String} AND mask != 0"
         )
 
-    def matching(self) -> str:
-        """The visitors who match every filter."""
-        return "SELECT visitor FROM matched WHERE mask = {full:UInt32}"
-
     def total_sql(self) -> str:
         """The period's visitors per mask, and the pageviews of those who match every
         filter (rows: '', mask, visitors, value)."""
