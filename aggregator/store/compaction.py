@@ -9,10 +9,12 @@ embedded engine that rests between statements merges only while it runs.
 
 So a job that deleted rows calls ``compact`` after its run: each partition of which at
 least ``DEAD_SHARE`` of the stored rows are masked is rewritten at once (``OPTIMIZE ...
-FINAL``, which also collapses the rows a ``ReplacingMergeTree`` replaced). In the steady
-state a run masks the rows of the last day only, a small share, left to the merges; the
-share is high only in a partition that is itself small (the first days of a month), so a
-rewrite costs at most what the deletes touched.
+FINAL``, which also collapses the rows a ``ReplacingMergeTree`` replaced). A rewrite
+writes the partition's live rows, at most three for each masked row it drops, so the
+work stays in proportion to the deletes: the rollup's run over the current day masks a
+share of a month that stays under the quarter, but the sessions job (which recomputes a
+returning visitor's every session) and the retention purge mask rows in older months,
+whose partitions are rewritten whole once a quarter of each is masked.
 
 On a cluster with ``nodes`` each node rewrites its own ``_local`` partitions; a
 replicated cluster without them is left to its merges.
