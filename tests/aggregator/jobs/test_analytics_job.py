@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from aggregator.jobs.analytics import AnalyticsJob
 from aggregator.store.client import Store
 from clearsignal.clock import EPOCH
 from clearsignal.settings import Settings
 from tests.aggregator.reports.test_analytics import DAY, pageview, roll_up
-from tests.aggregator.store.test_compaction import stored_and_live
+from tests.aggregator.store.test_compaction import compactions, stored_and_live
 
 
 def test_a_visitors_day_holds_what_the_tables_count(
@@ -71,14 +73,16 @@ def test_a_late_event_recomputes_its_day_and_leaves_one_row_per_visitor_and_day(
 
 
 def test_a_backfill_leaves_no_replaced_row_in_the_partitions(
-    migrated_store: Store, settings: Settings
+    migrated_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recomputing every day deletes every row of the rollup and the visitor sets: the
     partitions are rewritten without them (``aggregator.store.compaction``)."""
     roll_up(migrated_store, settings, [pageview(f"v{n}", f"/p{n % 3}") for n in range(6)])
+    rewritten = compactions(monkeypatch, "aggregator.jobs.analytics")
     AnalyticsJob(migrated_store, settings).run_once(since=EPOCH)
     for table in ("visitor_days", "row_visitors"):
         partitions = stored_and_live(migrated_store, table)
         assert partitions, table
+        assert sorted(rewritten[table]) == sorted(partitions), table
         assert all(stored == live for stored, live in partitions.values()), (table, partitions)
     assert migrated_store.scalar("SELECT count() FROM visitor_days") == 6

@@ -12,7 +12,7 @@ import pytest
 from aggregator.jobs.sessions import SessionsJob
 from aggregator.store.client import Store
 from clearsignal.settings import Settings
-from tests.aggregator.store.test_compaction import stored_and_live
+from tests.aggregator.store.test_compaction import compactions, stored_and_live
 from tests.support.event_history import NOW, Visitor, anonymous_visitor, days_ago, save
 
 SESSION_COLUMNS = (
@@ -144,7 +144,7 @@ def test_a_quiet_site_is_not_read_again_until_something_comes(
 
 
 def test_a_backfill_leaves_no_replaced_row_in_the_partitions(
-    migrated_store: Store, job: SessionsJob
+    migrated_store: Store, job: SessionsJob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recomputing every visitor deletes every row: the partitions are rewritten without
     them (``aggregator.store.compaction``), not read twice until a merge."""
@@ -153,8 +153,10 @@ def test_a_backfill_leaves_no_replaced_row_in_the_partitions(
         visit(visitor, days_ago(n % 3 + 1), [0, 5])
     save(migrated_store, *visitors)
     job.run_once()
+    rewritten = compactions(monkeypatch, "aggregator.jobs.sessions")
     job.run_once(since=days_ago(30))
     partitions = stored_and_live(migrated_store, "sessions")
     assert partitions
+    assert sorted(rewritten["sessions"]) == sorted(partitions)
     assert all(stored == live for stored, live in partitions.values()), partitions
     assert len(sessions(migrated_store)) == 10

@@ -4,6 +4,10 @@ lost. On a cluster (tests/cluster), each node rewrites its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from aggregator.store.client import Store
 from aggregator.store.compaction import compact
 
@@ -17,6 +21,21 @@ def stored_and_live(store: Store, table: str) -> dict[str, tuple[int, int]]:
     )
     live = dict(store.rows(f"SELECT _partition_id, count() FROM {table} GROUP BY _partition_id"))
     return {partition: (int(rows), int(live.get(partition, 0))) for partition, rows in stored}
+
+
+def compactions(monkeypatch: pytest.MonkeyPatch, module: str) -> dict[str, list[str]]:
+    """What ``compact``, as ``module`` calls it, rewrote per table: so that a test cannot
+    pass on a background merge that got there first."""
+    rewritten: dict[str, list[str]] = {}
+
+    def spied(
+        store: Store, table: str, real: Callable[[Store, str], list[str]] = compact
+    ) -> list[str]:
+        rewritten[table] = rewritten.get(table, []) + real(store, table)
+        return rewritten[table]
+
+    monkeypatch.setattr(f"{module}.compact", spied)
+    return rewritten
 
 
 def test_a_partition_mostly_deleted_is_rewritten_and_one_barely_touched_is_not(

@@ -57,7 +57,9 @@ def test_keys_are_shown_once_listed_without_secrets_and_revoked(
     assert key is not None
     assert key.kinds == frozenset({"contact"})
     assert key.name == "help desk"
-    secret = token.removeprefix(f"cs_sk_{key.key_id}_")
+    prefix = f"cs_sk_{key.key_id}_"
+    assert token.startswith(prefix)
+    secret = token.removeprefix(prefix)
     assert len(secret) >= 40
     listed = clearsignal("keys", "list", cwd=tmp_path, env=env)
     assert key.key_id in listed.stdout
